@@ -1,0 +1,17 @@
+namespace Aspire.Hosting;
+
+public static class GatewayBuilderExtensions
+{
+    /// <summary>The gateway's readiness endpoint (ServiceDefaults maps it); it fails while the backend is down.</summary>
+    public const string ReadinessPath = "/readyz";
+
+    /// <summary>
+    /// Serves the gateway's OpenAI API on a fixed localhost port (8000 by default), so clients keep one base URL,
+    /// <c>http://localhost:8000/v1</c>, across restarts.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithGatewayPort(this IResourceBuilder<ProjectResource> gateway, int port)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        return gateway.WithEndpoint("http", endpoint => endpoint.Port = port);
+    }
+}

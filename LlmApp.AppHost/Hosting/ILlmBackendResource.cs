@@ -1,0 +1,14 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// An OpenAI-compatible inference server the gateway can sit in front of: llama-server as an executable or a
+/// container, or vLLM later. Whatever implements it, the gateway is wired to it the same way.
+/// </summary>
+public interface ILlmBackendResource : IResourceWithEndpoints, IResourceWithWaitSupport
+{
+    /// <summary>The model id clients send, and the backend serves under that alias.</summary>
+    string ServedModel { get; }
+
+    /// <summary>The endpoint whose <c>/v1</c> speaks OpenAI and whose <c>/health</c> tells readiness.</summary>
+    EndpointReference HttpEndpoint { get; }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using LlmApp.AppHost.Models;
+using LlmApp.AppHost.Setup;
+
+namespace Aspire.Hosting;
+
+public static class LlamaCppBuilderExtensions
+{
+    /// <summary>
+    /// Adds llama-server as a native executable serving <paramref name="model"/> over an OpenAI-compatible API,
+    /// with Prometheus metrics on and a health check on its <c>/health</c>.
+    /// </summary>
+    public static IResourceBuilder<LlamaCppResource> AddLlamaCpp(
+        this IDistributedApplicationBuilder builder,
+        [ResourceName] string name,
+        string serverPath,
+        ResolvedModel model,
+        LlamaCppSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(serverPath);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+
+        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName);
+        return builder.AddResource(resource)
+            // llama-server reads its port from LLAMA_ARG_PORT, so Aspire can pick a free one.
+            .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT")
+            .WithArgs(LlamaCppArguments.For(model, settings))
+            .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName);
+    }
+}
+
+/// <summary>The llama-server command line, with the reason for each default next to it.</summary>
+internal static class LlamaCppArguments
+{
+    public static string[] For(ResolvedModel model, LlamaCppSettings settings)
+    {
+        var threads = settings.Threads > 0 ? settings.Threads : Environment.ProcessorCount;
+        string[] arguments =
+        [
+            "--model", model.Path,
+            // Clients (and /v1/models) see the served name, never a file path.
+            "--alias", model.ServedName,
+            "--host", "127.0.0.1",
+            // Prometheus counters and gauges at /metrics, for the operators' existing stack.
+            "--metrics",
+            // /slots tells which requests are running; the gateway reads it for capacity and cancellation.
+            "--slots",
+            "--threads", Invariant(threads),
+            // Prompt evaluation is compute-bound too: use every core for it as well.
+            "--threads-batch", Invariant(threads),
+            "--parallel", Invariant(settings.Parallel),
+            // The context is shared among the slots: each gets ContextPerSlot tokens.
+            "--ctx-size", Invariant(settings.ContextPerSlot * settings.Parallel),
+            "--batch-size", Invariant(settings.BatchSize),
+            // Continuous batching: a new request joins the running batch instead of waiting for it to finish.
+            "--cont-batching",
+            // The chat template in the GGUF file is applied by llama.cpp's built-in templates: with the Jinja
+            // engine, grammar-constrained output (json_schema) fails on the reference test model.
+            "--no-jinja",
+            // The gateway is the API; llama-server's own web chat page would only be a second, unguarded door.
+            "--no-webui",
+        ];
+
+        return [.. arguments, .. settings.ExtraArgs];
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

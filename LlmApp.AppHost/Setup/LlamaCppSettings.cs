@@ -1,0 +1,24 @@
+namespace LlmApp.AppHost.Setup;
+
+/// <summary>
+/// How llama-server runs. The defaults target a small CPU box (2 vCPU, 4 GiB): every core for
+/// generation, two slots so a second caller is not queued behind a long answer, and a context small
+/// enough that the KV cache of an 8B model stays around 1 GiB.
+/// </summary>
+public sealed class LlamaCppSettings
+{
+    /// <summary>Threads for generation; 0 means one per logical CPU.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Concurrent sequences (llama-server slots); the gateway admits this many at once.</summary>
+    public int Parallel { get; set; } = 2;
+
+    /// <summary>Context length, in tokens, of each slot.</summary>
+    public int ContextPerSlot { get; set; } = 4096;
+
+    /// <summary>Tokens processed per batch of prompt evaluation (llama-server's --batch-size).</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Extra arguments appended verbatim, for anything the settings above do not cover.</summary>
+    public string[] ExtraArgs { get; set; } = [];
+}

@@ -1,0 +1,65 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+using OpenAI;
+
+namespace LlmApp.Gateway.Backend;
+
+internal static class BackendExtensions
+{
+    public const string ChatClientName = "backend-chat";
+    public const string HealthClientName = "backend-health";
+
+    /// <summary>
+    /// Registers the backend: validated options, an <see cref="IChatClient"/> that speaks OpenAI to it through
+    /// Microsoft.Extensions.AI, and a readiness check on its <c>/health</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddLlmBackend(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BackendOptions>()
+            .Bind(builder.Configuration.GetSection(BackendOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BackendOptions>, BackendOptionsValidator>();
+
+        builder.Services.AddHttpClient(ChatClientName, (services, client) =>
+            {
+                // The OpenAI pipeline below owns the timeout; HttpClient's own 100 s default would cut long generations.
+                client.Timeout = Timeout.InfiniteTimeSpan;
+            });
+
+        builder.Services.AddHttpClient(HealthClientName, (services, client) =>
+            {
+                client.BaseAddress = services.GetRequiredService<IOptions<BackendOptions>>().Value.Endpoint;
+                client.Timeout = TimeSpan.FromSeconds(5);
+            });
+
+        builder.Services.AddChatClient(CreateChatClient).UseOpenTelemetry(configure: otel => otel.EnableSensitiveData = false);
+
+        builder.Services.AddHealthChecks().AddCheck<BackendHealthCheck>(BackendHealthCheck.Name);
+
+        return builder;
+    }
+
+    private static IChatClient CreateChatClient(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<BackendOptions>>().Value;
+        var httpClient = services.GetRequiredService<IHttpClientFactory>().CreateClient(ChatClientName);
+
+        var clientOptions = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(options.Endpoint!, "v1"),
+            Transport = new HttpClientPipelineTransport(httpClient),
+            NetworkTimeout = options.RequestTimeout,
+            // Retrying a generation is the gateway's decision (never after the first byte), not the SDK's.
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        };
+
+        // llama-server ignores the key unless started with --api-key; the SDK insists on one.
+        var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey);
+
+        return new OpenAIClient(credential, clientOptions)
+            .GetChatClient(options.Model)
+            .AsIChatClient();
+    }
+}

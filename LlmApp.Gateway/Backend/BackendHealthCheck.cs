@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>
+/// Readiness reflects the backend: llama-server and vLLM both answer <c>GET /health</c> with 200 once the
+/// model is loaded (llama-server answers 503 while it loads).
+/// </summary>
+internal sealed class BackendHealthCheck(IHttpClientFactory httpClientFactory) : IHealthCheck
+{
+    public const string Name = "backend";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var client = httpClientFactory.CreateClient(BackendExtensions.HealthClientName);
+            using var response = await client.GetAsync("health", cancellationToken);
+            return response.IsSuccessStatusCode
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy($"The backend answered /health with {(int)response.StatusCode}.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"The backend is unreachable: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,6 @@
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Backend;
+
+[OptionsValidator]
+internal sealed partial class BackendOptionsValidator : IValidateOptions<BackendOptions>;

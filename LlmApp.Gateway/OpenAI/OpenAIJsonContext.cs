@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace LlmApp.Gateway.OpenAI;
+
+/// <summary>Source-generated JSON for the gateway's own wire types, in OpenAI's snake_case.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ChatCompletionRequest))]
+[JsonSerializable(typeof(OpenAIErrorResponse))]
+[JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(ModelCard))]
+internal sealed partial class OpenAIJsonContext : JsonSerializerContext;

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Cross-cutting defaults every LlmApp service shares: OpenTelemetry to the Aspire dashboard (OTLP)
+/// and the health endpoints that orchestrators probe.
+/// </summary>
+public static class Extensions
+{
+    /// <summary>Liveness: the process is up and serving. Never depends on the backend.</summary>
+    public const string LivenessPath = "/healthz";
+
+    /// <summary>Readiness: every registered check passes, the LLM backend included.</summary>
+    public const string ReadinessPath = "/readyz";
+
+    private const string LiveTag = "live";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+
+        // No blanket resilience handler here: the LLM backend's client streams for minutes and must not
+        // be retried after the first byte, so it gets a pipeline of its own in the gateway.
+        return builder;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*"))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")
+                // Health probes arrive every few seconds; tracing them only buries the requests that matter.
+                .AddAspNetCoreInstrumentation(tracing => tracing.Filter = context =>
+                    !context.Request.Path.StartsWithSegments(LivenessPath) &&
+                    !context.Request.Path.StartsWithSegments(ReadinessPath))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+
+        return builder;
+    }
+
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        // Mapped in every environment: the EC2 deployment probes them as much as the dashboard does.
+        app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) });
+        app.MapHealthChecks(ReadinessPath);
+
+        return app;
+    }
+}
