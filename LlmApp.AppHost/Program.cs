@@ -1,11 +1,10 @@
-using Microsoft.Extensions.Configuration;
 using LlmApp.AppHost.Setup;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
 try
 {
-    var settings = builder.Configuration.GetSection(LlmSettings.SectionName).Get<LlmSettings>() ?? new LlmSettings();
+    var settings = LlmSettings.From(builder.Configuration);
     var (serverPath, model) = await LlmSetup.PrepareAsync(settings);
 
     // The backend: swap this one line for a container or vLLM; the gateway does not change.

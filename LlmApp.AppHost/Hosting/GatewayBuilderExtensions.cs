@@ -7,11 +7,11 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// Serves the gateway's OpenAI API on a fixed localhost port (8000 by default), so clients keep one base URL,
-    /// <c>http://localhost:8000/v1</c>, across restarts.
+    /// <c>http://localhost:8000/v1</c>, across restarts. Port 0 lets Aspire pick a free one (as tests do).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithGatewayPort(this IResourceBuilder<ProjectResource> gateway, int port)
     {
         ArgumentNullException.ThrowIfNull(gateway);
-        return gateway.WithEndpoint("http", endpoint => endpoint.Port = port);
+        return gateway.WithEndpoint("http", endpoint => endpoint.Port = port > 0 ? port : null);
     }
 }

@@ -54,6 +54,7 @@ internal static class LlamaCppArguments
             // The context is shared among the slots: each gets ContextPerSlot tokens.
             "--ctx-size", Invariant(settings.ContextPerSlot * settings.Parallel),
             "--batch-size", Invariant(settings.BatchSize),
+            "--cache-ram", Invariant(settings.PromptCacheMiB),
             // Continuous batching: a new request joins the running batch instead of waiting for it to finish.
             "--cont-batching",
             // The chat template in the GGUF file is applied by llama.cpp's built-in templates: with the Jinja

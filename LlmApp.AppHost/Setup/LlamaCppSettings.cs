@@ -19,6 +19,12 @@ public sealed class LlamaCppSettings
     /// <summary>Tokens processed per batch of prompt evaluation (llama-server's --batch-size).</summary>
     public int BatchSize { get; set; } = 512;
 
+    /// <summary>
+    /// RAM for llama-server's cache of earlier prompts (its --cache-ram), which makes a repeated system prompt
+    /// nearly free; llama-server's own default of 8 GiB is twice the memory of the target box.
+    /// </summary>
+    public int PromptCacheMiB { get; set; } = 512;
+
     /// <summary>Extra arguments appended verbatim, for anything the settings above do not cover.</summary>
     public string[] ExtraArgs { get; set; } = [];
 }

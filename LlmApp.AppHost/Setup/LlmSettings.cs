@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace LlmApp.AppHost.Setup;
 
 /// <summary>
@@ -28,4 +30,41 @@ public sealed class LlmSettings
 
     /// <summary>llama.cpp CPU and memory settings.</summary>
     public LlamaCppSettings LlamaCpp { get; set; } = new();
+
+    /// <summary>Binds and validates the <c>Llm</c> section; a value of the wrong type or range is a <see cref="SetupException"/>.</summary>
+    public static LlmSettings From(IConfiguration configuration)
+    {
+        LlmSettings settings;
+        try
+        {
+            settings = configuration.GetSection(SectionName).Get<LlmSettings>() ?? new LlmSettings();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's message names the key, e.g. "Failed to convert configuration value at 'Llm:GatewayPort' ...".
+            throw new SetupException(ex.Message, ex);
+        }
+
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Checks the values that cannot be right, naming the setting in the one-line error.</summary>
+    public void Validate()
+    {
+        Require(GatewayPort is >= 0 and <= 65535, "Llm:GatewayPort", GatewayPort, "a port number (0 picks a free one)");
+        Require(LlamaCpp.Threads >= 0, "Llm:LlamaCpp:Threads", LlamaCpp.Threads, "0 (one per CPU) or more");
+        Require(LlamaCpp.Parallel is >= 1 and <= 64, "Llm:LlamaCpp:Parallel", LlamaCpp.Parallel, "between 1 and 64");
+        Require(LlamaCpp.ContextPerSlot >= 256, "Llm:LlamaCpp:ContextPerSlot", LlamaCpp.ContextPerSlot, "at least 256 tokens");
+        Require(LlamaCpp.PromptCacheMiB >= 0, "Llm:LlamaCpp:PromptCacheMiB", LlamaCpp.PromptCacheMiB, "0 (off) or more");
+        Require(LlamaCpp.BatchSize >= 32, "Llm:LlamaCpp:BatchSize", LlamaCpp.BatchSize, "at least 32");
+    }
+
+    private static void Require(bool condition, string setting, int value, string expected)
+    {
+        if (!condition)
+        {
+            throw new SetupException($"{setting} is {value}; it must be {expected}.");
+        }
+    }
 }

@@ -1,0 +1,64 @@
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Setup;
+
+/// <summary>What a user sees when set-up cannot go on: one line naming the setting or step, a non-zero exit, no stack trace.</summary>
+public sealed class AppHostSetupErrorTests
+{
+    [Fact]
+    public async Task AMissingModelFileNamesTheSettingAndExitsNonZero()
+    {
+        var result = await AppHostProcess.RunAsync(["--Llm:Model=/nowhere/missing.gguf"]);
+
+        AssertOneLineError(result, "Llm:Model points at '/nowhere/missing.gguf', which does not exist.");
+    }
+
+    [Fact]
+    public async Task AnUnknownCatalogNameListsTheKnownNames()
+    {
+        var result = await AppHostProcess.RunAsync(["--Llm:Model=no-such-model"]);
+
+        AssertOneLineError(result, "Llm:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.");
+    }
+
+    [Fact]
+    public async Task ASettingOfTheWrongTypeIsNamed()
+    {
+        var result = await AppHostProcess.RunAsync(["--Llm:GatewayPort=eighty"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'Llm:GatewayPort'", result.StandardError, StringComparison.Ordinal);
+        AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task AFailedBuildNamesTheStepThatFailed()
+    {
+        // No llama-server anywhere and no npm on PATH: the build's first step cannot run.
+        var emptyPath = TestPaths.NewScratchDirectory();
+        var cache = TestPaths.NewScratchDirectory();
+
+        var result = await AppHostProcess.RunAsync(
+            [$"--Llm:Model={TestPaths.TestModel}", $"--Llm:CacheDirectory={cache}"],
+            new Dictionary<string, string> { ["PATH"] = emptyPath });
+
+        AssertOneLineError(result, "llama-server build step 'npm pack' failed: 'npm' could not be started");
+        Assert.Contains("no cached build for llama.cpp v0.4.0", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static void AssertOneLineError(AppHostProcess.Result result, string expected)
+    {
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("llmapp: error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        AssertNoStackTrace(result);
+    }
+
+    private static void AssertNoStackTrace(AppHostProcess.Result result)
+    {
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
+    }
+}
