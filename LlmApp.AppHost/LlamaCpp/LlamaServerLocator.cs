@@ -15,7 +15,7 @@ public static class LlamaServerLocator
     {
         if (!string.IsNullOrWhiteSpace(settings.ServerPath))
         {
-            var configured = Path.GetFullPath(settings.ServerPath);
+            var configured = UserPath.Resolve(settings.ServerPath);
             if (!File.Exists(configured))
             {
                 throw new SetupException($"{ServerPathSetting} points at '{configured}', which does not exist.");

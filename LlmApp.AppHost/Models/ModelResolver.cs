@@ -21,7 +21,7 @@ public static class ModelResolver
 
         if (LooksLikePath(value))
         {
-            var path = Path.GetFullPath(value);
+            var path = UserPath.Resolve(value);
             if (!File.Exists(path))
             {
                 throw new SetupException($"{ModelSetting} points at '{path}', which does not exist.");

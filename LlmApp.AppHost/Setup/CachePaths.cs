@@ -7,7 +7,7 @@ public static class CachePaths
     {
         if (!string.IsNullOrWhiteSpace(settings.CacheDirectory))
         {
-            return Path.GetFullPath(settings.CacheDirectory);
+            return UserPath.Resolve(settings.CacheDirectory);
         }
 
         return Path.Combine(UserCacheDirectory(), "llmapp");

@@ -41,6 +41,7 @@ public sealed class ChatRequestMapperTests
         Assert.Equal(param, error.Param);
     }
 
-    private static ChatCompletionRequest Parse(string json) =>
-        JsonSerializer.Deserialize<ChatCompletionRequest>(json, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static ChatCompletionRequest Parse(string json) => JsonSerializer.Deserialize<ChatCompletionRequest>(json, s_json)!;
 }
