@@ -9,6 +9,9 @@ public interface ILlmBackendResource : IResourceWithEndpoints, IResourceWithWait
     /// <summary>The model id clients send, and the backend serves under that alias.</summary>
     string ServedModel { get; }
 
+    /// <summary>Tokens of context each request gets, when the backend's configuration fixes it.</summary>
+    int? ContextLength { get; }
+
     /// <summary>The endpoint whose <c>/v1</c> speaks OpenAI and whose <c>/health</c> tells readiness.</summary>
     EndpointReference HttpEndpoint { get; }
 }

@@ -22,7 +22,7 @@ public static class LlamaCppBuilderExtensions
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
 
-        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName);
+        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName, settings.ContextPerSlot);
         return builder.AddResource(resource)
             // llama-server reads its port from LLAMA_ARG_PORT, so Aspire can pick a free one.
             .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT")

@@ -1,7 +1,7 @@
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>llama.cpp's llama-server running as a native executable (Metal on macOS, CPU elsewhere).</summary>
-public sealed class LlamaCppResource(string name, string command, string workingDirectory, string servedModel)
+public sealed class LlamaCppResource(string name, string command, string workingDirectory, string servedModel, int contextLength)
     : ExecutableResource(name, command, workingDirectory), ILlmBackendResource
 {
     internal const string HttpEndpointName = "http";
@@ -9,6 +9,8 @@ public sealed class LlamaCppResource(string name, string command, string working
     private EndpointReference? _httpEndpoint;
 
     public string ServedModel { get; } = servedModel;
+
+    public int? ContextLength { get; } = contextLength;
 
     public EndpointReference HttpEndpoint => _httpEndpoint ??= new(this, HttpEndpointName);
 }

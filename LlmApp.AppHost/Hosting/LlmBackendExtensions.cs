@@ -14,6 +14,11 @@ public static class LlmBackendExtensions
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(backend);
 
+        if (backend.Resource.ContextLength is { } contextLength)
+        {
+            gateway.WithEnvironment("Backend__ContextLength", contextLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         return gateway
             .WithEnvironment("Backend__Endpoint", backend.Resource.HttpEndpoint)
             .WithEnvironment("Backend__Model", backend.Resource.ServedModel)

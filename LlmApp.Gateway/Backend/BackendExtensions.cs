@@ -1,5 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using LlmApp.Gateway.Streaming;
+using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using OpenAI;
@@ -34,7 +36,16 @@ internal static class BackendExtensions
                 client.Timeout = TimeSpan.FromSeconds(5);
             });
 
-        builder.Services.AddChatClient(CreateChatClient).UseOpenTelemetry(configure: otel => otel.EnableSensitiveData = false);
+        builder.Services.AddOptions<StreamingOptions>()
+            .Bind(builder.Configuration.GetSection(StreamingOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddChatClient(CreateChatClient)
+            .UseOpenTelemetry(configure: otel => otel.EnableSensitiveData = false)
+            .Use((inner, services) => services.GetRequiredService<IOptions<BackendOptions>>().Value.NativeToolCalls
+                ? inner
+                : new ConstrainedToolCallingChatClient(inner));
 
         builder.Services.AddHealthChecks().AddCheck<BackendHealthCheck>(BackendHealthCheck.Name);
 

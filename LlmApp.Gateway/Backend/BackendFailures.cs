@@ -32,6 +32,21 @@ internal static partial class BackendFailures
         return result is not null;
     }
 
+    /// <summary>The error body for a failure that happens once a stream has started, sent as its last event.</summary>
+    public static bool TryDescribe(Exception exception, [NotNullWhen(true)] out OpenAIErrorResponse? error)
+    {
+        error = exception switch
+        {
+            OperationCanceledException or TimeoutException => Error("The model backend stopped responding mid-stream.", "timeout"),
+            HttpRequestException or IOException => Error("The connection to the model backend was lost mid-stream.", "backend_disconnected"),
+            ClientResultException client => Error($"The model backend failed mid-stream with status {client.Status}.", "bad_gateway"),
+            _ => Error("The server had an error while streaming the response.", "server_error"),
+        };
+        return true;
+
+        static OpenAIErrorResponse Error(string message, string code) => new(new OpenAIError(message, "upstream_error", null, code));
+    }
+
     public static void Log(ILogger logger, Exception exception) => LogBackendFailure(logger, exception.GetType().Name, exception.Message);
 
     private static string BackendMessage(ClientResultException exception)

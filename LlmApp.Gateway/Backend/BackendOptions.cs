@@ -21,6 +21,16 @@ public sealed class BackendOptions
     /// <summary>API key the backend expects, if any (vLLM's <c>--api-key</c>, llama-server's <c>--api-key</c>).</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>Tokens of context a request gets (llama-server's context per slot); bounds max_tokens. Unset: not checked.</summary>
+    [Range(1, int.MaxValue)]
+    public int? ContextLength { get; set; }
+
+    /// <summary>
+    /// Whether the backend does tool calling itself (vLLM with a tool parser, llama-server with --jinja). When false,
+    /// the gateway constrains generation to a tool call with a JSON schema, which works on any model.
+    /// </summary>
+    public bool NativeToolCalls { get; set; }
+
     /// <summary>Longest a single backend call may take, streaming included.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(10);

@@ -2,11 +2,13 @@ using System.Text.Json.Serialization;
 
 namespace LlmApp.Gateway.OpenAI;
 
-/// <summary>Source-generated JSON for the gateway's own wire types, in OpenAI's snake_case.</summary>
+/// <summary>Source-generated JSON for the gateway's wire types, in OpenAI's snake_case; the per-chunk path uses it too.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ChatCompletionRequest))]
+[JsonSerializable(typeof(ChatCompletionResponse))]
+[JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(OpenAIErrorResponse))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ModelCard))]

@@ -16,7 +16,7 @@ public sealed class ChatRequestMapperTests
              "max_completion_tokens":5,"max_tokens":9,"stop":"\n","seed":7,"temperature":0.5,"top_p":0.9}
             """);
 
-        Assert.True(ChatRequestMapper.TryMap(request, out var mapped, out _));
+        Assert.True(ChatRequestMapper.TryMap(request, null, out var mapped, out _));
 
         Assert.Equal(ChatRole.System, mapped.Messages[0].Role);
         Assert.Equal("Hello, world", mapped.Messages[1].Text);
@@ -28,15 +28,15 @@ public sealed class ChatRequestMapperTests
     }
 
     [Theory]
-    [InlineData("""{"messages":[{"role":"user","content":42}]}""", "messages[0].content")]
-    [InlineData("""{"messages":[{"content":"hi"}]}""", "messages[0].role")]
-    [InlineData("""{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}""", "messages[0].content")]
-    [InlineData("""{"messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}""", "stop")]
-    [InlineData("""{"messages":[{"role":"user","content":"hi"}],"top_p":1.5}""", "top_p")]
-    [InlineData("""{"messages":[{"role":"user","content":"hi"}],"n":2}""", "n")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":42}]}""", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"content":"hi"}]}""", "messages[0].role")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}""", "messages[0].content")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}""", "stop")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"top_p":1.5}""", "top_p")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"hi"}],"n":2}""", "n")]
     public void InvalidRequestsNameTheParameter(string json, string param)
     {
-        Assert.False(ChatRequestMapper.TryMap(Parse(json), out _, out var error));
+        Assert.False(ChatRequestMapper.TryMap(Parse(json), null, out _, out var error));
 
         Assert.Equal(param, error.Param);
     }

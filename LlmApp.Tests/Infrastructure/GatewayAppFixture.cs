@@ -1,6 +1,10 @@
 using System.ClientModel;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using LlmApp.AppHost.LlamaCpp;
+using LlmApp.AppHost.Setup;
+using Microsoft.Extensions.Configuration;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -25,12 +29,39 @@ public sealed class GatewayAppFixture : IAsyncLifetime
 
     public Uri GatewayBaseAddress => Gateway.BaseAddress!;
 
+    /// <summary>llama-server itself, for tests that look behind the gateway (its /slots).</summary>
+    public HttpClient Backend { get; private set; } = null!;
+
+    /// <summary>Polls llama-server's /slots until no slot is processing, or the timeout passes.</summary>
+    public async Task<bool> WaitForIdleSlotsAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        do
+        {
+            using var slots = JsonDocument.Parse(await Backend.GetStringAsync("/slots"));
+            if (slots.RootElement.EnumerateArray().All(slot => !slot.GetProperty("is_processing").GetBoolean()))
+            {
+                return true;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return false;
+    }
+
     public ChatClient CreateChatClient(string model = ServedModel) =>
         new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(GatewayBaseAddress, "v1") });
 
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(s_startTimeout);
+
+        // Find or build llama-server first, exactly as the AppHost does: Aspire's testing host gives the AppHost's
+        // entry point only a few minutes to reach Build(), and a first build from source takes longer.
+        await LlamaServerLocator.LocateAsync(LlmSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build()), cts.Token);
+
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LlmApp_AppHost>(
             [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0"],
             cts.Token);
@@ -39,11 +70,13 @@ public sealed class GatewayAppFixture : IAsyncLifetime
         await _app.StartAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token);
         Gateway = _app.CreateHttpClient("gateway", "http");
+        Backend = _app.CreateHttpClient("llm", "http");
     }
 
     public async Task DisposeAsync()
     {
         Gateway?.Dispose();
+        Backend?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();

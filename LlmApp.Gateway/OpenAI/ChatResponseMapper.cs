@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Gateway.OpenAI;
+
+/// <summary>Maps Microsoft.Extensions.AI results back onto OpenAI's wire shapes.</summary>
+internal static class ChatResponseMapper
+{
+    public static ChatCompletionResponse ToCompletion(ChatResponse response, string model)
+    {
+        var message = response.Messages.LastOrDefault();
+        var toolCalls = ToolCalls(message?.Contents);
+        var text = message?.Text;
+        var content = toolCalls is not null && string.IsNullOrEmpty(text) ? null : text ?? "";
+
+        return new ChatCompletionResponse(
+            Id: CompletionId(response.ResponseId),
+            Created: (response.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
+            Model: model,
+            Choices: [new ChatCompletionChoice(0, new ChatCompletionResponseMessage(content, toolCalls), FinishReason(response.FinishReason, toolCalls))],
+            Usage: Usage(response.Usage));
+    }
+
+    public static string CompletionId(string? backendId) =>
+        backendId is { Length: > 0 } ? backendId : $"chatcmpl-{Guid.NewGuid():N}";
+
+    public static string FinishReason(ChatFinishReason? reason, IReadOnlyList<ToolCall>? toolCalls = null)
+    {
+        if (reason == ChatFinishReason.Length)
+        {
+            return "length";
+        }
+
+        if (reason == ChatFinishReason.ContentFilter)
+        {
+            return "content_filter";
+        }
+
+        return reason == ChatFinishReason.ToolCalls || toolCalls is not null ? "tool_calls" : "stop";
+    }
+
+    public static IReadOnlyList<ToolCall>? ToolCalls(IEnumerable<AIContent>? contents)
+    {
+        List<ToolCall>? calls = null;
+        foreach (var call in contents?.OfType<FunctionCallContent>() ?? [])
+        {
+            calls ??= [];
+            calls.Add(new ToolCall
+            {
+                Index = calls.Count,
+                Id = call.CallId,
+                Type = "function",
+                Function = new FunctionCall
+                {
+                    Name = call.Name,
+                    Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions),
+                },
+            });
+        }
+
+        return calls;
+    }
+
+    public static CompletionUsage? Usage(UsageDetails? usage)
+    {
+        if (usage is null)
+        {
+            return null;
+        }
+
+        var prompt = (int)(usage.InputTokenCount ?? 0);
+        var completion = (int)(usage.OutputTokenCount ?? 0);
+        // Totals that add up, whatever the backend reported as its total.
+        return new CompletionUsage(prompt, completion, prompt + completion,
+            usage.CachedInputTokenCount is { } cached ? new PromptTokensDetails((int)cached) : null);
+    }
+}

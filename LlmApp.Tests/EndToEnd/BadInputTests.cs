@@ -1,0 +1,136 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LlmApp.Tests.EndToEnd;
+
+/// <summary>A table of bad requests: every one gets a 4xx OpenAI error object, none a 5xx, and the gateway keeps serving.</summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class BadInputTests(GatewayAppFixture fixture, ITestOutputHelper output)
+{
+    private const string M = GatewayAppFixture.ServedModel;
+    private const string Hi = """[{"role":"user","content":"hi"}]""";
+
+    public static readonly TheoryData<string, string, HttpStatusCode> BadRequests = new()
+    {
+        { "empty body", "", HttpStatusCode.BadRequest },
+        { "malformed JSON", "{not json", HttpStatusCode.BadRequest },
+        { "body is an array", "[]", HttpStatusCode.BadRequest },
+        { "body is a string", "\"hello\"", HttpStatusCode.BadRequest },
+        { "body is null", "null", HttpStatusCode.BadRequest },
+        { "body is a number", "42", HttpStatusCode.BadRequest },
+        { "model missing", $$$$"""{"messages":{{{{Hi}}}}}""", HttpStatusCode.BadRequest },
+        { "model not a string", $$$$"""{"model":123,"messages":{{{{Hi}}}}}""", HttpStatusCode.BadRequest },
+        { "model not served", $$$$"""{"model":"gpt-4o","messages":{{{{Hi}}}}}""", HttpStatusCode.NotFound },
+        { "messages missing", $$$$"""{"model":"{{{{M}}}}"}""", HttpStatusCode.BadRequest },
+        { "messages empty", $$$$"""{"model":"{{{{M}}}}","messages":[]}""", HttpStatusCode.BadRequest },
+        { "messages a string", $$$$"""{"model":"{{{{M}}}}","messages":"hi"}""", HttpStatusCode.BadRequest },
+        { "messages an object", $$$$"""{"model":"{{{{M}}}}","messages":{}}""", HttpStatusCode.BadRequest },
+        { "message null", $$$$"""{"model":"{{{{M}}}}","messages":[null]}""", HttpStatusCode.BadRequest },
+        { "role missing", $$$$"""{"model":"{{{{M}}}}","messages":[{"content":"hi"}]}""", HttpStatusCode.BadRequest },
+        { "role unknown", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"wizard","content":"hi"}]}""", HttpStatusCode.BadRequest },
+        { "role a number", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":5,"content":"hi"}]}""", HttpStatusCode.BadRequest },
+        { "content a number", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":42}]}""", HttpStatusCode.BadRequest },
+        { "content null for user", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":null}]}""", HttpStatusCode.BadRequest },
+        { "content part without type", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":[{"text":"x"}]}]}""", HttpStatusCode.BadRequest },
+        { "content part an image", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x"}}]}]}""", HttpStatusCode.BadRequest },
+        { "tool message without tool_call_id", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"tool","content":"42"}]}""", HttpStatusCode.BadRequest },
+        { "tool call without name", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"arguments":"{}"}}]}]}""", HttpStatusCode.BadRequest },
+        { "tool call arguments not JSON", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{oops"}}]}]}""", HttpStatusCode.BadRequest },
+        { "temperature above 2", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"temperature":3}""", HttpStatusCode.BadRequest },
+        { "temperature negative", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"temperature":-1}""", HttpStatusCode.BadRequest },
+        { "temperature a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"temperature":"hot"}""", HttpStatusCode.BadRequest },
+        { "top_p above 1", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"top_p":1.5}""", HttpStatusCode.BadRequest },
+        { "max_tokens zero", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_tokens":0}""", HttpStatusCode.BadRequest },
+        { "max_tokens negative", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_tokens":-5}""", HttpStatusCode.BadRequest },
+        { "max_tokens beyond the context", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_tokens":1000000}""", HttpStatusCode.BadRequest },
+        { "max_tokens a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_tokens":"many"}""", HttpStatusCode.BadRequest },
+        { "max_tokens a fraction", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_tokens":2.5}""", HttpStatusCode.BadRequest },
+        { "max_completion_tokens zero", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"max_completion_tokens":0}""", HttpStatusCode.BadRequest },
+        { "n is 2", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"n":2}""", HttpStatusCode.BadRequest },
+        { "stop a number", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stop":5}""", HttpStatusCode.BadRequest },
+        { "stop five strings", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stop":["a","b","c","d","e"]}""", HttpStatusCode.BadRequest },
+        { "presence_penalty above 2", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"presence_penalty":3}""", HttpStatusCode.BadRequest },
+        { "frequency_penalty below -2", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"frequency_penalty":-3}""", HttpStatusCode.BadRequest },
+        { "seed a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"seed":"x"}""", HttpStatusCode.BadRequest },
+        { "response_format unknown type", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"response_format":{"type":"xml"}}""", HttpStatusCode.BadRequest },
+        { "response_format json_schema without schema", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"response_format":{"type":"json_schema"}}""", HttpStatusCode.BadRequest },
+        { "response_format a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"response_format":"json"}""", HttpStatusCode.BadRequest },
+        { "tools a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":"x"}""", HttpStatusCode.BadRequest },
+        { "tool without function", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function"}]}""", HttpStatusCode.BadRequest },
+        { "tool with an invalid name", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"get weather!"}}]}""", HttpStatusCode.BadRequest },
+        { "tool parameters a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f","parameters":"x"}}]}""", HttpStatusCode.BadRequest },
+        { "tool_choice unknown", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"sometimes"}""", HttpStatusCode.BadRequest },
+        { "tool_choice names a missing function", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"g"}}}""", HttpStatusCode.BadRequest },
+        { "tool_choice required without tools", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tool_choice":"required"}""", HttpStatusCode.BadRequest },
+        { "stream a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stream":"yes"}""", HttpStatusCode.BadRequest },
+        { "stream_options without stream", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stream_options":{"include_usage":true}}""", HttpStatusCode.BadRequest },
+        { "logprobs requested", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"logprobs":true}""", HttpStatusCode.BadRequest },
+        { "top_logprobs requested", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"top_logprobs":3}""", HttpStatusCode.BadRequest },
+        { "parallel_tool_calls a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"parallel_tool_calls":"x"}""", HttpStatusCode.BadRequest },
+        { "user a number", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"user":5}""", HttpStatusCode.BadRequest },
+    };
+
+    [Fact]
+    public async Task EveryBadInputGetsA4xxOpenAIErrorAndTheGatewayKeepsServing()
+    {
+        var fourHundreds = 0;
+        var failures = new List<string>();
+        foreach (var row in BadRequests)
+        {
+            var (name, body, expected) = ((string)row[0], (string)row[1], (HttpStatusCode)row[2]);
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+            var text = await response.Content.ReadAsStringAsync();
+            var status = (int)response.StatusCode;
+            if (status is >= 400 and < 500)
+            {
+                fourHundreds++;
+            }
+
+            if (response.StatusCode != expected || !IsOpenAIError(text))
+            {
+                failures.Add($"{name}: {status} {text}");
+            }
+        }
+
+        output.WriteLine($"{BadRequests.Count} bad inputs tried, {fourHundreds} got 4xx.");
+        Assert.Empty(failures);
+        Assert.Equal(BadRequests.Count, fourHundreds);
+
+        var ok = await fixture.CreateChatClient().CompleteChatAsync([new OpenAI.Chat.UserChatMessage("still there?")],
+            new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = 2 });
+        Assert.Equal(2, ok.Value.Usage.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task TheWrongMethodAndAnUnknownRouteGetOpenAIErrors()
+    {
+        using var get = await fixture.Gateway.GetAsync("/v1/chat/completions");
+        using var unknown = await fixture.Gateway.PostAsync("/v1/completions", new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.True(IsOpenAIError(await get.Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.True(IsOpenAIError(await unknown.Content.ReadAsStringAsync()));
+    }
+
+    private static bool IsOpenAIError(string text)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            var error = json.RootElement.GetProperty("error");
+            return error.GetProperty("message").ValueKind == JsonValueKind.String &&
+                   error.GetProperty("type").ValueKind == JsonValueKind.String &&
+                   error.GetProperty("param").ValueKind is JsonValueKind.String or JsonValueKind.Null &&
+                   error.GetProperty("code").ValueKind is JsonValueKind.String or JsonValueKind.Null;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
