@@ -24,11 +24,14 @@ internal static class BackendExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<BackendOptions>, BackendOptionsValidator>();
 
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddTransient<AbortOnCancelHandler>();
         builder.Services.AddHttpClient(ChatClientName, (services, client) =>
             {
                 // The OpenAI pipeline below owns the timeout; HttpClient's own 100 s default would cut long generations.
                 client.Timeout = Timeout.InfiniteTimeSpan;
-            });
+            })
+            .AddHttpMessageHandler<AbortOnCancelHandler>();
 
         builder.Services.AddHttpClient(HealthClientName, (services, client) =>
             {

@@ -89,7 +89,9 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
         {
             try
             {
-                return await pending.WaitAsync(keepAliveInterval, cancellationToken);
+                // No token here: on cancellation the pending read must finish (it fails fast once the backend
+                // connection is aborted) before the enumerator can be disposed.
+                return await pending.WaitAsync(keepAliveInterval, CancellationToken.None);
             }
             catch (TimeoutException) when (!pending.IsCompleted)
             {

@@ -35,7 +35,7 @@ internal sealed class SseWriter(HttpResponse response) : IDisposable
         JsonSerializer.Serialize(_json, payload, typeInfo);
         _json.Flush();
         body.Write("\n\n"u8);
-        await body.FlushAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
     }
 
     public ValueTask WriteDoneAsync(CancellationToken cancellationToken) => WriteRawAsync(s_done, cancellationToken);
@@ -45,7 +45,18 @@ internal sealed class SseWriter(HttpResponse response) : IDisposable
     private async ValueTask WriteRawAsync(byte[] bytes, CancellationToken cancellationToken)
     {
         Start();
-        await response.BodyWriter.WriteAsync(bytes, cancellationToken);
+        response.BodyWriter.Write(bytes);
+        await FlushAsync(cancellationToken);
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        var result = await response.BodyWriter.FlushAsync(cancellationToken);
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            // The client is gone: stop producing, so that the backend request is cancelled too.
+            throw new OperationCanceledException("The client closed the stream.");
+        }
     }
 
     public void Dispose() => _json?.Dispose();
