@@ -24,8 +24,10 @@ public static class LlamaCppBuilderExtensions
 
         var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName, settings.ContextPerSlot);
         return builder.AddResource(resource)
-            // llama-server reads its port from LLAMA_ARG_PORT, so Aspire can pick a free one.
-            .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT")
+            // llama-server reads its port from LLAMA_ARG_PORT, so Aspire can pick a free one. Not proxied: the gateway
+            // talks to llama-server directly, so that a closed connection reaches it at once (it frees the slot) and
+            // no extra hop sits on the per-token path.
+            .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT", isProxied: false)
             .WithArgs(LlamaCppArguments.For(model, settings))
             .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName);
     }

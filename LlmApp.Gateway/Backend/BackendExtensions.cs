@@ -31,7 +31,10 @@ internal static class BackendExtensions
                 // The OpenAI pipeline below owns the timeout; HttpClient's own 100 s default would cut long generations.
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .AddHttpMessageHandler<AbortOnCancelHandler>();
+            .AddHttpMessageHandler<AbortOnCancelHandler>()
+            // A response disposed half-read is normally drained (up to 1 MB or 2 s) to reuse the connection: for a
+            // stream whose client left, that keeps the backend generating for nobody. Close the connection instead.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxResponseDrainSize = 0 });
 
         builder.Services.AddHttpClient(HealthClientName, (services, client) =>
             {

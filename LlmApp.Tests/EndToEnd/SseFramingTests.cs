@@ -17,11 +17,12 @@ public sealed partial class SseFramingTests(GatewayAppFixture fixture)
     {
         var options = includeUsage ? ""","stream_options":{"include_usage":true}""" : "";
         var (contentType, body) = await PostStreamAsync(
-            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"stream":true{{options}}}""");
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Hi"}],"max_tokens":6,"temperature":0,"stream":true{{options}}}""");
 
         Assert.Equal("text/event-stream", contentType);
         Assert.Matches(Framing(), body);
-        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]).ToList();
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => e.StartsWith("data: ", StringComparison.Ordinal)).Select(e => e["data: ".Length..]).ToList();
         Assert.Equal("[DONE]", events[^1]);
         var chunks = events.SkipLast(1).Select(e => JsonDocument.Parse(e).RootElement).ToList();
 
@@ -46,6 +47,18 @@ public sealed partial class SseFramingTests(GatewayAppFixture fixture)
         {
             Assert.Equal(withChoices.Count, chunks.Count);
         }
+    }
+
+    [Fact]
+    public async Task ALongPromptGetsKeepAliveCommentsBeforeItsFirstToken()
+    {
+        // About 3,000 prompt tokens: the tiny model reads them in well over the 100 ms keep-alive interval set by the fixture.
+        var prompt = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 330));
+        var (_, body) = await PostStreamAsync(
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{prompt}}"}],"max_tokens":2,"temperature":0,"stream":true}""");
+
+        Assert.Matches(Framing(), body);
+        Assert.StartsWith(": keep-alive\n\n", body, StringComparison.Ordinal);
     }
 
     private async Task<(string? ContentType, string Body)> PostStreamAsync(string json)

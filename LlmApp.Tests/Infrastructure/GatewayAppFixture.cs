@@ -1,6 +1,8 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Text.Json;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Setup;
@@ -23,6 +25,8 @@ public sealed class GatewayAppFixture : IAsyncLifetime
 
     public const string ServedModel = "llama-2-tiny-random";
 
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMilliseconds(100);
+
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
 
     public HttpClient Gateway { get; private set; } = null!;
@@ -32,27 +36,45 @@ public sealed class GatewayAppFixture : IAsyncLifetime
     /// <summary>llama-server itself, for tests that look behind the gateway (its /slots).</summary>
     public HttpClient Backend { get; private set; } = null!;
 
-    /// <summary>Polls llama-server's /slots until no slot is processing, or the timeout passes.</summary>
-    public async Task<bool> WaitForIdleSlotsAsync(TimeSpan timeout)
+    /// <summary>llama-server's count of llama_decode calls (one per generated token of a lone sequence), from its /metrics.</summary>
+    public async Task<long> BackendDecodeCountAsync()
+    {
+        var metrics = await Backend.GetStringAsync("/metrics");
+        var line = metrics.Split('\n').Single(l => l.StartsWith("llamacpp:n_decode_total ", StringComparison.Ordinal));
+        return (long)double.Parse(line["llamacpp:n_decode_total ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Polls llama-server's /slots until no slot is processing, or the timeout passes; returns the last /slots seen.</summary>
+    public async Task<(bool Idle, string Slots)> WaitForIdleSlotsAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
+        string text;
         do
         {
-            using var slots = JsonDocument.Parse(await Backend.GetStringAsync("/slots"));
+            text = await Backend.GetStringAsync("/slots");
+            using var slots = JsonDocument.Parse(text);
             if (slots.RootElement.EnumerateArray().All(slot => !slot.GetProperty("is_processing").GetBoolean()))
             {
-                return true;
+                return (true, text);
             }
 
             await Task.Delay(50);
         }
         while (DateTime.UtcNow < deadline);
 
-        return false;
+        return (false, text);
     }
 
     public ChatClient CreateChatClient(string model = ServedModel) =>
-        new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(GatewayBaseAddress, "v1") });
+        new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(GatewayBaseAddress, "v1"),
+            // .NET drains a half-read response for up to 2 s to reuse its connection; a client that gives up on a
+            // stream should look like one that hangs up, as a closed app or a killed process does.
+            Transport = new HttpClientPipelineTransport(s_hangUpOnDispose),
+        });
+
+    private static readonly HttpClient s_hangUpOnDispose = new(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
 
     public async Task InitializeAsync()
     {
@@ -65,6 +87,10 @@ public sealed class GatewayAppFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LlmApp_AppHost>(
             [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0"],
             cts.Token);
+
+        // Keep-alive comments after 100 ms of silence instead of 15 s, so that a long prompt shows them in a test.
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
+            .WithEnvironment("Streaming__KeepAliveInterval", KeepAliveInterval.ToString());
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);

@@ -24,7 +24,7 @@ test('a non-streaming completion has the OpenAI shape and usage that adds up', a
 });
 
 test('a stream without include_usage has the role first, a finish reason, and no usage', async () => {
-  const stream = await client.chat.completions.create({ model, messages: user('Hello'), max_tokens: 8, stream: true });
+  const stream = await client.chat.completions.create({ model, messages: user('Hello'), max_tokens: 8, temperature: 0, stream: true });
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');
@@ -36,7 +36,7 @@ test('a stream without include_usage has the role first, a finish reason, and no
 
 test('a stream with include_usage ends with one usage chunk without choices', async () => {
   const stream = await client.chat.completions.create({
-    model, messages: user('Hello'), max_tokens: 5, stream: true, stream_options: { include_usage: true },
+    model, messages: user('Hello'), max_tokens: 5, temperature: 0, stream: true, stream_options: { include_usage: true },
   });
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
@@ -112,7 +112,7 @@ test('errors arrive as the SDK error classes with OpenAI codes', async () => {
 test('an aborted stream ends early and leaves the gateway serving', async () => {
   const controller = new AbortController();
   const stream = await client.chat.completions.create(
-    { model, messages: user('Go on forever'), max_tokens: 3000, stream: true }, { signal: controller.signal });
+    { model, messages: user('Go on forever'), max_tokens: 3000, temperature: 0, stream: true }, { signal: controller.signal });
   let received = 0;
   try {
     // The SDK ends the iteration quietly (or with an AbortError) once the signal fires.
@@ -121,6 +121,6 @@ test('an aborted stream ends early and leaves the gateway serving', async () => 
     assert.ok(controller.signal.aborted, `unexpected error: ${e}`);
   }
   assert.ok(received < 50, `the stream went on after the abort (${received} chunks)`);
-  const c = await client.chat.completions.create({ model, messages: user('Hello'), max_tokens: 4 });
+  const c = await client.chat.completions.create({ model, messages: user('Hello'), max_tokens: 4, temperature: 0 });
   assert.equal(c.usage.completion_tokens, 4);
 });

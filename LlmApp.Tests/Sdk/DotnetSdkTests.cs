@@ -4,12 +4,13 @@ using LlmApp.Tests.Infrastructure;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Models;
+using Xunit.Abstractions;
 
 namespace LlmApp.Tests.Sdk;
 
 /// <summary>The official OpenAI .NET SDK (NuGet <c>OpenAI</c>), unchanged, against the gateway and the real llama-server.</summary>
 [Collection(GatewayAppCollectionDefinition.Name)]
-public sealed class DotnetSdkTests(GatewayAppFixture fixture)
+public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper output)
 {
     private static readonly string[] s_levels = ["low", "high"];
     private static readonly string[] s_cities = ["Oslo", "Paris"];
@@ -140,7 +141,7 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture)
         ];
 
         var completion = (await client.CompleteChatAsync(history,
-            new ChatCompletionOptions { MaxOutputTokenCount = 8, Tools = { s_weatherTool }, ToolChoice = ChatToolChoice.CreateNoneChoice() })).Value;
+            new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0, Tools = { s_weatherTool }, ToolChoice = ChatToolChoice.CreateNoneChoice() })).Value;
 
         Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
         Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
@@ -166,11 +167,12 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture)
         var client = fixture.CreateChatClient();
         using var cts = new CancellationTokenSource();
         var received = 0;
+        var decodesBefore = await fixture.BackendDecodeCountAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in client.CompleteChatStreamingAsync(
-                [new UserChatMessage("Go on forever")], new ChatCompletionOptions { MaxOutputTokenCount = 3000 }, cts.Token))
+                [new UserChatMessage("Go on forever")], new ChatCompletionOptions { MaxOutputTokenCount = 3000, Temperature = 0 }, cts.Token))
             {
                 if (++received == 3)
                 {
@@ -180,8 +182,13 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture)
         });
 
         // llama-server's /slots shows the generation stopped: the gateway cancelled the backend request.
-        Assert.True(await fixture.WaitForIdleSlotsAsync(TimeSpan.FromSeconds(1)), "a llama-server slot was still processing 1 s after the client left");
-        var next = (await client.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { MaxOutputTokenCount = 4 })).Value;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (idle, slots) = await fixture.WaitForIdleSlotsAsync(TimeSpan.FromSeconds(5));
+        output.WriteLine($"slot idle {clock.ElapsedMilliseconds} ms after the client left");
+        Assert.True(idle && clock.Elapsed < TimeSpan.FromSeconds(1), $"a llama-server slot was still processing {clock.ElapsedMilliseconds} ms after the client left: {slots}");
+        // And it stopped because it was cancelled, not because it finished: far fewer than 3,000 tokens were decoded.
+        Assert.InRange(await fixture.BackendDecodeCountAsync() - decodesBefore, 1, 1500);
+        var next = (await client.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { MaxOutputTokenCount = 4, Temperature = 0 })).Value;
         Assert.Equal(4, next.Usage.OutputTokenCount);
     }
 }
