@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -18,12 +19,17 @@ public static class ChatCompletionsApi
     public static async Task<IResult> CreateChatCompletion(
         HttpContext context,
         IChatClient chatClient,
+        AdmissionControl admission,
+        ShutdownDrain drain,
+        TimeProvider time,
         IOptions<BackendOptions> backend,
+        IOptions<ResilienceOptions> resilience,
         IOptions<StreamingOptions> streaming,
         ILogger<ChatCompletionRequest> logger)
     {
-        var cancellationToken = context.RequestAborted;
-        var (request, parseError) = await ReadRequestAsync(context.Request, cancellationToken);
+        var requestAborted = context.RequestAborted;
+        var startedAt = time.GetUtcNow();
+        var (request, parseError) = await ReadRequestAsync(context.Request, requestAborted);
         if (parseError is not null)
         {
             return parseError;
@@ -40,35 +46,93 @@ public static class ChatCompletionsApi
             return OpenAIErrors.InvalidRequest(error.Message, error.Param, error.Code);
         }
 
-        try
+        var maxTokens = mapped.Options.MaxOutputTokens;
+        var (outcome, lease) = await admission.AdmitAsync(resilience.Value.TotalTimeout(maxTokens), requestAborted);
+        if (outcome != AdmissionControl.Outcome.Admitted)
         {
-            if (mapped.Stream)
-            {
-                using var writer = new SseWriter(context.Response);
-                var streamer = new ChatCompletionStreamer(writer, servedModel, mapped.IncludeUsage, streaming.Value.KeepAliveInterval);
-                try
-                {
-                    await streamer.StreamAsync(chatClient.GetStreamingResponseAsync(mapped.Messages, mapped.Options, cancellationToken), cancellationToken);
-                }
-                catch (Exception ex) when (writer.Started && !cancellationToken.IsCancellationRequested && BackendFailures.TryDescribe(ex, out var failure))
-                {
-                    // Past the first byte the status is sent: the error goes to the client as the stream's last event.
-                    BackendFailures.Log(logger, ex);
-                    await writer.WriteAsync(failure, OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None);
-                }
-
-                return Results.Empty;
-            }
-
-            var response = await chatClient.GetResponseAsync(mapped.Messages, mapped.Options, cancellationToken);
-            return TypedResults.Json(ChatResponseMapper.ToCompletion(response, servedModel), OpenAIJsonContext.Default.ChatCompletionResponse);
+            return Refusal(outcome);
         }
-        catch (Exception ex) when (BackendFailures.TryTranslate(ex, cancellationToken, out var result))
+
+        using (lease)
         {
-            BackendFailures.Log(logger, ex);
-            return result;
+            // The deadline counts from arrival: time spent in the queue is part of it.
+            using var watchdog = new GenerationWatchdog(resilience.Value, maxTokens, startedAt, time, requestAborted, drain.Expired);
+            return mapped.Stream
+                ? await StreamAsync(context, chatClient, mapped, servedModel, watchdog, streaming.Value, logger)
+                : await CompleteAsync(chatClient, mapped, servedModel, watchdog, logger, requestAborted);
         }
     }
+
+    private static async Task<IResult> CompleteAsync(
+        IChatClient chatClient, MappedChatRequest mapped, string servedModel, GenerationWatchdog watchdog,
+        ILogger logger, CancellationToken requestAborted)
+    {
+        try
+        {
+            // Streamed from the backend even when the client wants one answer, so that the first-token and idle
+            // timeouts apply here too and a stalled backend is noticed in seconds, not at the total deadline.
+            var updates = new List<ChatResponseUpdate>();
+            await foreach (var update in chatClient.GetStreamingResponseAsync(mapped.Messages, mapped.Options, watchdog.Token))
+            {
+                watchdog.OnToken();
+                updates.Add(update);
+            }
+
+            return TypedResults.Json(ChatResponseMapper.ToCompletion(updates.ToChatResponse(), servedModel), OpenAIJsonContext.Default.ChatCompletionResponse);
+        }
+        catch (Exception ex) when (!requestAborted.IsCancellationRequested &&
+                                   BackendFailures.TryTranslate(ex, watchdog.Reason(requestAborted), out var result))
+        {
+            BackendFailures.Log(logger, ex, watchdog.Reason(requestAborted));
+            return result;
+        }
+        catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+    }
+
+    private static async Task<IResult> StreamAsync(
+        HttpContext context, IChatClient chatClient, MappedChatRequest mapped, string servedModel, GenerationWatchdog watchdog,
+        StreamingOptions streaming, ILogger logger)
+    {
+        var requestAborted = context.RequestAborted;
+        using var writer = new SseWriter(context.Response);
+        var streamer = new ChatCompletionStreamer(writer, servedModel, mapped.IncludeUsage, streaming.KeepAliveInterval, watchdog.OnToken);
+        try
+        {
+            await streamer.StreamAsync(chatClient.GetStreamingResponseAsync(mapped.Messages, mapped.Options, watchdog.Token), watchdog.Token);
+            return Results.Empty;
+        }
+        catch (Exception ex) when (!requestAborted.IsCancellationRequested && !writer.Started &&
+                                   BackendFailures.TryTranslate(ex, watchdog.Reason(requestAborted), out var result))
+        {
+            // Nothing sent yet: the client gets a proper status code.
+            BackendFailures.Log(logger, ex, watchdog.Reason(requestAborted));
+            return result;
+        }
+        catch (Exception ex) when (!requestAborted.IsCancellationRequested && writer.Started)
+        {
+            // Past the first byte the status is sent: the error goes to the client as the stream's last event.
+            var reason = watchdog.Reason(requestAborted);
+            BackendFailures.Log(logger, ex, reason);
+            await writer.WriteAsync(BackendFailures.Describe(ex, reason), OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None);
+            return Results.Empty;
+        }
+        catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+    }
+
+    private static RetryAfterResult Refusal(AdmissionControl.Outcome outcome) => outcome switch
+    {
+        AdmissionControl.Outcome.ShuttingDown =>
+            new RetryAfterResult(OpenAIErrors.BackendUnavailable("The server is shutting down; try again."), TimeSpan.FromSeconds(5)),
+        AdmissionControl.Outcome.QueueTimeout =>
+            new RetryAfterResult(OpenAIErrors.Overloaded("The request waited for a free model slot past its deadline."), TimeSpan.FromSeconds(1)),
+        _ => new RetryAfterResult(OpenAIErrors.Overloaded("All model slots are busy and the queue is full; retry shortly."), TimeSpan.FromSeconds(1)),
+    };
 
     private static async Task<(ChatCompletionRequest? Request, IResult? Error)> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
@@ -34,13 +35,31 @@ internal static class BackendExtensions
             .AddHttpMessageHandler<AbortOnCancelHandler>()
             // A response disposed half-read is normally drained (up to 1 MB or 2 s) to reuse the connection: for a
             // stream whose client left, that keeps the backend generating for nobody. Close the connection instead.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxResponseDrainSize = 0 });
+            .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+            {
+                MaxResponseDrainSize = 0,
+                ConnectTimeout = services.GetRequiredService<IOptions<ResilienceOptions>>().Value.ConnectTimeout,
+            })
+            .AddBackendResilience();
 
         builder.Services.AddHttpClient(HealthClientName, (services, client) =>
             {
                 client.BaseAddress = services.GetRequiredService<IOptions<BackendOptions>>().Value.Endpoint;
                 client.Timeout = TimeSpan.FromSeconds(5);
             });
+
+        builder.Services.AddOptions<ResilienceOptions>()
+            .Bind(builder.Configuration.GetSection(ResilienceOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BackendCapacity>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<BackendCapacity>());
+        builder.Services.AddSingleton<AdmissionControl>();
+        builder.Services.AddSingleton<ShutdownDrain>();
+        builder.Services.Configure<HostOptions>(host =>
+            host.ShutdownTimeout = builder.Configuration.GetSection(ResilienceOptions.SectionName).Get<ResilienceOptions>()?.DrainTimeout
+                                   + TimeSpan.FromSeconds(5) ?? TimeSpan.FromSeconds(35));
 
         builder.Services.AddOptions<StreamingOptions>()
             .Bind(builder.Configuration.GetSection(StreamingOptions.SectionName))

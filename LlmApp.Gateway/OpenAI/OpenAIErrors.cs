@@ -13,6 +13,9 @@ internal static class OpenAIErrors
     public static IResult NotFound(string path) =>
         Create(StatusCodes.Status404NotFound, $"Unknown request URL: {path}.", "invalid_request_error", null, "unknown_url");
 
+    public static IResult Overloaded(string message) =>
+        Create(StatusCodes.Status429TooManyRequests, message, "requests", null, "rate_limit_exceeded");
+
     public static IResult BadGateway(string message) =>
         Create(StatusCodes.Status502BadGateway, message, "upstream_error", null, "bad_gateway");
 

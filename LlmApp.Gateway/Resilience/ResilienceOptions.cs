@@ -1,0 +1,66 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace LlmApp.Gateway.Resilience;
+
+/// <summary>
+/// Timeouts, retries, circuit breaking, admission and draining; bound from the <c>Resilience</c> section and
+/// validated at start-up. The defaults suit a CPU box where a long prompt takes tens of seconds to read.
+/// </summary>
+public sealed class ResilienceOptions
+{
+    public const string SectionName = "Resilience";
+
+    /// <summary>Longest wait for a TCP connection to the backend.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait from sending a request to its first token (the whole prompt is read in this time).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan FirstTokenTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Longest silence between two tokens once generation has started.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deadline of a request before counting its tokens; it also bounds the time a request may wait in the queue.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan TotalTimeoutBase { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Added to the deadline for each requested output token (max_tokens), so long answers get longer.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan TotalTimeoutPerToken { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Output tokens assumed for the deadline when a request does not set max_tokens.</summary>
+    [Range(1, 1_000_000)]
+    public int DefaultMaxTokens { get; set; } = 1024;
+
+    /// <summary>Retries of a request that failed before any byte reached the client (refused, reset, 503 loading).</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>First retry delay; later ones back off exponentially, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the circuit stays open (answering 503 at once) once the backend is found down.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Requests admitted at once. 0: learn it from the backend (llama-server's slots, from /props); that is the
+    /// right value, since a backend with all slots busy only queues the rest where nobody can see them.
+    /// </summary>
+    [Range(0, 1024)]
+    public int MaxConcurrentRequests { get; set; }
+
+    /// <summary>Requests that may wait for a slot; one more is refused with 429 at once.</summary>
+    [Range(0, 10_000)]
+    public int QueueLimit { get; set; } = 8;
+
+    /// <summary>After SIGTERM, how long in-flight requests may run before they are ended with an error.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The deadline of a request that asks for <paramref name="maxTokens"/> output tokens.</summary>
+    public TimeSpan TotalTimeout(int? maxTokens) => TotalTimeoutBase + (TotalTimeoutPerToken * (maxTokens ?? DefaultMaxTokens));
+}
