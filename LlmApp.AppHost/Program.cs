@@ -8,7 +8,7 @@ try
     var (serverPath, model) = await LlmSetup.PrepareAsync(settings);
 
     // The backend: swap this one line for a container or vLLM; the gateway does not change.
-    var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp);
+    var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
 
     builder.AddProject<Projects.LlmApp_Gateway>("gateway")
         .WithLlmBackend(llm)

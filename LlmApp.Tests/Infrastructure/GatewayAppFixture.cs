@@ -16,7 +16,7 @@ namespace LlmApp.Tests.Infrastructure;
 /// Starts the real AppHost through Aspire.Hosting.Testing: the real llama-server (found or built the way a user's
 /// first run does it) serving the tiny test model, and the real gateway in front of it, on free ports.
 /// </summary>
-public sealed class GatewayAppFixture : IAsyncLifetime
+public class GatewayAppFixture : IAsyncLifetime
 {
     // Generous: on a clean machine the first start builds llama-server from source (about 7 minutes on 2 cores).
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(20);
@@ -30,6 +30,21 @@ public sealed class GatewayAppFixture : IAsyncLifetime
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
 
     public HttpClient Gateway { get; private set; } = null!;
+
+    /// <summary>Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that a long prompt shows them.</summary>
+    protected virtual IEnumerable<(string Name, string Value)> GatewayEnvironment => [("Streaming__KeepAliveInterval", KeepAliveInterval.ToString())];
+
+    /// <summary>The operating-system process id of llama-server, as Aspire reports it.</summary>
+    public int BackendProcessId()
+    {
+        if (!App.ResourceNotifications.TryGetCurrentState("llm", out var state))
+        {
+            throw new InvalidOperationException("The llm resource has no state.");
+        }
+
+        var pid = state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public Uri GatewayBaseAddress => Gateway.BaseAddress!;
 
@@ -88,9 +103,11 @@ public sealed class GatewayAppFixture : IAsyncLifetime
             [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0"],
             cts.Token);
 
-        // Keep-alive comments after 100 ms of silence instead of 15 s, so that a long prompt shows them in a test.
-        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"))
-            .WithEnvironment("Streaming__KeepAliveInterval", KeepAliveInterval.ToString());
+        var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"));
+        foreach (var (name, value) in GatewayEnvironment)
+        {
+            gateway.WithEnvironment(name, value);
+        }
 
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
@@ -99,7 +116,7 @@ public sealed class GatewayAppFixture : IAsyncLifetime
         Backend = _app.CreateHttpClient("llm", "http");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Gateway?.Dispose();
         Backend?.Dispose();

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LlmApp.Tests.Resilience;
+
+/// <summary>Real faults on the real llama-server: killed mid-stream, stalled with SIGSTOP, overloaded.</summary>
+[Collection(FaultsAppCollectionDefinition.Name)]
+public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper output)
+{
+    private static readonly TimeSpan s_slack = TimeSpan.FromSeconds(1);
+
+    private static string Request(int maxTokens, bool stream) =>
+        $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":{{maxTokens}},"temperature":0,"stream":{{(stream ? "true" : "false")}}}""";
+
+    [Fact]
+    public async Task KillingLlamaServerMidStreamEndsTheStreamWithAnErrorAndItComesBack()
+    {
+        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
+        Assert.Equal(HttpStatusCode.OK, stream.Status);
+        Assert.NotNull(await stream.NextDataAsync());
+
+        Process.GetProcessById(fixture.BackendProcessId()).Kill();
+        var (events, elapsed) = await stream.ReadToEndAsync();
+
+        output.WriteLine($"fault: llama-server killed mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
+        Assert.True(elapsed < s_slack, $"the stream took {elapsed} to end");
+        using (var error = JsonDocument.Parse(events[^1]))
+        {
+            Assert.Equal("backend_disconnected", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+
+        // The gateway itself keeps serving while the backend is down, and says so.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Gateway.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Gateway.GetAsync("/v1/models")).StatusCode);
+        using var whileDown = await PostAsync(Request(4, stream: false));
+        output.WriteLine($"while down: chat completion answered {(int)whileDown.StatusCode}");
+        Assert.Contains(whileDown.StatusCode, new[] { HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK });
+
+        // The AppHost starts the crashed llama-server again; requests succeed once it is back.
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var after = await PostAsync(Request(4, stream: false));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task AStalledLlamaServerTripsTheFirstTokenAndIdleTimeouts()
+    {
+        var pid = fixture.BackendProcessId();
+        try
+        {
+            Signal("STOP", pid);
+            var clock = Stopwatch.StartNew();
+            using var response = await PostAsync(Request(8, stream: false));
+            var firstToken = clock.Elapsed;
+            output.WriteLine($"fault: llama-server stopped (SIGSTOP); a request got {(int)response.StatusCode} after {firstToken.TotalMilliseconds:F0} ms");
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.InRange(firstToken, FaultsAppFixture.FirstTokenTimeout - TimeSpan.FromMilliseconds(100), FaultsAppFixture.FirstTokenTimeout + s_slack);
+        }
+        finally
+        {
+            Signal("CONT", pid);
+        }
+
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
+        Assert.NotNull(await stream.NextDataAsync());
+        try
+        {
+            Signal("STOP", pid);
+            var (events, elapsed) = await stream.ReadToEndAsync();
+            output.WriteLine($"fault: llama-server stopped mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
+            using var error = JsonDocument.Parse(events[^1]);
+            Assert.Equal("timeout", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+            Assert.True(elapsed < FaultsAppFixture.IdleTimeout + s_slack, $"the idle timeout took {elapsed}");
+        }
+        finally
+        {
+            Signal("CONT", pid);
+        }
+
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task FourTimesCapacityOfStreamsEachCompleteOrGet429()
+    {
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        var capacity = await SlotCountAsync();
+        var requests = 4 * capacity;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, requests).Select(async _ =>
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(600, stream: true), cts.Token);
+            if (stream.Status != HttpStatusCode.OK)
+            {
+                return (Status: (int)stream.Status, Done: false, RetryAfter: stream.Response.Headers.RetryAfter is not null);
+            }
+
+            var (events, _) = await stream.ReadToEndAsync(cts.Token);
+            return (Status: 200, Done: events.LastOrDefault() == "[DONE]", RetryAfter: false);
+        }));
+
+        var completed = results.Count(r => r.Status == 200 && r.Done);
+        var refused = results.Count(r => r.Status == 429 && r.RetryAfter);
+        output.WriteLine($"overload: {requests} concurrent streams against {capacity} slots and a queue of {FaultsAppFixture.QueueLimit}: " +
+                         $"{completed} completed, {refused} got 429 with Retry-After, {requests - completed - refused} got anything else");
+        Assert.Equal(requests, completed + refused);
+        Assert.InRange(completed, capacity, capacity + FaultsAppFixture.QueueLimit + requests);
+        Assert.True(refused > 0, "4x capacity at once should overflow the queue");
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string json) =>
+        await fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private async Task<int> SlotCountAsync()
+    {
+        using var slots = JsonDocument.Parse(await fixture.Backend.GetStringAsync("/slots"));
+        return slots.RootElement.GetArrayLength();
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                using var response = await fixture.Gateway.GetAsync("/readyz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the gateway was not ready again within {timeout}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+}
