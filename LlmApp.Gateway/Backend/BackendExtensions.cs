@@ -56,6 +56,8 @@ internal static class BackendExtensions
         builder.Services.AddSingleton<BackendCapacity>();
         builder.Services.AddHostedService(services => services.GetRequiredService<BackendCapacity>());
         builder.Services.AddSingleton<AdmissionControl>();
+        builder.Services.AddSingleton<BackendCircuit>();
+        builder.Services.AddHostedService<BackendRecoveryProbe>();
         builder.Services.AddSingleton<ShutdownDrain>();
         builder.Services.Configure<HostOptions>(host =>
             host.ShutdownTimeout = builder.Configuration.GetSection(ResilienceOptions.SectionName).Get<ResilienceOptions>()?.DrainTimeout

@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LlmApp.Gateway.Backend;
@@ -6,7 +7,7 @@ namespace LlmApp.Gateway.Backend;
 /// Readiness reflects the backend: llama-server and vLLM both answer <c>GET /health</c> with 200 once the
 /// model is loaded (llama-server answers 503 while it loads).
 /// </summary>
-internal sealed class BackendHealthCheck(IHttpClientFactory httpClientFactory) : IHealthCheck
+internal sealed class BackendHealthCheck(IHttpClientFactory httpClientFactory, BackendCircuit circuit) : IHealthCheck
 {
     public const string Name = "backend";
 
@@ -16,9 +17,14 @@ internal sealed class BackendHealthCheck(IHttpClientFactory httpClientFactory) :
         {
             using var client = httpClientFactory.CreateClient(BackendExtensions.HealthClientName);
             using var response = await client.GetAsync("health", cancellationToken);
-            return response.IsSuccessStatusCode
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy($"The backend answered /health with {(int)response.StatusCode}.");
+            if (!response.IsSuccessStatusCode)
+            {
+                return HealthCheckResult.Unhealthy($"The backend answered /health with {(int)response.StatusCode}.");
+            }
+
+            // Ready means requests go through: a circuit opened while the backend was down closes now.
+            await circuit.OnBackendHealthyAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {

@@ -29,8 +29,11 @@ internal static class BackendResilienceExtensions
                 ShouldRetryAfterHeader = true,
             });
 
+            var circuit = context.ServiceProvider.GetRequiredService<BackendCircuit>();
             pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
+                ManualControl = circuit.Control,
+                StateProvider = circuit.State,
                 // Open after a run of failures to reach the backend; while open, callers get 503 at once.
                 FailureRatio = 0.5,
                 MinimumThroughput = 3,

@@ -9,6 +9,7 @@ public sealed class FaultsAppFixture : GatewayAppFixture
     public static readonly TimeSpan FirstTokenTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
     public const int QueueLimit = 2;
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(300);
 
     protected override IEnumerable<(string Name, string Value)> GatewayEnvironment =>
     [
@@ -17,6 +18,7 @@ public sealed class FaultsAppFixture : GatewayAppFixture
         ("Resilience__QueueLimit", QueueLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         ("Resilience__RetryDelay", "00:00:00.100"),
         ("Resilience__BreakDuration", "00:00:02"),
+        ("Resilience__DrainTimeout", DrainTimeout.ToString()),
     ];
 }
 

@@ -114,6 +114,34 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         Assert.True(refused > 0, "4x capacity at once should overflow the queue");
     }
 
+    [Fact]
+    public async Task StoppingTheGatewayDrainsThenEndsInFlightStreamsWithAnError()
+    {
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        var pid = fixture.BackendProcessId();
+        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
+        Assert.NotNull(await stream.NextDataAsync());
+        try
+        {
+            // Hold the generation so that it is still running when the drain window ends.
+            Signal("STOP", pid);
+            var stop = fixture.App.ResourceCommands.ExecuteCommandAsync("gateway", "resource-stop");
+            var (events, elapsed) = await stream.ReadToEndAsync();
+            await stop;
+
+            output.WriteLine($"fault: gateway stopped (SIGTERM) mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
+            using var error = JsonDocument.Parse(events[^1]);
+            Assert.Equal("server_shutting_down", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+        finally
+        {
+            Signal("CONT", pid);
+            await fixture.App.ResourceCommands.ExecuteCommandAsync("gateway", "resource-start");
+        }
+
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
     private async Task<HttpResponseMessage> PostAsync(string json) =>
         await fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 

@@ -172,7 +172,7 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in client.CompleteChatStreamingAsync(
-                [new UserChatMessage("Go on forever")], new ChatCompletionOptions { MaxOutputTokenCount = 3000, Temperature = 0 }, cts.Token))
+                [new UserChatMessage("Go on forever")], new ChatCompletionOptions { MaxOutputTokenCount = 4000, Temperature = 0 }, cts.Token))
             {
                 if (++received == 3)
                 {
@@ -186,8 +186,8 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper 
         var (idle, slots) = await fixture.WaitForIdleSlotsAsync(TimeSpan.FromSeconds(5));
         output.WriteLine($"slot idle {clock.ElapsedMilliseconds} ms after the client left");
         Assert.True(idle && clock.Elapsed < TimeSpan.FromSeconds(1), $"a llama-server slot was still processing {clock.ElapsedMilliseconds} ms after the client left: {slots}");
-        // And it stopped because it was cancelled, not because it finished: far fewer than 3,000 tokens were decoded.
-        Assert.InRange(await fixture.BackendDecodeCountAsync() - decodesBefore, 1, 1500);
+        // And it stopped because it was cancelled, not because it finished: well short of the 4,000 tokens asked for.
+        Assert.InRange(await fixture.BackendDecodeCountAsync() - decodesBefore, 1, 3000);
         var next = (await client.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { MaxOutputTokenCount = 4, Temperature = 0 })).Value;
         Assert.Equal(4, next.Usage.OutputTokenCount);
     }
