@@ -46,7 +46,9 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*"))
+                // Microsoft.Extensions.AI's client-side gen_ai metrics would repeat the gateway's own (same names, other
+                // labels) for every call to the backend; its spans are kept below.
+                .AddMeter("LlmApp.*"))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")

@@ -3,6 +3,7 @@ using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
+using LlmApp.Gateway.Telemetry;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ public static class ChatCompletionsApi
         IOptions<BackendOptions> backend,
         IOptions<ResilienceOptions> resilience,
         IOptions<StreamingOptions> streaming,
+        GatewayMetrics metrics,
         ILogger<ChatCompletionRequest> logger)
     {
         var requestAborted = context.RequestAborted;
@@ -46,26 +48,31 @@ public static class ChatCompletionsApi
             return OpenAIErrors.InvalidRequest(error.Message, error.Param, error.Code);
         }
 
+        var telemetry = new RequestTelemetry(metrics, logger, context.TraceIdentifier, servedModel, mapped.Stream);
         var maxTokens = mapped.Options.MaxOutputTokens;
         var (outcome, lease) = await admission.AdmitAsync(resilience.Value.TotalTimeout(maxTokens), requestAborted);
         if (outcome != AdmissionControl.Outcome.Admitted)
         {
-            return Refusal(outcome);
+            var refusal = Refusal(outcome);
+            telemetry.OnRejected(outcome.ToString(), refusal.StatusCode ?? StatusCodes.Status429TooManyRequests);
+            return refusal;
         }
 
         using (lease)
         {
+            telemetry.OnAdmitted();
+
             // The deadline counts from arrival: time spent in the queue is part of it.
             using var watchdog = new GenerationWatchdog(resilience.Value, maxTokens, startedAt, time, requestAborted, drain.Expired);
             return mapped.Stream
-                ? await StreamAsync(context, chatClient, mapped, servedModel, watchdog, streaming.Value, logger)
-                : await CompleteAsync(chatClient, mapped, servedModel, watchdog, logger, requestAborted);
+                ? await StreamAsync(context, chatClient, mapped, servedModel, watchdog, telemetry, streaming.Value, logger)
+                : await CompleteAsync(chatClient, mapped, servedModel, watchdog, telemetry, logger, requestAborted);
         }
     }
 
     private static async Task<IResult> CompleteAsync(
         IChatClient chatClient, MappedChatRequest mapped, string servedModel, GenerationWatchdog watchdog,
-        ILogger logger, CancellationToken requestAborted)
+        RequestTelemetry telemetry, ILogger logger, CancellationToken requestAborted)
     {
         try
         {
@@ -75,40 +82,54 @@ public static class ChatCompletionsApi
             await foreach (var update in chatClient.GetStreamingResponseAsync(mapped.Messages, mapped.Options, watchdog.Token))
             {
                 watchdog.OnToken();
+                telemetry.OnUpdate(update);
                 updates.Add(update);
             }
 
-            return TypedResults.Json(ChatResponseMapper.ToCompletion(updates.ToChatResponse(), servedModel), OpenAIJsonContext.Default.ChatCompletionResponse);
+            var response = updates.ToChatResponse();
+            telemetry.OnResponse(response);
+            telemetry.Finish(StatusCodes.Status200OK);
+            return TypedResults.Json(ChatResponseMapper.ToCompletion(response, servedModel), OpenAIJsonContext.Default.ChatCompletionResponse);
         }
         catch (Exception ex) when (!requestAborted.IsCancellationRequested &&
                                    BackendFailures.TryTranslate(ex, watchdog.Reason(requestAborted), out var result))
         {
-            BackendFailures.Log(logger, ex, watchdog.Reason(requestAborted));
+            var reason = watchdog.Reason(requestAborted);
+            BackendFailures.Log(logger, ex, reason);
+            telemetry.Finish((result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status502BadGateway, BackendFailures.ErrorType(ex, reason));
             return result;
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {
+            telemetry.Finish(RequestTelemetry.ClientClosedRequest);
             return Results.Empty;
         }
     }
 
     private static async Task<IResult> StreamAsync(
         HttpContext context, IChatClient chatClient, MappedChatRequest mapped, string servedModel, GenerationWatchdog watchdog,
-        StreamingOptions streaming, ILogger logger)
+        RequestTelemetry telemetry, StreamingOptions streaming, ILogger logger)
     {
         var requestAborted = context.RequestAborted;
         using var writer = new SseWriter(context.Response);
-        var streamer = new ChatCompletionStreamer(writer, servedModel, mapped.IncludeUsage, streaming.KeepAliveInterval, watchdog.OnToken);
+        var streamer = new ChatCompletionStreamer(writer, servedModel, mapped.IncludeUsage, streaming.KeepAliveInterval, update =>
+        {
+            watchdog.OnToken();
+            telemetry.OnUpdate(update);
+        });
         try
         {
             await streamer.StreamAsync(chatClient.GetStreamingResponseAsync(mapped.Messages, mapped.Options, watchdog.Token), watchdog.Token);
+            telemetry.Finish(StatusCodes.Status200OK);
             return Results.Empty;
         }
         catch (Exception ex) when (!requestAborted.IsCancellationRequested && !writer.Started &&
                                    BackendFailures.TryTranslate(ex, watchdog.Reason(requestAborted), out var result))
         {
             // Nothing sent yet: the client gets a proper status code.
-            BackendFailures.Log(logger, ex, watchdog.Reason(requestAborted));
+            var reason = watchdog.Reason(requestAborted);
+            BackendFailures.Log(logger, ex, reason);
+            telemetry.Finish((result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status502BadGateway, BackendFailures.ErrorType(ex, reason));
             return result;
         }
         catch (Exception ex) when (!requestAborted.IsCancellationRequested && writer.Started)
@@ -117,10 +138,12 @@ public static class ChatCompletionsApi
             var reason = watchdog.Reason(requestAborted);
             BackendFailures.Log(logger, ex, reason);
             await writer.WriteAsync(BackendFailures.Describe(ex, reason), OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None);
+            telemetry.Finish(StatusCodes.Status200OK, BackendFailures.ErrorType(ex, reason));
             return Results.Empty;
         }
         catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
         {
+            telemetry.Finish(RequestTelemetry.ClientClosedRequest);
             return Results.Empty;
         }
     }

@@ -69,7 +69,7 @@ internal static class BackendExtensions
             .ValidateOnStart();
 
         builder.Services.AddChatClient(CreateChatClient)
-            .UseOpenTelemetry(configure: otel => otel.EnableSensitiveData = false)
+            .UseOpenTelemetry(configure: otel => otel.EnableSensitiveData = builder.Configuration.GetValue<bool>("Telemetry:LogContent"))
             .Use((inner, services) => services.GetRequiredService<IOptions<BackendOptions>>().Value.NativeToolCalls
                 ? inner
                 : new ConstrainedToolCallingChatClient(inner));

@@ -75,6 +75,20 @@ internal static partial class BackendFailures
         static OpenAIErrorResponse Error(string message, string code) => new(new OpenAIError(message, "upstream_error", null, code));
     }
 
+    /// <summary>The bounded <c>error.type</c> of a failure, for metrics.</summary>
+    public static string ErrorType(Exception exception, GenerationTimeout timeout) => timeout switch
+    {
+        GenerationTimeout.FirstToken => "timeout_first_token",
+        GenerationTimeout.Idle => "timeout_idle",
+        GenerationTimeout.Total => "timeout_total",
+        GenerationTimeout.Shutdown => "shutdown",
+        _ when Find<BrokenCircuitException>(exception) is not null => "circuit_open",
+        _ when Find<ClientResultException>(exception) is { Status: >= 400 } client => $"http_{client.Status}",
+        _ when Find<HttpIOException>(exception) is not null || Find<IOException>(exception) is not null => "backend_disconnected",
+        _ when Find<HttpRequestException>(exception) is not null => "backend_unreachable",
+        _ => exception.GetType().Name,
+    };
+
     public static void Log(ILogger logger, Exception exception, GenerationTimeout timeout) =>
         LogBackendFailure(logger, timeout == GenerationTimeout.None ? exception.GetType().Name : $"{timeout} timeout", FirstLine(exception.Message));
 

@@ -9,7 +9,7 @@ namespace LlmApp.Gateway.Streaming;
 /// (no choices) only when the client asked for it, then <c>[DONE]</c>. Sends a keep-alive comment whenever the
 /// backend is silent for longer than the keep-alive interval.
 /// </summary>
-internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage, TimeSpan keepAliveInterval, Action onUpdate)
+internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage, TimeSpan keepAliveInterval, Action<ChatResponseUpdate> onUpdate)
 {
     private readonly string _id = ChatResponseMapper.CompletionId(null);
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -25,7 +25,7 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
         while (await MoveNextAsync(enumerator, cancellationToken))
         {
             var update = enumerator.Current;
-            onUpdate();
+            onUpdate(update);
             if (!roleSent)
             {
                 await WriteChunkAsync(new ChatCompletionDelta(Role: "assistant", Content: ""), null, cancellationToken);

@@ -1,0 +1,54 @@
+using System.Diagnostics.Metrics;
+
+namespace LlmApp.Gateway.Telemetry;
+
+/// <summary>
+/// The gateway's own metrics. The <c>gen_ai.server.*</c> histograms follow the OpenTelemetry GenAI semantic
+/// conventions, bucket boundaries included: Microsoft.Extensions.AI records only client-side metrics, and
+/// llama-server has counters and gauges but no latency histograms. Labels stay bounded: model, operation,
+/// stream or not, token type, error type; never a user, a key or a prompt.
+/// </summary>
+public sealed class GatewayMetrics
+{
+    public const string MeterName = "LlmApp.Gateway";
+
+    // Bucket boundaries from the GenAI semantic conventions.
+    private static readonly double[] s_timeToFirstToken = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+    private static readonly double[] s_timePerOutputToken = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5];
+    private static readonly double[] s_requestDuration = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+    private static readonly long[] s_tokenUsage = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+    public GatewayMetrics(IMeterFactory meterFactory, Resilience.AdmissionControl admission)
+    {
+        var meter = meterFactory.Create(MeterName);
+        TimeToFirstToken = meter.CreateHistogram<double>("gen_ai.server.time_to_first_token", "s",
+            "Time from the request's arrival to its first output token.", tags: null, advice: new() { HistogramBucketBoundaries = s_timeToFirstToken });
+        TimePerOutputToken = meter.CreateHistogram<double>("gen_ai.server.time_per_output_token", "s",
+            "Time per output token after the first.", tags: null, advice: new() { HistogramBucketBoundaries = s_timePerOutputToken });
+        RequestDuration = meter.CreateHistogram<double>("gen_ai.server.request.duration", "s",
+            "Time from the request's arrival to its last byte.", tags: null, advice: new() { HistogramBucketBoundaries = s_requestDuration });
+        TokenUsage = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}",
+            "Tokens per request, by gen_ai.token.type (input or output).", tags: null, advice: new() { HistogramBucketBoundaries = s_tokenUsage });
+        ActiveRequests = meter.CreateUpDownCounter<long>("llmapp.requests.active", "{request}", "Generations running on the backend now.");
+        Rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
+        UpstreamErrors = meter.CreateCounter<long>("llmapp.upstream.errors", "{error}", "Failed or timed-out backend calls, by error.type.");
+        meter.CreateObservableGauge("llmapp.queue.length", () => admission.Queued, "{request}", "Requests waiting for a backend slot.");
+        Meter = meter;
+    }
+
+    public Meter Meter { get; }
+
+    public Histogram<double> TimeToFirstToken { get; }
+
+    public Histogram<double> TimePerOutputToken { get; }
+
+    public Histogram<double> RequestDuration { get; }
+
+    public Histogram<long> TokenUsage { get; }
+
+    public UpDownCounter<long> ActiveRequests { get; }
+
+    public Counter<long> Rejections { get; }
+
+    public Counter<long> UpstreamErrors { get; }
+}

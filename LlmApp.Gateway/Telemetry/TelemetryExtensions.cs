@@ -1,0 +1,35 @@
+using OpenTelemetry.Metrics;
+
+namespace LlmApp.Gateway.Telemetry;
+
+internal static class TelemetryExtensions
+{
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>The gateway's GenAI metrics, exported for Prometheus at <c>/metrics</c> besides OTLP to the dashboard.</summary>
+    public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelemetryOptions>().Bind(builder.Configuration.GetSection(TelemetryOptions.SectionName));
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(GatewayMetrics.MeterName)
+            // Three .NET runtime gauges end in "count", which Prometheus reserves for histograms and summaries
+            // (promtool check metrics flags them); give them names it accepts.
+            .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
+            .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
+            .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers" })
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    /// <summary>
+    /// Serves <c>/metrics</c> without the API key, as llama-server's own /metrics is: it holds counts and timings
+    /// only (no prompt, user or key in any label), and a Prometheus scraper should not need a client secret.
+    /// Keep the port off the internet as you would llama-server's.
+    /// </summary>
+    public static WebApplication MapGatewayMetrics(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        return app;
+    }
+}
