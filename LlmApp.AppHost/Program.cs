@@ -10,10 +10,14 @@ try
     // The backend: swap this one line for a container or vLLM; the gateway does not change.
     var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
 
-    builder.AddProject<Projects.LlmApp_Gateway>("gateway")
+    var gateway = builder.AddProject<Projects.LlmApp_Gateway>("gateway")
         .WithLlmBackend(llm)
         .WithGatewayPort(settings.GatewayPort)
         .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath);
+
+    builder.AddPrometheusIfInstalled("prometheus", settings,
+        ("llmapp-gateway", gateway.GetEndpoint("http")),
+        ("llama-server", llm.Resource.HttpEndpoint));
 }
 catch (SetupException ex)
 {

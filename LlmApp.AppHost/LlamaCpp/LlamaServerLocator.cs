@@ -43,7 +43,7 @@ public static class LlamaServerLocator
         return await LlamaServerBuilder.BuildAsync(llamaCppCache, cancellationToken);
     }
 
-    private static string? FindOnPath(string executable)
+    internal static string? FindOnPath(string executable)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))

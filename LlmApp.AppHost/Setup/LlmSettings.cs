@@ -28,6 +28,9 @@ public sealed class LlmSettings
     /// <summary>Port of the gateway's OpenAI API on localhost.</summary>
     public int GatewayPort { get; set; } = 8000;
 
+    /// <summary>The local Prometheus, when installed.</summary>
+    public PrometheusSettings Prometheus { get; set; } = new();
+
     /// <summary>llama.cpp CPU and memory settings.</summary>
     public LlamaCppSettings LlamaCpp { get; set; } = new();
 
@@ -53,6 +56,7 @@ public sealed class LlmSettings
     public void Validate()
     {
         Require(GatewayPort is >= 0 and <= 65535, "Llm:GatewayPort", GatewayPort, "a port number (0 picks a free one)");
+        Require(Prometheus.Port is >= 0 and <= 65535, "Llm:Prometheus:Port", Prometheus.Port, "a port number (0 picks a free one)");
         Require(LlamaCpp.Threads >= 0, "Llm:LlamaCpp:Threads", LlamaCpp.Threads, "0 (one per CPU) or more");
         Require(LlamaCpp.Parallel is >= 1 and <= 64, "Llm:LlamaCpp:Parallel", LlamaCpp.Parallel, "between 1 and 64");
         Require(LlamaCpp.ContextPerSlot >= 256, "Llm:LlamaCpp:ContextPerSlot", LlamaCpp.ContextPerSlot, "at least 256 tokens");

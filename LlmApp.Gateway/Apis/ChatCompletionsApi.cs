@@ -27,6 +27,7 @@ public static class ChatCompletionsApi
         IOptions<ResilienceOptions> resilience,
         IOptions<StreamingOptions> streaming,
         GatewayMetrics metrics,
+        IOptions<TelemetryOptions> telemetryOptions,
         ILogger<ChatCompletionRequest> logger)
     {
         var requestAborted = context.RequestAborted;
@@ -48,7 +49,8 @@ public static class ChatCompletionsApi
             return OpenAIErrors.InvalidRequest(error.Message, error.Param, error.Code);
         }
 
-        var telemetry = new RequestTelemetry(metrics, logger, context.TraceIdentifier, servedModel, mapped.Stream);
+        var telemetry = new RequestTelemetry(metrics, logger, context.TraceIdentifier, servedModel, mapped.Stream,
+            telemetryOptions.Value.LogContent ? mapped.Messages : null);
         var maxTokens = mapped.Options.MaxOutputTokens;
         var (outcome, lease) = await admission.AdmitAsync(resilience.Value.TotalTimeout(maxTokens), requestAborted);
         if (outcome != AdmissionControl.Outcome.Admitted)

@@ -7,8 +7,11 @@ namespace LlmApp.Gateway.Telemetry;
 /// Measures one chat completion from arrival to last byte (time to first token, time per output token, tokens)
 /// and, when it ends, records the metrics and writes the request's one structured log line.
 /// </summary>
-public sealed partial class RequestTelemetry(GatewayMetrics metrics, ILogger logger, string requestId, string model, bool stream)
+public sealed partial class RequestTelemetry(
+    GatewayMetrics metrics, ILogger logger, string requestId, string model, bool stream, IEnumerable<ChatMessage>? contentToLog = null)
 {
+    // Only when Telemetry:LogContent is on: the text of the answer, to log with the prompt.
+    private readonly System.Text.StringBuilder? _completion = contentToLog is null ? null : new();
     private readonly long _start = Stopwatch.GetTimestamp();
     private long _firstToken;
     private bool _active;
@@ -31,9 +34,14 @@ public sealed partial class RequestTelemetry(GatewayMetrics metrics, ILogger log
 
         foreach (var content in update.Contents)
         {
-            if (content is UsageContent usage)
+            switch (content)
             {
-                _usage = usage.Details;
+                case UsageContent usage:
+                    _usage = usage.Details;
+                    break;
+                case TextContent text when _completion is not null:
+                    _completion.Append(text.Text);
+                    break;
             }
         }
     }
@@ -90,8 +98,18 @@ public sealed partial class RequestTelemetry(GatewayMetrics metrics, ILogger log
             }
         }
 
-        LogCompletion(logger, requestId, model, status, stream, timeToFirstToken?.TotalMilliseconds, input, output, duration.TotalMilliseconds,
-            errorType ?? rejection ?? "none");
+        if (contentToLog is not null)
+        {
+            var prompt = string.Join("\n", contentToLog.Select(m => $"{m.Role}: {m.Text}"));
+            var completion = _completion?.ToString() ?? "";
+            LogContent(logger, requestId, prompt, completion);
+        }
+
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogCompletion(logger, requestId, model, status, stream, timeToFirstToken?.TotalMilliseconds, input, output, duration.TotalMilliseconds,
+                errorType ?? rejection ?? "none");
+        }
     }
 
     private static readonly KeyValuePair<string, object?> Operation = new("gen_ai.operation.name", "chat");
@@ -101,6 +119,10 @@ public sealed partial class RequestTelemetry(GatewayMetrics metrics, ILogger log
     private KeyValuePair<string, object?>[] Tags(string? errorType = null) => errorType is null
         ? [Operation, Model, new("llmapp.stream", stream)]
         : [Operation, Model, new("llmapp.stream", stream), new("error.type", errorType)];
+
+    [LoggerMessage(EventId = 2, EventName = "ChatContent", Level = LogLevel.Information,
+        Message = "chat.content {RequestId} prompt={Prompt} completion={Completion}")]
+    private static partial void LogContent(ILogger logger, string requestId, string prompt, string completion);
 
     [LoggerMessage(EventId = 1, EventName = "ChatCompletion", Level = LogLevel.Information,
         Message = "chat.completion {RequestId} model={Model} status={Status} stream={Stream} ttft_ms={TimeToFirstTokenMs} " +

@@ -9,13 +9,14 @@ public static class CommandRunner
 
     public static async Task<Result> RunAsync(
         string fileName, IEnumerable<string> arguments, string workingDirectory,
-        IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+        IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? standardInput = null)
     {
         var startInfo = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -29,6 +30,12 @@ public static class CommandRunner
         }
 
         using var process = Process.Start(startInfo)!;
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));

@@ -11,6 +11,8 @@ public sealed class FaultsAppFixture : GatewayAppFixture
     public const int QueueLimit = 2;
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromMilliseconds(300);
 
+    protected override IEnumerable<string> AppHostArguments => ["--Llm:Prometheus:Enabled=false"];
+
     protected override IEnumerable<(string Name, string Value)> GatewayEnvironment =>
     [
         ("Resilience__FirstTokenTimeout", FirstTokenTimeout.ToString()),

@@ -34,6 +34,9 @@ public class GatewayAppFixture : IAsyncLifetime
     /// <summary>Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that a long prompt shows them.</summary>
     protected virtual IEnumerable<(string Name, string Value)> GatewayEnvironment => [("Streaming__KeepAliveInterval", KeepAliveInterval.ToString())];
 
+    /// <summary>More AppHost arguments. A local Prometheus (installed by .ci/run) scrapes every second on a free port.</summary>
+    protected virtual IEnumerable<string> AppHostArguments => ["--Llm:Prometheus:Port=0", "--Llm:Prometheus:ScrapeInterval=00:00:01"];
+
     /// <summary>The operating-system process id of llama-server, as Aspire reports it.</summary>
     public int BackendProcessId()
     {
@@ -100,7 +103,7 @@ public class GatewayAppFixture : IAsyncLifetime
         await LlamaServerLocator.LocateAsync(LlmSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build()), cts.Token);
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LlmApp_AppHost>(
-            [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0"],
+            [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0", .. AppHostArguments],
             cts.Token);
 
         var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"));

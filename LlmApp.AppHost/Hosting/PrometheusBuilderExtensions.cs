@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using LlmApp.AppHost.LlamaCpp;
+using LlmApp.AppHost.Setup;
+
+namespace Aspire.Hosting;
+
+public static class PrometheusBuilderExtensions
+{
+    /// <summary>
+    /// Runs a local Prometheus (the distribution's binary) scraping the given targets' <c>/metrics</c>, when one is
+    /// installed; otherwise says how to get one and adds nothing. Its configuration is written at start, once the
+    /// targets' ports are known, into the cache; <c>containers/prometheus/prometheus.yml</c> is the compose twin.
+    /// </summary>
+    public static IResourceBuilder<ExecutableResource>? AddPrometheusIfInstalled(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, LlmSettings settings,
+        params (string Job, EndpointReference Endpoint)[] targets)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        var prometheus = settings.Prometheus;
+        if (!prometheus.Enabled)
+        {
+            return null;
+        }
+
+        var binary = prometheus.Path is { Length: > 0 } configured ? UserPath.Resolve(configured) : LlamaServerLocator.FindOnPath("prometheus");
+        if (binary is null || !File.Exists(binary))
+        {
+            SetupLog.Info("prometheus: not installed, so not started (apt-get install prometheus, or brew install prometheus); " +
+                          "the gateway's /metrics is served all the same");
+            return null;
+        }
+
+        SetupLog.Info($"prometheus: {binary}");
+        var directory = Path.Combine(CachePaths.Root(settings), "prometheus");
+        Directory.CreateDirectory(directory);
+        var configFile = Path.Combine(directory, "prometheus.yml");
+
+        var resource = builder.AddExecutable(name, binary, directory)
+            .WithHttpEndpoint(port: prometheus.Port > 0 ? prometheus.Port : null, name: "http", isProxied: false)
+            .WithHttpHealthCheck("/-/ready");
+        var endpoint = resource.GetEndpoint("http");
+        resource.WithArgs(context =>
+        {
+            context.Args.Add($"--config.file={configFile}");
+            context.Args.Add($"--storage.tsdb.path={Path.Combine(directory, "data")}");
+            context.Args.Add("--storage.tsdb.retention.time=2d");
+            context.Args.Add(ReferenceExpression.Create($"--web.listen-address=127.0.0.1:{endpoint.Property(EndpointProperty.TargetPort)}"));
+        });
+
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource.Resource, async (_, cancellationToken) =>
+            await File.WriteAllTextAsync(configFile, Configuration(prometheus.ScrapeInterval, targets), cancellationToken));
+
+        foreach (var (_, target) in targets)
+        {
+            resource.WaitFor(builder.CreateResourceBuilder<IResource>(target.Resource));
+        }
+
+        return resource;
+    }
+
+    private static string Configuration(TimeSpan scrapeInterval, (string Job, EndpointReference Endpoint)[] targets)
+    {
+        var text = new StringBuilder()
+            .AppendLine("# Written by LlmApp.AppHost at start; containers/prometheus/prometheus.yml is the compose version.")
+            .AppendLine("global:")
+            .AppendLine(CultureInfo.InvariantCulture, $"  scrape_interval: {(int)scrapeInterval.TotalSeconds}s")
+            .AppendLine("scrape_configs:");
+        foreach (var (job, endpoint) in targets)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  - job_name: {job}")
+                .AppendLine("    static_configs:")
+                .AppendLine(CultureInfo.InvariantCulture, $"      - targets: ['{endpoint.Host}:{endpoint.Port}']");
+        }
+
+        return text.ToString();
+    }
+}

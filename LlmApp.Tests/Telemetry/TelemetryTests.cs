@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using LlmApp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LlmApp.Tests.Telemetry;
+
+/// <summary>The gateway's metrics, read by a real Prometheus (the one the AppHost starts), and its logs.</summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class TelemetryTests(GatewayAppFixture fixture)
+{
+    [Fact]
+    public async Task PrometheusScrapesTimeToFirstTokenAndTokenUsageFromTheGateway()
+    {
+        using var prometheus = fixture.App.CreateHttpClient("prometheus", "http");
+        await SendRequestsAsync(3);
+        var gateway = $"{fixture.GatewayBaseAddress.Host}:{fixture.GatewayBaseAddress.Port}";
+
+        // The gateway's port is new in every run, so these series are this run's, whatever the TSDB kept from before.
+        var firstTokens = await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""");
+        var outputTokens = await WaitForValueAsync(prometheus,
+            $$"""sum(gen_ai_client_token_usage_sum{instance="{{gateway}}",otel_scope_name="LlmApp.Gateway",gen_ai_token_type="output"})""");
+
+        Assert.True(firstTokens >= 3, $"time-to-first-token count is {firstTokens}");
+        Assert.True(outputTokens >= 12, $"output token sum is {outputTokens}");
+        Assert.Equal(1, await WaitForValueAsync(prometheus, """up{job="llama-server"}"""));
+    }
+
+    [Fact]
+    public async Task PromtoolAcceptsTheGatewayMetrics()
+    {
+        await SendRequestsAsync(1);
+        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+
+        var result = await CommandRunner.RunAsync("sh", ["-c", "promtool check metrics"], Path.GetTempPath(), standardInput: metrics);
+
+        Assert.True(result.ExitCode == 0, $"promtool check metrics failed:\n{result.Output}");
+        Assert.Contains("gen_ai_server_time_to_first_token_seconds_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("gen_ai_server_time_per_output_token_seconds_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("gen_ai_server_request_duration_seconds_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("llmapp_requests_active", metrics, StringComparison.Ordinal);
+        Assert.Contains("llmapp_queue_length", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PromptTextNeverReachesTheLogsByDefault()
+    {
+        var canary = $"canary-{Guid.NewGuid():N}";
+        var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();
+        var lines = new List<string>();
+        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var sawRequestLine = new TaskCompletionSource();
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var batch in logs.WatchAsync(Gateway()).WithCancellation(watching.Token))
+            {
+                lock (lines)
+                {
+                    lines.AddRange(batch.Select(l => l.Content));
+                    if (lines.Any(l => l.Contains("chat.completion", StringComparison.Ordinal) && l.Contains("tokens_in=", StringComparison.Ordinal)))
+                    {
+                        sawRequestLine.TrySetResult();
+                    }
+                }
+            }
+        });
+
+        using var content = new StringContent(
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{canary}} please"}],"max_tokens":4,"temperature":0}""",
+            Encoding.UTF8, "application/json");
+        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+        response.EnsureSuccessStatusCode();
+        await sawRequestLine.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await watching.CancelAsync();
+        await watch.ContinueWith(_ => { });
+
+        lock (lines)
+        {
+            Assert.Contains(lines, l => l.Contains($"model={GatewayAppFixture.ServedModel} status=200", StringComparison.Ordinal));
+            Assert.DoesNotContain(lines, l => l.Contains(canary, StringComparison.Ordinal));
+        }
+    }
+
+    private IResource Gateway() =>
+        fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
+
+    private async Task SendRequestsAsync(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var stream = i % 2 == 0 ? "true" : "false";
+            using var content = new StringContent(
+                $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Hello"}],"max_tokens":4,"temperature":0,"stream":{{stream}}}""",
+                Encoding.UTF8, "application/json");
+            using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+            response.EnsureSuccessStatusCode();
+            await response.Content.ReadAsStringAsync();
+        }
+    }
+
+    private static async Task<double> WaitForValueAsync(HttpClient prometheus, string query)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var json = JsonDocument.Parse(await prometheus.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}"));
+            var result = json.RootElement.GetProperty("data").GetProperty("result");
+            if (result.GetArrayLength() > 0 &&
+                double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) is var value && value > 0)
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"Prometheus has no value for {query}");
+            await Task.Delay(500);
+        }
+    }
+}
