@@ -1,48 +1,11 @@
-using System.Diagnostics;
-
 namespace LlmApp.Tests.Infrastructure;
 
 /// <summary>Runs the built AppHost as a user would (<c>dotnet LlmApp.AppHost.dll ...</c>) and captures what it prints.</summary>
 public static class AppHostProcess
 {
-    public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
-
-    public static async Task<Result> RunAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
-    {
-        var startInfo = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(AppHostAssembly())!,
-        };
-        startInfo.ArgumentList.Add(AppHostAssembly());
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            startInfo.Environment[name] = value;
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(1));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The AppHost did not exit; it printed: {await stdout}{await stderr}");
-        }
-
-        return new Result(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<CommandRunner.Result> RunAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null) =>
+        CommandRunner.RunAsync(DotnetHost(), [AppHostAssembly(), .. arguments], Path.GetDirectoryName(AppHostAssembly())!, environment,
+            TimeSpan.FromMinutes(1));
 
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host

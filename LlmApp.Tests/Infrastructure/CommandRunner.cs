@@ -5,7 +5,10 @@ namespace LlmApp.Tests.Infrastructure;
 /// <summary>Runs a command line tool (npm, node) for a test and captures all it prints.</summary>
 public static class CommandRunner
 {
-    public sealed record Result(int ExitCode, string Output);
+    public sealed record Result(int ExitCode, string StandardOutput, string StandardError)
+    {
+        public string Output => StandardOutput + StandardError;
+    }
 
     public static async Task<Result> RunAsync(
         string fileName, IEnumerable<string> arguments, string workingDirectory,
@@ -46,9 +49,9 @@ public static class CommandRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            return new Result(-1, $"timed out\n{await stdout}{await stderr}");
+            return new Result(-1, await stdout, $"timed out after {timeout ?? TimeSpan.FromMinutes(2)}\n{await stderr}");
         }
 
-        return new Result(process.ExitCode, await stdout + await stderr);
+        return new Result(process.ExitCode, await stdout, await stderr);
     }
 }

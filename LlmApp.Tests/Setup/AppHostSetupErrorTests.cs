@@ -46,7 +46,7 @@ public sealed class AppHostSetupErrorTests
         Assert.Contains("no cached build for llama.cpp v0.4.0", result.StandardOutput, StringComparison.Ordinal);
     }
 
-    private static void AssertOneLineError(AppHostProcess.Result result, string expected)
+    private static void AssertOneLineError(CommandRunner.Result result, string expected)
     {
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -55,7 +55,7 @@ public sealed class AppHostSetupErrorTests
         AssertNoStackTrace(result);
     }
 
-    private static void AssertNoStackTrace(AppHostProcess.Result result)
+    private static void AssertNoStackTrace(CommandRunner.Result result)
     {
         Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.StandardOutput, StringComparison.Ordinal);
