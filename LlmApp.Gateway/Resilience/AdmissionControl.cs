@@ -24,9 +24,6 @@ public sealed class AdmissionControl(BackendCapacity capacity, IHostApplicationL
     /// <summary>Requests waiting for a slot now.</summary>
     public long Queued => Limiter().GetStatistics()?.CurrentQueuedCount ?? 0;
 
-    /// <summary>Requests admitted and running now.</summary>
-    public int InFlight => _limit - (int)(Limiter().GetStatistics()?.CurrentAvailablePermits ?? _limit);
-
     public async Task<(Outcome Outcome, RateLimitLease? Lease)> AdmitAsync(TimeSpan maxWait, CancellationToken cancellationToken)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
