@@ -53,6 +53,12 @@ public static class ChatCompletionsApi
             telemetryOptions.Value.LogContent ? mapped.Messages : null);
         var maxTokens = mapped.Options.MaxOutputTokens;
         var (outcome, lease) = await admission.AdmitAsync(resilience.Value.TotalTimeout(maxTokens), requestAborted);
+        if (outcome == AdmissionControl.Outcome.ClientLeft)
+        {
+            telemetry.Finish(RequestTelemetry.ClientClosedRequest);
+            return Results.Empty;
+        }
+
         if (outcome != AdmissionControl.Outcome.Admitted)
         {
             var refusal = Refusal(outcome);
@@ -66,9 +72,16 @@ public static class ChatCompletionsApi
 
             // The deadline counts from arrival: time spent in the queue is part of it.
             using var watchdog = new GenerationWatchdog(resilience.Value, maxTokens, startedAt, time, requestAborted, drain.Expired);
-            return mapped.Stream
-                ? await StreamAsync(context, chatClient, mapped, servedModel, watchdog, telemetry, streaming.Value, logger)
-                : await CompleteAsync(chatClient, mapped, servedModel, watchdog, telemetry, logger, requestAborted);
+            try
+            {
+                return mapped.Stream
+                    ? await StreamAsync(context, chatClient, mapped, servedModel, watchdog, telemetry, streaming.Value, logger)
+                    : await CompleteAsync(chatClient, mapped, servedModel, watchdog, telemetry, logger, requestAborted);
+            }
+            finally
+            {
+                telemetry.EnsureFinished();
+            }
         }
     }
 

@@ -29,7 +29,7 @@ internal static class BackendExtensions
         builder.Services.AddTransient<AbortOnCancelHandler>();
         builder.Services.AddHttpClient(ChatClientName, (services, client) =>
             {
-                // The OpenAI pipeline below owns the timeout; HttpClient's own 100 s default would cut long generations.
+                // The GenerationWatchdog owns the deadlines; HttpClient's own 100 s default would cut long generations.
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
             .AddHttpMessageHandler<AbortOnCancelHandler>()
@@ -88,7 +88,8 @@ internal static class BackendExtensions
         {
             Endpoint = new Uri(options.Endpoint!, "v1"),
             Transport = new HttpClientPipelineTransport(httpClient),
-            NetworkTimeout = options.RequestTimeout,
+            // Deadlines belong to the GenerationWatchdog (first token, idle, total); the SDK's own would cut long streams.
+            NetworkTimeout = Timeout.InfiniteTimeSpan,
             // Retrying a generation is the gateway's decision (never after the first byte), not the SDK's.
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         };

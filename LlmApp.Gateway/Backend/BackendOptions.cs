@@ -30,8 +30,4 @@ public sealed class BackendOptions
     /// the gateway constrains generation to a tool call with a JSON schema, which works on any model.
     /// </summary>
     public bool NativeToolCalls { get; set; }
-
-    /// <summary>Longest a single backend call may take, streaming included.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }

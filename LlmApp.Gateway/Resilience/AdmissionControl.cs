@@ -19,6 +19,7 @@ public sealed class AdmissionControl(BackendCapacity capacity, IHostApplicationL
         QueueFull,
         QueueTimeout,
         ShuttingDown,
+        ClientLeft,
     }
 
     /// <summary>Requests waiting for a slot now.</summary>
@@ -45,9 +46,11 @@ public sealed class AdmissionControl(BackendCapacity capacity, IHostApplicationL
         {
             lease = await limiter.AcquireAsync(1, wait.Token);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            return (lifetime.ApplicationStopping.IsCancellationRequested ? Outcome.ShuttingDown : Outcome.QueueTimeout, null);
+            return (cancellationToken.IsCancellationRequested ? Outcome.ClientLeft
+                : lifetime.ApplicationStopping.IsCancellationRequested ? Outcome.ShuttingDown
+                : Outcome.QueueTimeout, null);
         }
 
         if (lease.IsAcquired)

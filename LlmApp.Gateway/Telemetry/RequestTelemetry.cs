@@ -16,6 +16,7 @@ public sealed partial class RequestTelemetry(
     private long _firstToken;
     private bool _active;
     private UsageDetails? _usage;
+    private bool _finished;
 
     /// <summary>Called once the request holds a backend slot.</summary>
     public void OnAdmitted()
@@ -61,6 +62,12 @@ public sealed partial class RequestTelemetry(
     /// <summary>Records the request's metrics and writes its log line; <paramref name="errorType"/> names a backend failure.</summary>
     public void Finish(int status, string? errorType = null, string? rejection = null)
     {
+        if (_finished)
+        {
+            return;
+        }
+
+        _finished = true;
         var end = Stopwatch.GetTimestamp();
         var tags = Tags(errorType);
         if (_active)
@@ -111,6 +118,12 @@ public sealed partial class RequestTelemetry(
                 errorType ?? rejection ?? "none");
         }
     }
+
+    /// <summary>
+    /// Called when the request ends whatever happened: one that failed in a way no handler expected still gets its
+    /// metrics and log line, and is no longer counted as active.
+    /// </summary>
+    public void EnsureFinished() => Finish(StatusCodes.Status500InternalServerError, "server_error");
 
     private static readonly KeyValuePair<string, object?> Operation = new("gen_ai.operation.name", "chat");
 
