@@ -1,21 +1,20 @@
 using LlmApp.Gateway.Apis;
-using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Extensions;
 using LlmApp.Gateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddLlmBackend();
-builder.AddGatewayTelemetry();
+builder.AddGatewayServices();
 
 var app = builder.Build();
 
 app.UseOpenAIErrorHandling();
 app.MapDefaultEndpoints();
 app.MapGatewayMetrics();
-app.MapModelsApi();
-app.MapChatCompletionsApi();
+app.MapOpenAIApi();
 
-app.Run();
+return app.RunGateway();
 
 public partial class Program;

@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using Microsoft.Extensions.Options;
 
@@ -9,11 +10,11 @@ public static class ModelsApi
     // Fixed at start-up: OpenAI reports when a model was created, and the served alias does not change while we run.
     private static readonly long s_startedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder api)
     {
-        app.MapGet("/v1/models", ListModels);
-        app.MapGet("/v1/models/{model}", RetrieveModel);
-        return app;
+        api.MapGet("/models", ListModels);
+        api.MapGet("/models/{model}", RetrieveModel);
+        return api;
     }
 
     public static IResult ListModels(IOptions<BackendOptions> backend) =>
@@ -22,7 +23,7 @@ public static class ModelsApi
     public static IResult RetrieveModel(string model, IOptions<BackendOptions> backend) =>
         model == backend.Value.Model
             ? TypedResults.Json(Card(model), OpenAIJsonContext.Default.ModelCard)
-            : OpenAIErrors.ModelNotFound(model);
+            : GatewayFailure.ModelNotFound(model).ToResult();
 
     private static ModelCard Card(string model) => new(model, s_startedAt, "llmapp");
 }

@@ -1,4 +1,4 @@
-using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Failures;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -8,16 +8,17 @@ public static class OpenAIFallbacks
     public static WebApplication UseOpenAIErrorHandling(this WebApplication app)
     {
         app.UseExceptionHandler(errorApp => errorApp.Run(context =>
-            OpenAIErrors.ServerError().ExecuteAsync(context)));
+            GatewayFailure.ServerError("server_error").ToResult().ExecuteAsync(context)));
         app.UseStatusCodePages(context =>
-            context.HttpContext.Response.StatusCode switch
+        {
+            var http = context.HttpContext;
+            return http.Response.StatusCode switch
             {
-                StatusCodes.Status404NotFound => OpenAIErrors.NotFound(context.HttpContext.Request.Path).ExecuteAsync(context.HttpContext),
-                StatusCodes.Status405MethodNotAllowed => OpenAIErrors.Create(StatusCodes.Status405MethodNotAllowed,
-                    $"Method {context.HttpContext.Request.Method} is not allowed on {context.HttpContext.Request.Path}.",
-                    "invalid_request_error", null, "method_not_allowed").ExecuteAsync(context.HttpContext),
+                StatusCodes.Status404NotFound => GatewayFailure.NotFound(http.Request.Path).ToResult().ExecuteAsync(http),
+                StatusCodes.Status405MethodNotAllowed => GatewayFailure.MethodNotAllowed(http.Request.Method, http.Request.Path).ToResult().ExecuteAsync(http),
                 _ => Task.CompletedTask,
-            });
+            };
+        });
         return app;
     }
 }

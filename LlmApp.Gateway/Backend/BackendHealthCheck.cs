@@ -1,34 +1,20 @@
-using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Polly.CircuitBreaker;
 
 namespace LlmApp.Gateway.Backend;
 
 /// <summary>
-/// Readiness reflects the backend: llama-server and vLLM both answer <c>GET /health</c> with 200 once the
-/// model is loaded (llama-server answers 503 while it loads).
+/// Readiness reflects the backends as the <see cref="BackendMonitor"/> last saw them: ready while at least one
+/// answers its <c>/health</c> and takes requests. A probe of the gateway changes nothing.
 /// </summary>
-internal sealed class BackendHealthCheck(IHttpClientFactory httpClientFactory, BackendCircuit circuit) : IHealthCheck
+internal sealed class BackendHealthCheck(BackendPool pool) : IHealthCheck
 {
     public const string Name = "backend";
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            using var client = httpClientFactory.CreateClient(BackendExtensions.HealthClientName);
-            using var response = await client.GetAsync("health", cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                return HealthCheckResult.Unhealthy($"The backend answered /health with {(int)response.StatusCode}.");
-            }
-
-            // Ready means requests go through: a circuit opened while the backend was down closes now.
-            await circuit.OnBackendHealthyAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return HealthCheckResult.Unhealthy($"The backend is unreachable: {ex.Message}");
-        }
+        var serving = pool.All.Count(b => b.IsHealthy && b.CircuitState.CircuitState is not (CircuitState.Open or CircuitState.Isolated));
+        var description = string.Join("; ", pool.All.Select(b => $"{b.Name}: {(b.IsHealthy ? "healthy" : "not answering /health")}, circuit {b.CircuitState.CircuitState}"));
+        return Task.FromResult(serving > 0 ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
     }
 }

@@ -17,14 +17,15 @@ internal static class ChatResponseMapper
             Id: CompletionId(response.ResponseId),
             Created: (response.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
             Model: model,
-            Choices: [new ChatCompletionChoice(0, new ChatCompletionResponseMessage(content, toolCalls), FinishReason(response.FinishReason, toolCalls))],
+            Choices: [new ChatCompletionChoice(0, new ChatCompletionResponseMessage(content, toolCalls),
+                FinishReason(response.FinishReason ?? throw new ArgumentException("The response has no finish reason.", nameof(response)), toolCalls))],
             Usage: Usage(response.Usage));
     }
 
     public static string CompletionId(string? backendId) =>
         backendId is { Length: > 0 } ? backendId : $"chatcmpl-{Guid.NewGuid():N}";
 
-    public static string FinishReason(ChatFinishReason? reason, IReadOnlyList<ToolCall>? toolCalls = null)
+    public static string FinishReason(ChatFinishReason reason, IReadOnlyList<ToolCall>? toolCalls = null)
     {
         if (reason == ChatFinishReason.Length)
         {
@@ -61,17 +62,16 @@ internal static class ChatResponseMapper
         return calls;
     }
 
+    /// <summary>The backend's counts in OpenAI's shape; null when it did not count both, since usage is never made up.</summary>
     public static CompletionUsage? Usage(UsageDetails? usage)
     {
-        if (usage is null)
+        if (usage is not { InputTokenCount: { } prompt, OutputTokenCount: { } completion })
         {
             return null;
         }
 
-        var prompt = (int)(usage.InputTokenCount ?? 0);
-        var completion = (int)(usage.OutputTokenCount ?? 0);
         // Totals that add up, whatever the backend reported as its total.
-        return new CompletionUsage(prompt, completion, prompt + completion,
+        return new CompletionUsage((int)prompt, (int)completion, (int)(prompt + completion),
             usage.CachedInputTokenCount is { } cached ? new PromptTokensDetails((int)cached) : null);
     }
 }

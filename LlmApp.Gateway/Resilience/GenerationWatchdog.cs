@@ -1,54 +1,57 @@
 namespace LlmApp.Gateway.Resilience;
 
-/// <summary>What ended a generation early.</summary>
-public enum GenerationTimeout
-{
-    None,
-    FirstToken,
-    Idle,
-    Total,
-    Shutdown,
-}
-
 /// <summary>
-/// Streaming-aware deadlines for one generation: the time to the first token, the silence between tokens, and
-/// a total deadline, each cancelling the backend request through one token. Polly's timeout strategy bounds a
-/// single call; a stream needs a timer that is re-armed on every token (as YARP's activity timeout is), which
-/// <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> gives without allocating per token.
+/// Streaming-aware deadlines for one generation: the time to the first token, the silence between tokens, and a
+/// total deadline counted from the request's arrival, all cancelling the backend call through one token. Polly's
+/// timeout strategy bounds a single call; a stream needs a timer that is re-armed on every token (as YARP's activity
+/// timeout is), which <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> gives without allocating per token.
+/// The source runs on the given <see cref="TimeProvider"/>, so tests can move time by hand.
 /// </summary>
 public sealed class GenerationWatchdog : IDisposable
 {
     private readonly CancellationTokenSource _cts;
-    private readonly DateTimeOffset _deadline;
-    private readonly TimeSpan _idleTimeout;
     private readonly TimeProvider _time;
+    private readonly long _arrival;
+    private readonly TimeSpan _total;
+    private readonly TimeSpan _idleTimeout;
+    private readonly CancellationToken _caller;
+    private readonly CancellationTokenRegistration _callerRegistration;
     private readonly CancellationTokenRegistration _shutdownRegistration;
     private GenerationTimeout _phase = GenerationTimeout.FirstToken;
 
-    // The deadline the armed timer stands for: the first-token, idle or total one, whichever comes first.
-    private GenerationTimeout _pending;
+    // The deadline the armed timer stands for: the phase's own, or the total one when that comes first.
+    private GenerationTimeout _armed;
+    private volatile bool _shutdown;
 
-    public GenerationWatchdog(ResilienceOptions options, int? maxTokens, DateTimeOffset startedAt, TimeProvider time,
-        CancellationToken requestAborted, CancellationToken shutdown)
+    public GenerationWatchdog(ResilienceOptions options, int? maxTokens, long arrivalTimestamp, TimeProvider time,
+        CancellationToken caller, CancellationToken shutdown)
     {
         _time = time;
+        _arrival = arrivalTimestamp;
+        _total = options.TotalTimeout(maxTokens);
         _idleTimeout = options.IdleTimeout;
-        _deadline = startedAt + options.TotalTimeout(maxTokens);
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        _shutdownRegistration = shutdown.UnsafeRegister(static state => ((GenerationWatchdog)state!).Fire(GenerationTimeout.Shutdown), this);
+        _caller = caller;
+        _cts = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        _callerRegistration = caller.UnsafeRegister(static state => ((GenerationWatchdog)state!).Cancel(), this);
+        _shutdownRegistration = shutdown.UnsafeRegister(static state =>
+        {
+            var watchdog = (GenerationWatchdog)state!;
+            watchdog._shutdown = true;
+            watchdog.Cancel();
+        }, this);
         Arm(options.FirstTokenTimeout);
     }
 
-    /// <summary>Cancelled when any deadline passes, the client leaves, or the drain window after SIGTERM ends.</summary>
+    /// <summary>Cancelled when a deadline passes, the caller gives up, or the drain window after SIGTERM ends.</summary>
     public CancellationToken Token => _cts.Token;
 
-    /// <summary>Which deadline fired; <see cref="GenerationTimeout.None"/> if none did.</summary>
-    public GenerationTimeout Fired { get; private set; }
+    /// <summary>Which deadline cancelled the generation; <see cref="GenerationTimeout.None"/> if none did (or the caller left).</summary>
+    public GenerationTimeout Fired =>
+        !_cts.IsCancellationRequested || _caller.IsCancellationRequested ? GenerationTimeout.None
+        : _shutdown ? GenerationTimeout.Shutdown
+        : _armed;
 
-    /// <summary>Time left before the total deadline.</summary>
-    public TimeSpan Remaining => _deadline - _time.GetUtcNow();
-
-    /// <summary>Called for every update from the backend: the first ends the first-token wait, each re-arms the idle timer.</summary>
+    /// <summary>Called for each token: the first ends the first-token wait, each re-arms the idle timer.</summary>
     public void OnToken()
     {
         _phase = GenerationTimeout.Idle;
@@ -57,37 +60,33 @@ public sealed class GenerationWatchdog : IDisposable
 
     public void Dispose()
     {
+        _callerRegistration.Dispose();
         _shutdownRegistration.Dispose();
         _cts.Dispose();
     }
 
     private void Arm(TimeSpan phaseTimeout)
     {
-        var remaining = Remaining;
-        var (delay, reason) = phaseTimeout < remaining ? (phaseTimeout, _phase) : (remaining, GenerationTimeout.Total);
-        _pending = reason;
+        var remaining = _total - _time.GetElapsedTime(_arrival);
+        (var delay, _armed) = phaseTimeout < remaining ? (phaseTimeout, _phase) : (remaining, GenerationTimeout.Total);
         if (delay <= TimeSpan.Zero)
         {
-            Fire(reason);
+            Cancel();
             return;
         }
 
         _cts.CancelAfter(delay);
     }
 
-    private void Fire(GenerationTimeout reason)
+    private void Cancel()
     {
-        if (Fired == GenerationTimeout.None && !_cts.IsCancellationRequested)
+        try
         {
-            Fired = reason;
             _cts.Cancel();
         }
+        catch (ObjectDisposedException)
+        {
+            // The generation already ended.
+        }
     }
-
-    /// <summary>Records which timer fired, once the token is cancelled by <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>.</summary>
-    public GenerationTimeout Reason(CancellationToken requestAborted) =>
-        Fired != GenerationTimeout.None ? Fired
-        : requestAborted.IsCancellationRequested ? GenerationTimeout.None
-        : _cts.IsCancellationRequested ? _pending
-        : GenerationTimeout.None;
 }

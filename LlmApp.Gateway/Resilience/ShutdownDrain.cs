@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace LlmApp.Gateway.Resilience;
 
 /// <summary>
-/// Graceful shutdown: on SIGTERM admission stops (see <see cref="AdmissionControl"/>), in-flight generations keep
+/// Graceful shutdown: on SIGTERM admission stops (see <c>AdmissionControl</c>), in-flight generations keep
 /// going for <c>Resilience:DrainTimeout</c>, and then <see cref="Expired"/> fires so that those still running end
 /// with an error event instead of being cut off mid-word by the process exiting.
 /// </summary>

@@ -1,23 +1,48 @@
+using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Streaming;
 
 /// <summary>
-/// Turns the backend's stream of <see cref="ChatResponseUpdate"/>s into OpenAI <c>chat.completion.chunk</c> events:
-/// the assistant role first, then content or tool-call deltas, one chunk with the finish reason, the usage chunk
-/// (no choices) only when the client asked for it, then <c>[DONE]</c>. Sends a keep-alive comment whenever the
-/// backend is silent for longer than the keep-alive interval.
+/// Turns the chat pipeline's updates into OpenAI <c>chat.completion.chunk</c> events, in OpenAI's order: the
+/// assistant role first, then content or tool-call deltas, one chunk with the finish reason, the usage chunk (no
+/// choices) when the client asked for it and the backend counted, then <c>[DONE]</c>. A failure before the first
+/// byte is answered with its status; after it, the stream's last event is the error object, and no finish reason
+/// or usage is made up for an answer that did not finish. A keep-alive comment goes out whenever the backend is
+/// silent for longer than the keep-alive interval.
 /// </summary>
-internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage, TimeSpan keepAliveInterval, Action<ChatResponseUpdate> onUpdate)
+internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage, TimeSpan keepAliveInterval)
 {
     private readonly string _id = ChatResponseMapper.CompletionId(null);
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public async Task StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
+    /// <summary>Writes the stream; returns the result for a failure that came before the first byte.</summary>
+    public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteEventsAsync(updates, cancellationToken);
+            return Results.Empty;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            var failure = FailureClassifier.Classify(ex);
+            if (!writer.Started)
+            {
+                return failure.ToResult();
+            }
+
+            await writer.WriteAsync(failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None);
+            return Results.Empty;
+        }
+    }
+
+    private async Task WriteEventsAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
     {
         var roleSent = false;
-        string? finishReason = null;
+        ChatFinishReason? finishReason = null;
         UsageDetails? usage = null;
         var toolCallIndex = 0;
 
@@ -25,7 +50,6 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
         while (await MoveNextAsync(enumerator, cancellationToken))
         {
             var update = enumerator.Current;
-            onUpdate(update);
             if (!roleSent)
             {
                 await WriteChunkAsync(new ChatCompletionDelta(Role: "assistant", Content: ""), null, cancellationToken);
@@ -49,24 +73,18 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
                 }
             }
 
-            if (update.FinishReason is { } reason)
-            {
-                finishReason = ChatResponseMapper.FinishReason(reason, toolCallIndex > 0 ? [] : null);
-            }
+            finishReason = update.FinishReason ?? finishReason;
         }
 
-        if (!roleSent)
+        if (finishReason is not { } reason)
         {
-            await WriteChunkAsync(new ChatCompletionDelta(Role: "assistant", Content: ""), null, cancellationToken);
+            throw new IncompleteResponseException("The answer ended without a finish reason.");
         }
 
-        await WriteChunkAsync(new ChatCompletionDelta(), finishReason ?? (toolCallIndex > 0 ? "tool_calls" : "stop"), cancellationToken);
-
-        if (includeUsage)
+        await WriteChunkAsync(new ChatCompletionDelta(), ChatResponseMapper.FinishReason(reason, toolCallIndex > 0 ? [] : null), cancellationToken);
+        if (includeUsage && ChatResponseMapper.Usage(usage) is { } counted)
         {
-            await writer.WriteAsync(
-                new ChatCompletionChunk(_id, _created, model, [], ChatResponseMapper.Usage(usage) ?? new CompletionUsage(0, 0, 0, null)),
-                OpenAIJsonContext.Default.ChatCompletionChunk, cancellationToken);
+            await writer.WriteAsync(new ChatCompletionChunk(_id, _created, model, [], counted), OpenAIJsonContext.Default.ChatCompletionChunk, cancellationToken);
         }
 
         await writer.WriteDoneAsync(cancellationToken);

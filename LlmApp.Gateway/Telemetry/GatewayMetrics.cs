@@ -6,7 +6,8 @@ namespace LlmApp.Gateway.Telemetry;
 /// The gateway's own metrics. The <c>gen_ai.server.*</c> histograms follow the OpenTelemetry GenAI semantic
 /// conventions, bucket boundaries included: Microsoft.Extensions.AI records only client-side metrics, and
 /// llama-server has counters and gauges but no latency histograms. Labels stay bounded: model, operation,
-/// stream or not, token type, error type; never a user, a key or a prompt.
+/// stream or not, token type, error type; never a user, a key or a prompt. Admission publishes its own queue length
+/// and refusals on the same meter.
 /// </summary>
 public sealed class GatewayMetrics
 {
@@ -18,8 +19,9 @@ public sealed class GatewayMetrics
     private static readonly double[] s_requestDuration = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
     private static readonly long[] s_tokenUsage = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
-    public GatewayMetrics(IMeterFactory meterFactory, Resilience.AdmissionControl admission)
+    public GatewayMetrics(IMeterFactory meterFactory)
     {
+        ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
         TimeToFirstToken = meter.CreateHistogram<double>("gen_ai.server.time_to_first_token", "s",
             "Time from the request's arrival to its first output token.", tags: null, advice: new() { HistogramBucketBoundaries = s_timeToFirstToken });
@@ -30,9 +32,7 @@ public sealed class GatewayMetrics
         TokenUsage = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}",
             "Tokens per request, by gen_ai.token.type (input or output).", tags: null, advice: new() { HistogramBucketBoundaries = s_tokenUsage });
         ActiveRequests = meter.CreateUpDownCounter<long>("llmapp.requests.active", "{request}", "Generations running on the backend now.");
-        Rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
         UpstreamErrors = meter.CreateCounter<long>("llmapp.upstream.errors", "{error}", "Failed or timed-out backend calls, by error.type.");
-        meter.CreateObservableGauge("llmapp.queue.length", () => admission.Queued, "{request}", "Requests waiting for a backend slot.");
         Meter = meter;
     }
 
@@ -47,8 +47,6 @@ public sealed class GatewayMetrics
     public Histogram<long> TokenUsage { get; }
 
     public UpDownCounter<long> ActiveRequests { get; }
-
-    public Counter<long> Rejections { get; }
 
     public Counter<long> UpstreamErrors { get; }
 }

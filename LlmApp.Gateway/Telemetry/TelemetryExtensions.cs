@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Configuration;
 using OpenTelemetry.Metrics;
 
 namespace LlmApp.Gateway.Telemetry;
@@ -9,7 +10,7 @@ internal static class TelemetryExtensions
     /// <summary>The gateway's GenAI metrics, exported for Prometheus at <c>/metrics</c> besides OTLP to the dashboard.</summary>
     public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelemetryOptions>().Bind(builder.Configuration.GetSection(TelemetryOptions.SectionName));
+        builder.AddSettings<TelemetryOptions>(TelemetryOptions.SectionName);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
@@ -23,13 +24,22 @@ internal static class TelemetryExtensions
     }
 
     /// <summary>
-    /// Serves <c>/metrics</c> without the API key, as llama-server's own /metrics is: it holds counts and timings
-    /// only (no prompt, user or key in any label), and a Prometheus scraper should not need a client secret.
-    /// Keep the port off the internet as you would llama-server's.
+    /// Serves <c>/metrics</c> without authentication, as llama-server serves its own: it holds counts and timings only
+    /// (no prompt, user or key in any label). Keep the port off the internet as you would llama-server's.
     /// </summary>
     public static WebApplication MapGatewayMetrics(this WebApplication app)
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         return app;
     }
+
+    /// <summary>One log line per request to this endpoint, named <paramref name="operation"/> (see <see cref="RequestLogFilter"/>).</summary>
+    public static RouteHandlerBuilder WithRequestLog(this RouteHandlerBuilder endpoint, string operation) =>
+        endpoint.AddEndpointFilterFactory((factory, next) =>
+        {
+            var services = factory.ApplicationServices;
+            var filter = new RequestLogFilter(operation, services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(RequestLogFilter.Category));
+            return invocation => filter.InvokeAsync(invocation, next);
+        });
 }

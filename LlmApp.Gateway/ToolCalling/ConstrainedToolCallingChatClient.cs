@@ -213,3 +213,17 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
         }
     }
 }
+
+public static class ConstrainedToolCallingChatClientBuilderExtensions
+{
+    /// <summary>
+    /// Emulates tool calling with schema-constrained generation (<see cref="ConstrainedToolCallingChatClient"/>),
+    /// unless <paramref name="backendCallsTools"/> says the backend calls tools itself.
+    /// </summary>
+    public static ChatClientBuilder UseToolCallEmulation(this ChatClientBuilder builder, Func<IServiceProvider, bool> backendCallsTools)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(backendCallsTools);
+        return builder.Use((inner, services) => backendCallsTools(services) ? inner : new ConstrainedToolCallingChatClient(inner));
+    }
+}

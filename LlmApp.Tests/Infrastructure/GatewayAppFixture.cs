@@ -21,6 +21,9 @@ public class GatewayAppFixture : IAsyncLifetime
     // Generous: on a clean machine the first start builds llama-server from source (about 7 minutes on 2 cores).
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(20);
 
+    // Long enough for the longest stream a test reads; a test that hangs still ends.
+    private static readonly TimeSpan s_clientTimeout = TimeSpan.FromMinutes(2);
+
     private DistributedApplication? _app;
 
     public const string ServedModel = "llama-2-tiny-random";
@@ -115,8 +118,10 @@ public class GatewayAppFixture : IAsyncLifetime
         _app = await builder.BuildAsync(cts.Token);
         await _app.StartAsync(cts.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", cts.Token);
-        Gateway = _app.CreateHttpClient("gateway", "http");
-        Backend = _app.CreateHttpClient("llm", "http");
+        // Plain clients, not App.CreateHttpClient: Aspire's testing clients carry the standard resilience handler, which
+        // retries 429, 5xx and timeouts, and would turn every refusal and failure these tests look for into a success.
+        Gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "http"), Timeout = s_clientTimeout };
+        Backend = new HttpClient { BaseAddress = _app.GetEndpoint("llm", "http"), Timeout = s_clientTimeout };
     }
 
     public virtual async Task DisposeAsync()

@@ -1,0 +1,255 @@
+using System.Diagnostics.Metrics;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Admission;
+
+/// <summary>
+/// Admits at most as many requests to each backend as it has slots, with one bounded queue in front of them all:
+/// a backend's own queue is unbounded and invisible, so overload is answered here, with a fast 429, instead.
+/// <list type="bullet">
+/// <item>A request goes to the least-loaded healthy backend that serves its operation.</item>
+/// <item>Waiting requests are kept per partition (an API key, later) and served round-robin between partitions, first
+/// come first served within one, so that no caller can take every slot while others wait.</item>
+/// <item>A request waits no longer than its deadline; once the host is stopping, nothing new is admitted.</item>
+/// </list>
+/// It publishes its own queue length and refusals.
+/// </summary>
+public sealed class AdmissionControl : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ModelBackend, int> _inFlight;
+    private readonly Dictionary<string, LinkedList<Waiter>> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _waiting = new(StringComparer.Ordinal);
+
+    // Partitions with waiters, in the order they are served next.
+    private readonly LinkedList<string> _turns = new();
+    private readonly BackendPool _pool;
+    private readonly int _queueLimit;
+    private readonly TimeProvider _time;
+    private readonly CancellationToken _stopping;
+    private readonly Counter<long> _rejections;
+    private int _queued;
+
+    public AdmissionControl(BackendPool pool, IOptions<ResilienceOptions> options, IHostApplicationLifetime lifetime, IMeterFactory meterFactory,
+        TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lifetime);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _pool = pool;
+        _queueLimit = options.Value.QueueLimit;
+        _time = time;
+        _stopping = lifetime.ApplicationStopping;
+        _inFlight = pool.All.ToDictionary(b => b, _ => 0);
+        foreach (var backend in pool.All)
+        {
+            backend.CapacityChanged += Dispatch;
+        }
+
+        var meter = meterFactory.Create(GatewayMetrics.MeterName);
+        meter.CreateObservableGauge("llmapp.queue.length", () => Volatile.Read(ref _queued), "{request}", "Requests waiting for a backend slot.");
+        _rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
+    }
+
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    public async Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_stopping.IsCancellationRequested)
+        {
+            return Refuse(request, AdmissionOutcome.ShuttingDown);
+        }
+
+        Waiter waiter;
+        lock (_gate)
+        {
+            if (!HasWaiters(request.Operation) && TryTake(request.Operation) is { } backend)
+            {
+                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend));
+            }
+
+            if (_queued >= _queueLimit)
+            {
+                return Refuse(request, AdmissionOutcome.QueueFull);
+            }
+
+            waiter = Enqueue(request);
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
+        try
+        {
+            return await waiter.Granted.Task.WaitAsync(request.MaxWait, _time, wait.Token);
+        }
+        catch (TimeoutException)
+        {
+            return Withdraw(waiter, AdmissionOutcome.QueueTimeout);
+        }
+        catch (OperationCanceledException)
+        {
+            return Withdraw(waiter, cancellationToken.IsCancellationRequested ? AdmissionOutcome.ClientLeft : AdmissionOutcome.ShuttingDown);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var backend in _pool.All)
+        {
+            backend.CapacityChanged -= Dispatch;
+        }
+    }
+
+    internal void Release(ModelBackend backend)
+    {
+        lock (_gate)
+        {
+            _inFlight[backend]--;
+        }
+
+        Dispatch();
+    }
+
+    /// <summary>Lets waiting requests in while there are free slots for them, one partition's turn after another.</summary>
+    private void Dispatch()
+    {
+        lock (_gate)
+        {
+            var turn = _turns.First;
+            while (turn is not null)
+            {
+                var queue = _queues[turn.Value];
+                var waiter = queue.First;
+                ModelBackend? backend = null;
+                while (waiter is not null && (backend = TryTake(waiter.Value.Request.Operation)) is null)
+                {
+                    waiter = waiter.Next;
+                }
+
+                if (waiter is null || backend is null)
+                {
+                    turn = turn.Next;
+                    continue;
+                }
+
+                Dequeue(waiter);
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend)));
+
+                // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
+                if (turn.List is not null)
+                {
+                    _turns.Remove(turn);
+                    _turns.AddLast(turn);
+                }
+
+                turn = _turns.First;
+            }
+        }
+    }
+
+    /// <summary>Takes a slot on the least-loaded backend for <paramref name="operation"/>, healthy ones first; null if all are full.</summary>
+    private ModelBackend? TryTake(string operation)
+    {
+        ModelBackend? best = null;
+        var bestFree = 0;
+        foreach (var backend in _pool.All)
+        {
+            var free = backend.Slots - _inFlight[backend];
+            if (backend.Operation != operation || free <= 0)
+            {
+                continue;
+            }
+
+            if (best is null || (backend.IsHealthy && !best.IsHealthy) || (backend.IsHealthy == best.IsHealthy && free > bestFree))
+            {
+                (best, bestFree) = (backend, free);
+            }
+        }
+
+        if (best is not null)
+        {
+            _inFlight[best]++;
+        }
+
+        return best;
+    }
+
+    private bool HasWaiters(string operation) => _waiting.GetValueOrDefault(operation) > 0;
+
+    private Waiter Enqueue(AdmissionRequest request)
+    {
+        if (!_queues.TryGetValue(request.Partition, out var queue))
+        {
+            _queues[request.Partition] = queue = new LinkedList<Waiter>();
+            _turns.AddLast(request.Partition);
+        }
+
+        var waiter = new Waiter(request);
+        waiter.Node = queue.AddLast(waiter);
+        _queued++;
+        _waiting[request.Operation] = _waiting.GetValueOrDefault(request.Operation) + 1;
+        return waiter;
+    }
+
+    private void Dequeue(LinkedListNode<Waiter> node)
+    {
+        var queue = node.List!;
+        queue.Remove(node);
+        node.Value.Node = null;
+        _queued--;
+        _waiting[node.Value.Request.Operation]--;
+        if (queue.Count == 0)
+        {
+            _queues.Remove(node.Value.Request.Partition);
+            _turns.Remove(node.Value.Request.Partition);
+        }
+    }
+
+    /// <summary>Takes a waiter out of the queue; if a slot was granted to it meanwhile, it keeps it (unless its client left).</summary>
+    private AdmissionResult Withdraw(Waiter waiter, AdmissionOutcome outcome)
+    {
+        lock (_gate)
+        {
+            if (waiter.Node is { } node)
+            {
+                Dequeue(node);
+                return Refuse(waiter.Request, outcome);
+            }
+        }
+
+        var granted = waiter.Granted.Task.Result;
+        if (outcome != AdmissionOutcome.ClientLeft)
+        {
+            return granted;
+        }
+
+        granted.Lease!.Dispose();
+        return new(AdmissionOutcome.ClientLeft, null);
+    }
+
+    private AdmissionResult Refuse(AdmissionRequest request, AdmissionOutcome outcome)
+    {
+        if (outcome != AdmissionOutcome.ClientLeft)
+        {
+            _rejections.Add(1, new KeyValuePair<string, object?>("llmapp.rejection.reason", outcome.ToString()),
+                new KeyValuePair<string, object?>("gen_ai.operation.name", request.Operation));
+        }
+
+        return new(outcome, null);
+    }
+
+    private sealed class Waiter(AdmissionRequest request)
+    {
+        public AdmissionRequest Request { get; } = request;
+
+        public TaskCompletionSource<AdmissionResult> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where it waits; null once it is out of the queue.</summary>
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+}

@@ -1,0 +1,23 @@
+namespace LlmApp.Gateway.Admission;
+
+/// <summary>
+/// What a request asks of admission: a slot on a backend that serves <paramref name="Operation"/>, waiting in the
+/// queue of <paramref name="Partition"/> (the caller's API key, once there are keys; "" until then) no longer than
+/// <paramref name="MaxWait"/>.
+/// </summary>
+public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait);
+
+public enum AdmissionOutcome
+{
+    Admitted,
+    QueueFull,
+    QueueTimeout,
+    ShuttingDown,
+    ClientLeft,
+}
+
+/// <summary>How admission answered: a lease on a backend slot, or why not.</summary>
+public readonly record struct AdmissionResult(AdmissionOutcome Outcome, AdmissionLease? Lease)
+{
+    public bool IsAdmitted => Outcome == AdmissionOutcome.Admitted;
+}

@@ -1,0 +1,17 @@
+using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Streaming;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Apis;
+
+/// <summary>What the chat completions endpoint works with, bound from services with <c>[AsParameters]</c>.</summary>
+public sealed record ChatCompletionServices(
+    IChatClient ChatClient,
+    AdmissionControl Admission,
+    IOptions<BackendOptions> Backend,
+    IOptions<ResilienceOptions> Resilience,
+    IOptions<StreamingOptions> Streaming,
+    TimeProvider Time);

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.OpenAI;
+
+namespace LlmApp.Gateway.Apis;
+
+/// <summary>
+/// Validation, before anything else: reads the body, checks the model and every parameter, and maps the request
+/// onto Microsoft.Extensions.AI's terms. Whatever is wrong comes back as a 400 or 404 naming the parameter.
+/// </summary>
+internal static class ChatRequestReader
+{
+    public static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
+        HttpRequest request, BackendOptions backend, CancellationToken cancellationToken)
+    {
+        ChatCompletionRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(request.Body, OpenAIJsonContext.Default.ChatCompletionRequest, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            // System.Text.Json names where it stopped ("$.messages[0].role"); OpenAI names the parameter ("messages[0].role").
+            var param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+            var message = param is null
+                ? "The request body is not valid JSON, or not a JSON object."
+                : $"'{param}' has the wrong type or is not valid JSON.";
+            return (null, GatewayFailure.InvalidRequest(message, param));
+        }
+
+        if (body is null)
+        {
+            return (null, GatewayFailure.InvalidRequest("The request body must be a JSON object."));
+        }
+
+        if (body.Model is { Length: > 0 } model && model != backend.Model)
+        {
+            return (null, GatewayFailure.ModelNotFound(model));
+        }
+
+        return ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error)
+            ? (mapped, null)
+            : (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+    }
+}

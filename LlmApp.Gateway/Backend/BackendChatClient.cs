@@ -1,0 +1,96 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>
+/// An <see cref="IChatClient"/> that speaks the OpenAI Chat Completions wire protocol to one backend, straight over
+/// <see cref="HttpMessageInvoker"/>: the request is written with <see cref="Utf8JsonWriter"/>, the answer is always
+/// streamed and read event by event (<see cref="BackendStreamReader"/>). The cancellation token reaches every read, so
+/// a client that leaves or a deadline that passes closes the connection at once, which is how llama-server and vLLM
+/// learn to stop generating and free the slot.
+/// </summary>
+internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker http) : IChatClient
+{
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+
+    // Enough of an error body for its message; a backend that sends more is not saying anything more useful.
+    private const int MaxErrorBodyBytes = 16 * 1024;
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model);
+        using var response = await SendAsync(body, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await foreach (var update in BackendStreamReader.ReadAsync(stream, cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose()
+    {
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(byte[] body, CancellationToken cancellationToken)
+    {
+        var response = await backend.SendPipeline.ExecuteAsync(
+            static async (state, token) =>
+            {
+                // A request message is sent once: each attempt gets its own.
+                using var request = new HttpRequestMessage(HttpMethod.Post, state.Backend.ChatCompletionsUri)
+                {
+                    Content = new ByteArrayContent(state.Body) { Headers = { ContentType = s_json } },
+                };
+                if (state.Backend.Options.ApiKey is { Length: > 0 } key)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                }
+
+                return await state.Http.SendAsync(request, token);
+            },
+            (Backend: backend, Http: http, Body: body),
+            cancellationToken);
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            throw new BackendFailureException(BackendFault.Status, await ReadErrorMessageAsync(response, cancellationToken), (int)response.StatusCode);
+        }
+    }
+
+    /// <summary>The message of an error body: <c>{"error":{"message":...}}</c>, or vLLM's older <c>{"message":...}</c>.</summary>
+    private static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var fallback = $"The model backend answered {(int)response.StatusCode}.";
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+            var root = document.RootElement;
+            var error = root.TryGetProperty("error", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
+            return error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String && message.GetString() is { Length: > 0 } text
+                ? text
+                : fallback;
+        }
+        catch (JsonException)
+        {
+            return fallback;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>What the backend said or sent that makes its answer a failure.</summary>
+public enum BackendFault
+{
+    /// <summary>It answered the request with an HTTP error status, before any body.</summary>
+    Status,
+
+    /// <summary>It sent an error event in the middle of its stream (llama-server: <c>data: {"error":{...}}</c>), then stopped.</summary>
+    ErrorEvent,
+
+    /// <summary>It sent an event that is not a chat completion chunk.</summary>
+    MalformedEvent,
+}
+
+/// <summary>The backend failed the call; <see cref="Exception.Message"/> is what it said, or what was wrong.</summary>
+public sealed class BackendFailureException(BackendFault fault, string message, int? status = null) : Exception(message)
+{
+    public BackendFault Fault { get; } = fault;
+
+    /// <summary>The HTTP status it answered with, for <see cref="BackendFault.Status"/>.</summary>
+    public int? Status { get; } = status;
+}

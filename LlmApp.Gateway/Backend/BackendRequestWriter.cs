@@ -1,0 +1,230 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>
+/// Writes a chat call as an OpenAI Chat Completions request body, always streamed with usage, so that the gateway
+/// sees every token as it comes and the backend's own counts at the end. Schemas (<c>response_format</c>, tool
+/// parameters) are written as they came, byte for byte.
+/// </summary>
+internal static class BackendRequestWriter
+{
+    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
+        (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
+
+    public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model"u8, model);
+            json.WriteStartArray("messages"u8);
+            foreach (var message in messages)
+            {
+                WriteMessage(json, message);
+            }
+
+            json.WriteEndArray();
+            json.WriteBoolean("stream"u8, true);
+            json.WriteStartObject("stream_options"u8);
+            json.WriteBoolean("include_usage"u8, true);
+            json.WriteEndObject();
+            if (options is not null)
+            {
+                WriteOptions(json, options);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteMessage(Utf8JsonWriter json, ChatMessage message)
+    {
+        if (message.Role == ChatRole.Tool)
+        {
+            // One OpenAI tool message per result.
+            foreach (var result in message.Contents.OfType<FunctionResultContent>())
+            {
+                json.WriteStartObject();
+                json.WriteString("role"u8, "tool");
+                json.WriteString("tool_call_id"u8, result.CallId);
+                json.WriteString("content"u8, result.Result as string ?? JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions));
+                json.WriteEndObject();
+            }
+
+            return;
+        }
+
+        json.WriteStartObject();
+        json.WriteString("role"u8, message.Role.Value);
+        if (message.AuthorName is { Length: > 0 } name)
+        {
+            json.WriteString("name"u8, name);
+        }
+
+        var calls = message.Contents.OfType<FunctionCallContent>().ToList();
+        var text = message.Text;
+        if (calls.Count > 0 && text.Length == 0)
+        {
+            json.WriteNull("content"u8);
+        }
+        else
+        {
+            json.WriteString("content"u8, text);
+        }
+
+        if (calls.Count > 0)
+        {
+            json.WriteStartArray("tool_calls"u8);
+            foreach (var call in calls)
+            {
+                json.WriteStartObject();
+                json.WriteString("id"u8, call.CallId);
+                json.WriteString("type"u8, "function");
+                json.WriteStartObject("function"u8);
+                json.WriteString("name"u8, call.Name);
+                json.WriteString("arguments"u8, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_arguments));
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteOptions(Utf8JsonWriter json, ChatOptions options)
+    {
+        WriteNumber(json, "temperature"u8, options.Temperature);
+        WriteNumber(json, "top_p"u8, options.TopP);
+        WriteNumber(json, "top_k"u8, options.TopK);
+        WriteNumber(json, "max_tokens"u8, options.MaxOutputTokens);
+        WriteNumber(json, "presence_penalty"u8, options.PresencePenalty);
+        WriteNumber(json, "frequency_penalty"u8, options.FrequencyPenalty);
+        if (options.Seed is { } seed)
+        {
+            json.WriteNumber("seed"u8, seed);
+        }
+
+        if (options.StopSequences is { Count: > 0 } stop)
+        {
+            json.WriteStartArray("stop"u8);
+            foreach (var sequence in stop)
+            {
+                json.WriteStringValue(sequence);
+            }
+
+            json.WriteEndArray();
+        }
+
+        WriteResponseFormat(json, options.ResponseFormat);
+        WriteTools(json, options);
+    }
+
+    private static void WriteResponseFormat(Utf8JsonWriter json, ChatResponseFormat? format)
+    {
+        if (format is not ChatResponseFormatJson jsonFormat)
+        {
+            return;
+        }
+
+        json.WriteStartObject("response_format"u8);
+        if (jsonFormat.Schema is not { } schema)
+        {
+            json.WriteString("type"u8, "json_object");
+        }
+        else
+        {
+            json.WriteString("type"u8, "json_schema");
+            json.WriteStartObject("json_schema"u8);
+            json.WriteString("name"u8, jsonFormat.SchemaName ?? "response");
+            if (jsonFormat.SchemaDescription is { } description)
+            {
+                json.WriteString("description"u8, description);
+            }
+
+            json.WritePropertyName("schema"u8);
+            schema.WriteTo(json);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteTools(Utf8JsonWriter json, ChatOptions options)
+    {
+        var functions = options.Tools?.OfType<AIFunctionDeclaration>().ToList();
+        if (functions is not { Count: > 0 })
+        {
+            return;
+        }
+
+        json.WriteStartArray("tools"u8);
+        foreach (var function in functions)
+        {
+            json.WriteStartObject();
+            json.WriteString("type"u8, "function");
+            json.WriteStartObject("function"u8);
+            json.WriteString("name"u8, function.Name);
+            if (!string.IsNullOrEmpty(function.Description))
+            {
+                json.WriteString("description"u8, function.Description);
+            }
+
+            json.WritePropertyName("parameters"u8);
+            function.JsonSchema.WriteTo(json);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        switch (options.ToolMode)
+        {
+            case NoneChatToolMode:
+                json.WriteString("tool_choice"u8, "none");
+                break;
+            case AutoChatToolMode:
+                json.WriteString("tool_choice"u8, "auto");
+                break;
+            case RequiredChatToolMode { RequiredFunctionName: null }:
+                json.WriteString("tool_choice"u8, "required");
+                break;
+            case RequiredChatToolMode { RequiredFunctionName: { } name }:
+                json.WriteStartObject("tool_choice"u8);
+                json.WriteString("type"u8, "function");
+                json.WriteStartObject("function"u8);
+                json.WriteString("name"u8, name);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                break;
+        }
+
+        if (options.AllowMultipleToolCalls is { } parallel)
+        {
+            json.WriteBoolean("parallel_tool_calls"u8, parallel);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, ReadOnlySpan<byte> name, float? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, ReadOnlySpan<byte> name, int? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>The GenAI operations a backend serves, named as <c>gen_ai.operation.name</c> names them.</summary>
+public static class Operations
+{
+    public const string Chat = "chat";
+}

@@ -1,0 +1,45 @@
+using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Streaming;
+using LlmApp.Gateway.Telemetry;
+using LlmApp.Gateway.ToolCalling;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Extensions;
+
+internal static class GatewayExtensions
+{
+    /// <summary>
+    /// Everything the gateway runs on: settings validated at start, the backend, admission, and the chat pipeline a
+    /// request goes through, outermost first.
+    /// </summary>
+    public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddSettings<ResilienceOptions>(ResilienceOptions.SectionName);
+        builder.AddSettings<StreamingOptions>(StreamingOptions.SectionName);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ShutdownDrain>();
+        // In-flight answers get the drain window after SIGTERM, and a little more to end with an error event.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ResilienceOptions>>((host, resilience) =>
+            host.ShutdownTimeout = resilience.Value.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        builder.AddLlmBackend();
+        builder.Services.AddSingleton<AdmissionControl>();
+        builder.AddGatewayTelemetry();
+
+        builder.Services.AddChatClient(services => services.GetRequiredService<BackendRouter>())
+            // gen_ai spans for the dashboard; message text on them only with Telemetry:LogContent. No logger: it would log
+            // each failure again, with a stack trace, after the gateway's own one-line warning.
+            .Use((inner, services) => new OpenTelemetryChatClient(inner)
+            {
+                EnableSensitiveData = services.GetRequiredService<IOptions<TelemetryOptions>>().Value.LogContent,
+            })
+            .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
+            .UseGatewayTelemetry()
+            .UseGenerationDeadlines();
+        return builder;
+    }
+}

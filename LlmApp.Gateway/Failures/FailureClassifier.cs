@@ -1,0 +1,85 @@
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Resilience;
+using Polly.CircuitBreaker;
+
+namespace LlmApp.Gateway.Failures;
+
+/// <summary>
+/// Decides, in one place, what a failure of a chat call means for the client: 503 (with Retry-After) while the
+/// backend is down, loading or the server is stopping; 504 when it is too slow; 502 when it fails, breaks its
+/// stream or dies mid-answer. The first exception in the chain that says something decides.
+/// </summary>
+public static class FailureClassifier
+{
+    private const string UpstreamType = GatewayFailure.UpstreamErrorType;
+
+    public static GatewayFailure Classify(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (Describe(current) is { } failure)
+            {
+                return failure;
+            }
+        }
+
+        return GatewayFailure.ServerError(exception.GetType().Name);
+    }
+
+    private static GatewayFailure? Describe(Exception exception) => exception switch
+    {
+        GenerationTimeoutException { Timeout: GenerationTimeout.Shutdown } shutdown =>
+            GatewayFailure.Unavailable(shutdown.Message, "server_shutting_down", "shutdown", TimeSpan.FromSeconds(5)),
+        GenerationTimeoutException timeout =>
+            Upstream(StatusCodes.Status504GatewayTimeout, timeout.Message, "timeout", timeout.Timeout switch
+            {
+                GenerationTimeout.FirstToken => "timeout_first_token",
+                GenerationTimeout.Idle => "timeout_idle",
+                _ => "timeout_total",
+            }),
+        BrokenCircuitException broken =>
+            GatewayFailure.Unavailable("The model backend is down; requests are refused until it recovers.", "backend_unavailable", "circuit_open",
+                broken.RetryAfter ?? TimeSpan.FromSeconds(1)),
+        BackendFailureException { Fault: BackendFault.Status } status => FromStatus(status),
+        BackendFailureException { Fault: BackendFault.ErrorEvent } error =>
+            Upstream(StatusCodes.Status502BadGateway, $"The model backend failed mid-answer: {error.Message}", "backend_error", "backend_error"),
+        BackendFailureException malformed =>
+            Upstream(StatusCodes.Status502BadGateway, malformed.Message, "backend_protocol_error", "backend_protocol_error"),
+        IncompleteResponseException incomplete =>
+            Upstream(StatusCodes.Status502BadGateway, incomplete.Message, "backend_incomplete", "backend_incomplete"),
+        IOException =>
+            Upstream(StatusCodes.Status502BadGateway, "The connection to the model backend was lost before the answer was complete.",
+                "backend_disconnected", "backend_disconnected"),
+        HttpRequestException =>
+            GatewayFailure.Unavailable("The model backend is unreachable; try again shortly.", "backend_unavailable", "backend_unreachable",
+                TimeSpan.FromSeconds(2)),
+        _ => null,
+    };
+
+    private static GatewayFailure FromStatus(BackendFailureException failure) => failure.Status switch
+    {
+        StatusCodes.Status503ServiceUnavailable =>
+            GatewayFailure.Unavailable("The model backend is not ready (loading the model); try again shortly.", "backend_unavailable", "http_503",
+                TimeSpan.FromSeconds(2)),
+        StatusCodes.Status429TooManyRequests =>
+            GatewayFailure.Overloaded($"The model backend is busy: {failure.Message}", "http_429"),
+        >= 400 and < 500 =>
+            new(StatusCodes.Status400BadRequest,
+                new OpenAIError($"The model backend refused the request: {FirstLine(failure.Message)}", "invalid_request_error", null, null),
+                $"http_{failure.Status}"),
+        _ => Upstream(StatusCodes.Status502BadGateway, $"The model backend failed with status {failure.Status}: {FirstLine(failure.Message)}",
+            "bad_gateway", $"http_{failure.Status}"),
+    };
+
+    private static GatewayFailure Upstream(int status, string message, string code, string errorType) =>
+        new(status, new OpenAIError(message, UpstreamType, null, code), errorType);
+
+    private static string FirstLine(string message)
+    {
+        var newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? message : message[..newline].TrimEnd();
+    }
+}

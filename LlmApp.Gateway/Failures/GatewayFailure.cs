@@ -1,0 +1,67 @@
+using System.Globalization;
+using LlmApp.Gateway.OpenAI;
+
+namespace LlmApp.Gateway.Failures;
+
+/// <summary>
+/// Everything the gateway says about one failure, decided once and used by every path: the HTTP status before the
+/// first byte, the OpenAI error object (as the body, or as a stream's last event), the bounded <c>error.type</c> for
+/// metrics and logs, and when to come back. Backend failures come from <see cref="FailureClassifier"/>; refusals of
+/// the gateway's own from the factories here.
+/// </summary>
+public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorType, TimeSpan? RetryAfter = null)
+{
+    public const string UpstreamErrorType = "upstream_error";
+
+    public OpenAIErrorResponse Body => new(Error);
+
+    /// <summary>The answer to a request whose response has not started.</summary>
+    public IResult ToResult() => new FailureResult(this);
+
+    public static GatewayFailure InvalidRequest(string message, string? param = null, string? code = null) =>
+        new(StatusCodes.Status400BadRequest, new(message, "invalid_request_error", param, code), code ?? "invalid_request_error");
+
+    public static GatewayFailure ModelNotFound(string model) =>
+        new(StatusCodes.Status404NotFound,
+            new($"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found"),
+            "model_not_found");
+
+    public static GatewayFailure NotFound(string path) =>
+        new(StatusCodes.Status404NotFound, new($"Unknown request URL: {path}.", "invalid_request_error", null, "unknown_url"), "unknown_url");
+
+    public static GatewayFailure MethodNotAllowed(string method, string path) =>
+        new(StatusCodes.Status405MethodNotAllowed,
+            new($"Method {method} is not allowed on {path}.", "invalid_request_error", null, "method_not_allowed"), "method_not_allowed");
+
+    /// <summary>429: every slot and the queue are taken, or the wait for a slot passed the deadline.</summary>
+    public static GatewayFailure Overloaded(string message, string errorType) =>
+        new(StatusCodes.Status429TooManyRequests, new(message, "requests", null, "rate_limit_exceeded"), errorType, TimeSpan.FromSeconds(1));
+
+    /// <summary>503 while the backend cannot take requests; the client may come back after <paramref name="retryAfter"/>.</summary>
+    public static GatewayFailure Unavailable(string message, string code, string errorType, TimeSpan retryAfter) =>
+        new(StatusCodes.Status503ServiceUnavailable, new(message, UpstreamErrorType, null, code), errorType, retryAfter);
+
+    public static GatewayFailure ServerError(string errorType) =>
+        new(StatusCodes.Status500InternalServerError,
+            new("The server had an error while processing your request.", "server_error", null, null), errorType);
+
+    /// <summary>An <see cref="IResult"/> that writes the failure; the request log reads the failure back from it.</summary>
+    public sealed class FailureResult(GatewayFailure failure) : IResult, IStatusCodeHttpResult
+    {
+        public GatewayFailure Failure { get; } = failure;
+
+        public int? StatusCode => Failure.Status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            if (Failure.RetryAfter is { } retryAfter)
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return TypedResults.Json(Failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, statusCode: Failure.Status)
+                .ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+using LlmApp.Gateway.Pipeline;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Resilience;
+
+/// <summary>
+/// Holds every generation to its deadlines (<see cref="GenerationWatchdog"/>): the inner call is cancelled when one
+/// passes, and the caller gets a <see cref="GenerationTimeoutException"/> that says which. The total deadline counts
+/// from the request's arrival (<see cref="ChatCall.ArrivalTimestamp"/>), so time spent in the queue is part of it.
+/// </summary>
+public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, ResilienceOptions resilience, TimeProvider time, CancellationToken shutdown)
+    : DelegatingChatClient(innerClient)
+{
+    public override Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        // Streamed underneath, so that the first-token and idle deadlines apply to a single answer too.
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var arrival = options.GetCall()?.ArrivalTimestamp ?? time.GetTimestamp();
+        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, cancellationToken, shutdown);
+        await using var updates = base.GetStreamingResponseAsync(messages, options, watchdog.Token).GetAsyncEnumerator(watchdog.Token);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await updates.MoveNextAsync();
+            }
+            catch (Exception ex) when (watchdog.Fired is var fired and not GenerationTimeout.None)
+            {
+                // However the cancelled call failed (a cancelled read, an aborted connection), a deadline is why.
+                throw new GenerationTimeoutException(fired, ex);
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            var update = updates.Current;
+            if (IsProgress(update))
+            {
+                watchdog.OnToken();
+            }
+
+            yield return update;
+        }
+    }
+
+    /// <summary>A token, a tool call or the end: what a backend still reading the prompt does not send.</summary>
+    private static bool IsProgress(ChatResponseUpdate update)
+    {
+        if (update.FinishReason is not null)
+        {
+            return true;
+        }
+
+        foreach (var content in update.Contents)
+        {
+            if (content is TextContent { Text.Length: > 0 } or FunctionCallContent)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+public static class GenerationDeadlinesChatClientBuilderExtensions
+{
+    /// <summary>Adds the first-token, idle and total deadlines of <c>Resilience</c>, and the drain window after SIGTERM.</summary>
+    public static ChatClientBuilder UseGenerationDeadlines(this ChatClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use((inner, services) => new GenerationDeadlinesChatClient(
+            inner,
+            services.GetRequiredService<IOptions<ResilienceOptions>>().Value,
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ShutdownDrain>().Expired));
+    }
+}

@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Pipeline;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Telemetry;
+
+/// <summary>
+/// Measures each chat call as a server does: time to first token and request duration from the request's arrival
+/// (queue included), time per output token, token usage, calls in flight, and failures by <c>error.type</c>. What
+/// it learns goes on the <see cref="ChatCall"/> too, for the request's log line. Prompt and completion text are
+/// logged only when <c>Telemetry:LogContent</c> is on.
+/// </summary>
+public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, GatewayMetrics metrics, TimeProvider time, ILogger logger, bool logContent)
+    : DelegatingChatClient(innerClient)
+{
+    private static readonly KeyValuePair<string, object?> s_operation = new("gen_ai.operation.name", Operations.Chat);
+
+    public override Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var call = options.GetCall();
+        var arrival = call?.ArrivalTimestamp ?? time.GetTimestamp();
+        KeyValuePair<string, object?>[] tags =
+            [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? true)];
+        var completion = logContent ? new StringBuilder() : null;
+        long firstToken = 0;
+        UsageDetails? usage = null;
+        string? errorType = null;
+        metrics.ActiveRequests.Add(1, tags);
+        try
+        {
+            await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    errorType = Classify(ex);
+                    throw;
+                }
+
+                var update = updates.Current;
+                foreach (var content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case TextContent { Text.Length: > 0 } or FunctionCallContent when firstToken == 0:
+                            firstToken = time.GetTimestamp();
+                            completion?.Append((content as TextContent)?.Text);
+                            break;
+                        case TextContent text:
+                            completion?.Append(text.Text);
+                            break;
+                        case UsageContent usageContent:
+                            usage = usageContent.Details;
+                            break;
+                    }
+                }
+
+                yield return update;
+            }
+        }
+        finally
+        {
+            metrics.ActiveRequests.Add(-1, tags);
+            Record(call, tags, arrival, firstToken, usage, errorType);
+            if (completion is not null)
+            {
+                var prompt = string.Join("\n", messages.Select(m => $"{m.Role}: {m.Text}"));
+                var answer = completion.ToString();
+                LogContent(logger, call?.RequestId ?? "", prompt, answer);
+            }
+        }
+    }
+
+    private string Classify(Exception exception)
+    {
+        var failure = FailureClassifier.Classify(exception);
+        if (failure.Status == StatusCodes.Status500InternalServerError)
+        {
+            LogUnexpected(logger, failure.ErrorType, exception);
+        }
+        else
+        {
+            LogBackendFailure(logger, failure.ErrorType, exception.Message);
+        }
+
+        return failure.ErrorType;
+    }
+
+    private void Record(ChatCall? call, KeyValuePair<string, object?>[] tags, long arrival, long firstToken, UsageDetails? usage, string? errorType)
+    {
+        var end = time.GetTimestamp();
+        if (errorType is not null)
+        {
+            tags = [.. tags, new("error.type", errorType)];
+            metrics.UpstreamErrors.Add(1, tags);
+        }
+
+        metrics.RequestDuration.Record(time.GetElapsedTime(arrival, end).TotalSeconds, tags);
+        TimeSpan? timeToFirstToken = firstToken == 0 ? null : time.GetElapsedTime(arrival, firstToken);
+        if (timeToFirstToken is { } ttft)
+        {
+            metrics.TimeToFirstToken.Record(ttft.TotalSeconds, tags);
+        }
+
+        if (usage?.InputTokenCount is { } input)
+        {
+            metrics.TokenUsage.Record(input, [.. tags, new("gen_ai.token.type", "input")]);
+        }
+
+        if (usage?.OutputTokenCount is { } output)
+        {
+            metrics.TokenUsage.Record(output, [.. tags, new("gen_ai.token.type", "output")]);
+            if (output > 1 && firstToken != 0)
+            {
+                metrics.TimePerOutputToken.Record(time.GetElapsedTime(firstToken, end).TotalSeconds / (output - 1), tags);
+            }
+        }
+
+        if (call is not null)
+        {
+            call.TimeToFirstToken = timeToFirstToken;
+            call.Usage = usage;
+            call.Error ??= errorType;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The backend call failed ({ErrorType}): {Reason}")]
+    private static partial void LogBackendFailure(ILogger logger, string errorType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The chat call failed unexpectedly ({ErrorType}).")]
+    private static partial void LogUnexpected(ILogger logger, string errorType, Exception exception);
+
+    [LoggerMessage(EventId = 2, EventName = "ChatContent", Level = LogLevel.Information,
+        Message = "chat.content {RequestId} prompt={Prompt} completion={Completion}")]
+    private static partial void LogContent(ILogger logger, string requestId, string prompt, string completion);
+}
+
+public static class GatewayTelemetryChatClientBuilderExtensions
+{
+    /// <summary>Adds the gateway's server-side GenAI metrics (<see cref="GatewayMetrics"/>) to the chat pipeline.</summary>
+    public static ChatClientBuilder UseGatewayTelemetry(this ChatClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use((inner, services) => new GatewayTelemetryChatClient(
+            inner,
+            services.GetRequiredService<GatewayMetrics>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<GatewayTelemetryChatClient>(),
+            services.GetRequiredService<IOptions<TelemetryOptions>>().Value.LogContent));
+    }
+}

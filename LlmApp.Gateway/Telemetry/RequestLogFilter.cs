@@ -1,0 +1,63 @@
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Pipeline;
+
+namespace LlmApp.Gateway.Telemetry;
+
+/// <summary>
+/// Writes exactly one line for every request to the endpoint it filters, whatever became of it (served, refused by
+/// validation or admission, failed, or abandoned by its client):
+/// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=...</c>.
+/// It starts the request's <see cref="ChatCall"/>, which the chat pipeline fills in.
+/// </summary>
+internal sealed partial class RequestLogFilter(string operation, TimeProvider time, ILogger logger) : IEndpointFilter
+{
+    public const string Category = "LlmApp.Gateway.Requests";
+
+    /// <summary>The status logged for a client that left before its answer was complete (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var http = context.HttpContext;
+        var call = new ChatCall(http.TraceIdentifier, time.GetTimestamp());
+        http.Features.Set(call);
+        object? result = null;
+        try
+        {
+            result = await next(context);
+            return result;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            call.Status = ClientClosedRequest;
+            return Results.Empty;
+        }
+        catch
+        {
+            call.Status = StatusCodes.Status500InternalServerError;
+            call.Error ??= "server_error";
+            throw;
+        }
+        finally
+        {
+            Log(call, result);
+        }
+    }
+
+    private void Log(ChatCall call, object? result)
+    {
+        var duration = time.GetElapsedTime(call.ArrivalTimestamp);
+        var status = call.Status ?? (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+        var error = call.Error ?? (result as GatewayFailure.FailureResult)?.Failure.ErrorType ?? "none";
+        LogRequest(logger, operation, call.RequestId, call.Model ?? "-", status, call.Stream, call.TimeToFirstToken?.TotalMilliseconds,
+            call.Usage?.InputTokenCount, call.Usage?.OutputTokenCount, duration.TotalMilliseconds, error);
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "Request", Level = LogLevel.Information,
+        Message = "{Operation} {RequestId} model={Model} status={Status} stream={Stream} ttft_ms={TimeToFirstTokenMs} " +
+                  "tokens_in={InputTokens} tokens_out={OutputTokens} duration_ms={DurationMs} error={ErrorType}")]
+    private static partial void LogRequest(ILogger logger, string operation, string requestId, string model, int status, bool stream,
+        double? timeToFirstTokenMs, long? inputTokens, long? outputTokens, double durationMs, string errorType);
+}
