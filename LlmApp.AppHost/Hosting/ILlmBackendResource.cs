@@ -9,6 +9,12 @@ public interface ILlmBackendResource : IResourceWithEndpoints, IResourceWithWait
     /// <summary>The model id clients send, and the backend serves under that alias.</summary>
     string ServedModel { get; }
 
+    /// <summary>
+    /// The gateway's <c>Backend:Kind</c> for it: <c>llamacpp</c> (slots from <c>/props</c>, tool calls emulated) or
+    /// <c>openai</c> (any other OpenAI-compatible server: capacity from settings, tool calls its own).
+    /// </summary>
+    string Kind { get; }
+
     /// <summary>Tokens of context each request gets, when the backend's configuration fixes it.</summary>
     int? ContextLength { get; }
 

@@ -47,7 +47,7 @@ internal static class LlamaCppArguments
             "--host", "127.0.0.1",
             // Prometheus counters and gauges at /metrics, for the operators' existing stack.
             "--metrics",
-            // /slots tells which requests are running; the gateway reads it for capacity and cancellation.
+            // /slots shows what each slot is doing, for operators and the tests (the gateway learns capacity from /props).
             "--slots",
             "--threads", Invariant(threads),
             // Prompt evaluation is compute-bound too: use every core for it as well.

@@ -10,6 +10,8 @@ public sealed class LlamaCppResource(string name, string command, string working
 
     public string ServedModel { get; } = servedModel;
 
+    public string Kind => "llamacpp";
+
     public int? ContextLength { get; } = contextLength;
 
     public EndpointReference HttpEndpoint => _httpEndpoint ??= new(this, HttpEndpointName);

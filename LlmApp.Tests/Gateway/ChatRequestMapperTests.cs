@@ -41,7 +41,6 @@ public sealed class ChatRequestMapperTests
         Assert.Equal(param, error.Param);
     }
 
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private static ChatCompletionRequest Parse(string json) => JsonSerializer.Deserialize<ChatCompletionRequest>(json, s_json)!;
+    // The gateway's own source-generated context, so that the tests read requests exactly as the endpoint does.
+    private static ChatCompletionRequest Parse(string json) => JsonSerializer.Deserialize(json, OpenAIJsonContext.Default.ChatCompletionRequest)!;
 }

@@ -1,0 +1,191 @@
+using System.Diagnostics.Metrics;
+using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Resilience;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>Admission on its own, with a clock the test moves: slots, the bounded queue, its deadline, fairness.</summary>
+public sealed class AdmissionControlTests : IDisposable
+{
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_realTimeLimit = TimeSpan.FromSeconds(10);
+
+    private readonly FakeTimeProvider _time = new();
+    private readonly StoppingLifetime _lifetime = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    [Fact]
+    public async Task SlotsAreGivenAtOnceThenTheQueueFillsThenRequestsAreRefused()
+    {
+        using var admission = Create(queueLimit: 2, slots: 2);
+
+        var first = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var second = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var queued = new[] { admission.AdmitAsync(Chat(), CancellationToken.None), admission.AdmitAsync(Chat(), CancellationToken.None) };
+        var refused = await admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        Assert.True(first.IsAdmitted && second.IsAdmitted);
+        Assert.All(queued, q => Assert.False(q.IsCompleted));
+        Assert.Equal(2, admission.Queued);
+        Assert.Equal(AdmissionOutcome.QueueFull, refused.Outcome);
+    }
+
+    [Fact]
+    public async Task AReleasedSlotGoesToTheOldestWaiter()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1);
+        var holder = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var older = admission.AdmitAsync(Chat(), CancellationToken.None);
+        var newer = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        holder.Lease!.Dispose();
+
+        var granted = await older.WaitAsync(s_realTimeLimit);
+        Assert.True(granted.IsAdmitted);
+        Assert.False(newer.IsCompleted);
+        granted.Lease!.Dispose();
+        Assert.True((await newer.WaitAsync(s_realTimeLimit)).IsAdmitted);
+    }
+
+    [Fact]
+    public async Task ARequestWaitsNoLongerThanItsDeadline()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1);
+        _ = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var waiting = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        _time.Advance(s_wait - TimeSpan.FromSeconds(1));
+        Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(AdmissionOutcome.QueueTimeout, (await waiting.WaitAsync(s_realTimeLimit)).Outcome);
+        Assert.Equal(0, admission.Queued);
+    }
+
+    [Fact]
+    public async Task AClientThatLeavesTheQueueGivesUpItsPlace()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1);
+        var holder = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        using var leaving = new CancellationTokenSource();
+        var left = admission.AdmitAsync(Chat(), leaving.Token);
+        var staying = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        await leaving.CancelAsync();
+        Assert.Equal(AdmissionOutcome.ClientLeft, (await left.WaitAsync(s_realTimeLimit)).Outcome);
+        holder.Lease!.Dispose();
+
+        Assert.True((await staying.WaitAsync(s_realTimeLimit)).IsAdmitted);
+        Assert.Equal(0, admission.Queued);
+    }
+
+    [Fact]
+    public async Task OnceTheHostIsStoppingNothingIsAdmittedAndTheQueueEmpties()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1);
+        _ = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var waiting = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        _lifetime.Stop();
+
+        Assert.Equal(AdmissionOutcome.ShuttingDown, (await waiting.WaitAsync(s_realTimeLimit)).Outcome);
+        Assert.Equal(AdmissionOutcome.ShuttingDown, (await admission.AdmitAsync(Chat(), CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task WaitingPartitionsAreServedInTurnSoNoCallerTakesEverySlot()
+    {
+        using var admission = Create(queueLimit: 8, slots: 1);
+        var holder = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var waiting = new Dictionary<string, Task<AdmissionResult>>
+        {
+            ["a0"] = admission.AdmitAsync(Chat("a"), CancellationToken.None),
+            ["a1"] = admission.AdmitAsync(Chat("a"), CancellationToken.None),
+            ["a2"] = admission.AdmitAsync(Chat("a"), CancellationToken.None),
+            ["b"] = admission.AdmitAsync(Chat("b"), CancellationToken.None),
+        };
+
+        var order = new List<string>();
+        var lease = holder.Lease!;
+        while (waiting.Count > 0)
+        {
+            lease.Dispose();
+            var granted = await Task.WhenAny(waiting.Values).WaitAsync(s_realTimeLimit);
+            var name = waiting.Single(w => w.Value == granted).Key;
+            waiting.Remove(name);
+            order.Add(name);
+            lease = (await granted).Lease!;
+            Assert.All(waiting.Values, w => Assert.False(w.IsCompleted, "one slot is given at a time"));
+        }
+
+        Assert.Equal(["a0", "b", "a1", "a2"], order);
+    }
+
+    [Fact]
+    public async Task SlotsLearnedLaterLetWaitingRequestsIn()
+    {
+        var backend = Backend("llm");
+        using var admission = Create(queueLimit: 4, backends: [backend]);
+        _ = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var waiting = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        backend.SetSlots(2);
+
+        Assert.True((await waiting.WaitAsync(s_realTimeLimit)).IsAdmitted);
+    }
+
+    [Fact]
+    public async Task EachRequestGoesToTheLeastLoadedBackend()
+    {
+        ModelBackend[] backends = [Backend("one", slots: 2), Backend("two", slots: 2)];
+        using var admission = Create(queueLimit: 0, backends: backends);
+
+        var leases = new List<AdmissionLease>();
+        for (var i = 0; i < 4; i++)
+        {
+            leases.Add((await admission.AdmitAsync(Chat(), CancellationToken.None)).Lease!);
+        }
+
+        Assert.Equal(2, leases.Count(l => l.Backend.Name == "one"));
+        Assert.Equal(2, leases.Count(l => l.Backend.Name == "two"));
+        Assert.Equal(AdmissionOutcome.QueueFull, (await admission.AdmitAsync(Chat(), CancellationToken.None)).Outcome);
+    }
+
+    public void Dispose()
+    {
+        _lifetime.Dispose();
+        _services.Dispose();
+    }
+
+    private static AdmissionRequest Chat(string partition = "") => new(Operations.Chat, partition, s_wait);
+
+    private static ModelBackend Backend(string name, int slots = 0) =>
+        BackendResilience.Create(name, new BackendOptions { Name = name, Endpoint = new Uri("http://127.0.0.1:1"), Model = "tiny" },
+            new ResilienceOptions { MaxConcurrentRequests = slots });
+
+    private AdmissionControl Create(int queueLimit, int slots = 0, ModelBackend[]? backends = null) =>
+        new(new BackendPool(backends ?? [Backend("llm", slots)]), Options.Create(new ResilienceOptions { QueueLimit = queueLimit }), _lifetime,
+            _services.GetRequiredService<IMeterFactory>(), _time);
+
+    private sealed class StoppingLifetime : IHostApplicationLifetime, IDisposable
+    {
+        private readonly CancellationTokenSource _stopping = new();
+
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => _stopping.Token;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => Stop();
+
+        public void Stop() => _stopping.Cancel();
+
+        public void Dispose() => _stopping.Dispose();
+    }
+}

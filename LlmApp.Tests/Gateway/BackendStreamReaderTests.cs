@@ -1,0 +1,130 @@
+using System.Text;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Pipeline;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>
+/// The backend's SSE stream, byte for byte as llama-server and vLLM write it, read into updates. Real llama-server
+/// cannot be made to send a malformed event or stop without a finish reason on demand, so these bytes are scripted;
+/// its real mid-stream error is in <c>IntegrityTests</c>.
+/// </summary>
+public sealed class BackendStreamReaderTests
+{
+    private const string Role = """{"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}],"created":1795724805,"id":"chatcmpl-1","model":"tiny","object":"chat.completion.chunk"}""";
+    private const string Hello = """{"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hello"}}],"created":1795724805,"id":"chatcmpl-1","model":"tiny","object":"chat.completion.chunk"}""";
+    private const string Length = """{"choices":[{"finish_reason":"length","index":0,"delta":{}}],"created":1795724805,"id":"chatcmpl-1","model":"tiny","object":"chat.completion.chunk"}""";
+    private const string Usage = """{"choices":[],"created":1795724805,"id":"chatcmpl-1","model":"tiny","object":"chat.completion.chunk","usage":{"completion_tokens":4,"prompt_tokens":29,"total_tokens":33,"prompt_tokens_details":{"cached_tokens":7}}}""";
+    private const string LlamaServerError = """{"error":{"code":500,"message":"The model produced output that does not match the expected Content-only format","type":"server_error"}}""";
+
+    [Fact]
+    public async Task AWholeStreamGivesTextFinishReasonAndTheBackendsCounts()
+    {
+        var updates = await ReadAllAsync(Sse(Role, Hello, Length, Usage, "[DONE]"));
+
+        Assert.Equal("Hello", string.Concat(updates.Select(u => u.Text)));
+        Assert.Equal(ChatFinishReason.Length, updates.Single(u => u.FinishReason is not null).FinishReason);
+        var usage = updates.SelectMany(u => u.Contents).OfType<UsageContent>().Single().Details;
+        Assert.Equal(29, usage.InputTokenCount);
+        Assert.Equal(4, usage.OutputTokenCount);
+        Assert.Equal(7, usage.CachedInputTokenCount);
+        Assert.All(updates, u => Assert.Equal("chatcmpl-1", u.ResponseId));
+    }
+
+    [Fact]
+    public async Task AnErrorEventMidStreamIsThrownWithTheBackendsMessageAfterWhatCameBeforeIt()
+    {
+        var read = new List<ChatResponseUpdate>();
+
+        var error = await Assert.ThrowsAsync<BackendFailureException>(() => ReadAllAsync(Sse(Role, Hello, LlamaServerError), read));
+
+        Assert.Equal(BackendFault.ErrorEvent, error.Fault);
+        Assert.Equal("The model produced output that does not match the expected Content-only format", error.Message);
+        Assert.Equal("Hello", string.Concat(read.Select(u => u.Text)));
+        Assert.DoesNotContain(read, u => u.FinishReason is not null);
+    }
+
+    [Fact]
+    public async Task AnOlderVllmErrorEventIsAnErrorToo()
+    {
+        var error = await Assert.ThrowsAsync<BackendFailureException>(() =>
+            ReadAllAsync(Sse(Hello, """{"object":"error","message":"CUDA out of memory","type":"InternalServerError","code":500}""")));
+
+        Assert.Equal(BackendFault.ErrorEvent, error.Fault);
+        Assert.Equal("CUDA out of memory", error.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"choices\":[{\"delta\":{\"content\":\"cut")]
+    [InlineData("not json at all")]
+    [InlineData("null")]
+    public async Task AnEventThatIsNotAChunkIsAFailure(string data)
+    {
+        var error = await Assert.ThrowsAsync<BackendFailureException>(() => ReadAllAsync(Sse(Hello, data, Length, "[DONE]")));
+
+        Assert.Equal(BackendFault.MalformedEvent, error.Fault);
+    }
+
+    [Fact]
+    public async Task AStreamThatStopsWithoutAFinishReasonIsIncomplete()
+    {
+        await Assert.ThrowsAsync<IncompleteResponseException>(() => ReadAllAsync(Sse(Role, Hello)));
+    }
+
+    [Fact]
+    public async Task DoneWithoutAFinishReasonIsIncompleteToo()
+    {
+        await Assert.ThrowsAsync<IncompleteResponseException>(() => ReadAllAsync(Sse(Role, Hello, Usage, "[DONE]")));
+    }
+
+    [Fact]
+    public async Task AFinishedStreamThatLosesItsUsageAndDoneIsStillComplete()
+    {
+        var updates = await ReadAllAsync(Sse(Hello, Length));
+
+        Assert.Contains(updates, u => u.FinishReason == ChatFinishReason.Length);
+        Assert.DoesNotContain(updates.SelectMany(u => u.Contents), c => c is UsageContent);
+    }
+
+    [Fact]
+    public async Task StreamedToolCallDeltasBecomeOneCallWhenTheChoiceFinishes()
+    {
+        var updates = await ReadAllAsync(Sse(
+            """{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}""",
+            """{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]}}]}""",
+            """{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Oslo\"}"}}]}}]}""",
+            """{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}""",
+            "[DONE]"));
+
+        var call = Assert.Single(updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("call_1", call.CallId);
+        Assert.Equal("get_weather", call.Name);
+        Assert.Equal("Oslo", call.Arguments!["city"]!.ToString());
+        Assert.Equal(ChatFinishReason.ToolCalls, updates[^1].FinishReason);
+    }
+
+    [Fact]
+    public async Task CommentsAndBlankLinesBetweenEventsAreIgnored()
+    {
+        var body = ": keep-alive\n\n" + Sse(Hello) + ": ping\n\n" + Sse(Length, "[DONE]");
+
+        var updates = await ReadAllAsync(body);
+
+        Assert.Equal("Hello", string.Concat(updates.Select(u => u.Text)));
+    }
+
+    private static string Sse(params string[] events) => string.Concat(events.Select(e => $"data: {e}\n\n"));
+
+    private static async Task<List<ChatResponseUpdate>> ReadAllAsync(string body, List<ChatResponseUpdate>? into = null)
+    {
+        into ??= [];
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(body));
+        await foreach (var update in BackendStreamReader.ReadAsync(stream, CancellationToken.None))
+        {
+            into.Add(update);
+        }
+
+        return into;
+    }
+}

@@ -1,0 +1,55 @@
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Resilience;
+using Polly.CircuitBreaker;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>Every failure a chat call can end with, and what the client and the metrics are told about it.</summary>
+public sealed class FailureClassifierTests
+{
+    public static TheoryData<string, Exception, int, string?, string, int?> Failures() => new()
+    {
+        { "first-token timeout", new GenerationTimeoutException(GenerationTimeout.FirstToken), 504, "timeout", "timeout_first_token", null },
+        { "idle timeout", new GenerationTimeoutException(GenerationTimeout.Idle, new OperationCanceledException()), 504, "timeout", "timeout_idle", null },
+        { "total deadline", new GenerationTimeoutException(GenerationTimeout.Total), 504, "timeout", "timeout_total", null },
+        { "drain window over", new GenerationTimeoutException(GenerationTimeout.Shutdown), 503, "server_shutting_down", "shutdown", 5 },
+        { "circuit open", new BrokenCircuitException("open", TimeSpan.FromSeconds(3)), 503, "backend_unavailable", "circuit_open", 3 },
+        { "circuit isolated by the monitor", new IsolatedCircuitException("isolated"), 503, "backend_unavailable", "circuit_open", 1 },
+        { "model loading", new BackendFailureException(BackendFault.Status, "Loading model", 503), 503, "backend_unavailable", "http_503", 2 },
+        { "backend busy", new BackendFailureException(BackendFault.Status, "busy", 429), 429, "rate_limit_exceeded", "http_429", 1 },
+        { "backend refuses", new BackendFailureException(BackendFault.Status, "context too long", 400), 400, null, "http_400", null },
+        { "backend crashes", new BackendFailureException(BackendFault.Status, "boom", 500), 502, "bad_gateway", "http_500", null },
+        { "error event mid-stream", new BackendFailureException(BackendFault.ErrorEvent, "invalid UTF-8"), 502, "backend_error", "backend_error", null },
+        { "malformed event", new BackendFailureException(BackendFault.MalformedEvent, "bad"), 502, "backend_protocol_error", "backend_protocol_error", null },
+        { "no finish reason", new IncompleteResponseException("cut"), 502, "backend_incomplete", "backend_incomplete", null },
+        { "connection lost mid-body", new HttpIOException(HttpRequestError.ResponseEnded), 502, "backend_disconnected", "backend_disconnected", null },
+        { "connection refused", new HttpRequestException(HttpRequestError.ConnectionError), 503, "backend_unavailable", "backend_unreachable", 2 },
+        { "wrapped connection loss", new InvalidOperationException("outer", new IOException("reset")), 502, "backend_disconnected", "backend_disconnected", null },
+        { "a bug", new InvalidOperationException("oops"), 500, null, "InvalidOperationException", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void EachFailureHasOneStatusCodeErrorTypeAndRetryAfter(string failure, Exception exception, int status, string? code, string errorType, int? retryAfterSeconds)
+    {
+        var classified = FailureClassifier.Classify(exception);
+
+        Assert.True(status == classified.Status, $"{failure}: status {classified.Status}");
+        Assert.Equal(code, classified.Error.Code);
+        Assert.Equal(errorType, classified.ErrorType);
+        Assert.Equal(retryAfterSeconds, (int?)classified.RetryAfter?.TotalSeconds);
+        Assert.False(string.IsNullOrWhiteSpace(classified.Error.Message));
+        Assert.DoesNotContain("   at ", classified.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheBackendsOwnWordsReachTheClientOnAMidStreamError()
+    {
+        var classified = FailureClassifier.Classify(new BackendFailureException(BackendFault.ErrorEvent, "does not match the expected Content-only format"));
+
+        Assert.Contains("does not match the expected Content-only format", classified.Error.Message, StringComparison.Ordinal);
+        Assert.Equal("upstream_error", classified.Error.Type);
+    }
+}

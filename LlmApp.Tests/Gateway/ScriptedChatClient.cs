@@ -1,0 +1,38 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>
+/// Stands in for the backend in unit tests of the pipeline's middleware: it sends an update when the test says so, so
+/// that a test can move a fake clock between tokens. The real backend's behaviour is covered end to end.
+/// </summary>
+internal sealed class ScriptedChatClient : IChatClient
+{
+    private readonly Channel<ChatResponseUpdate> _updates = Channel.CreateUnbounded<ChatResponseUpdate>();
+
+    /// <summary>The token the middleware passed down: cancelled when a deadline fires.</summary>
+    public CancellationToken CallToken { get; private set; }
+
+    public void Send(ChatResponseUpdate update) => _updates.Writer.TryWrite(update);
+
+    public void End() => _updates.Writer.TryComplete();
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        CallToken = cancellationToken;
+        await foreach (var update in _updates.Reader.ReadAllAsync(cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose() => End();
+}
