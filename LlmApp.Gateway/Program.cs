@@ -8,13 +8,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddGatewayServices();
 
-var app = builder.Build();
-
-app.UseOpenAIErrorHandling();
-app.MapDefaultEndpoints();
-app.MapGatewayMetrics();
-app.MapOpenAIApi();
-
-return app.RunGateway();
+return builder.RunGateway(app =>
+{
+    app.UseOpenAIErrorHandling();
+    app.MapDefaultEndpoints();
+    app.MapGatewayMetrics();
+    app.MapOpenAIApi();
+});
 
 public partial class Program;

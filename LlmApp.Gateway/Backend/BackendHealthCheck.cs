@@ -14,7 +14,7 @@ internal sealed class BackendHealthCheck(BackendPool pool) : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var serving = pool.All.Count(b => b.IsHealthy && b.CircuitState.CircuitState is not (CircuitState.Open or CircuitState.Isolated));
-        var description = string.Join("; ", pool.All.Select(b => $"{b.Name}: {(b.IsHealthy ? "healthy" : "not answering /health")}, circuit {b.CircuitState.CircuitState}"));
+        var description = string.Join("; ", pool.All.Select(b => $"{b.Name}: {(b.IsHealthy ? "answering /health" : "not answering /health")}, circuit {b.CircuitState.CircuitState}"));
         return Task.FromResult(serving > 0 ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
     }
 }

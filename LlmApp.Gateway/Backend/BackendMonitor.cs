@@ -39,10 +39,10 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
         do
         {
             var problem = await ProbeAsync(client, backend, "health", stoppingToken);
-            backend.SetHealthy(problem is null);
             if (problem is null)
             {
                 failures = 0;
+                backend.SetHealthy(true);
                 if (learnSlots)
                 {
                     learnSlots = !await TryLearnSlotsAsync(client, backend, stoppingToken);
@@ -54,8 +54,9 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
                     LogRecovered(logger, backend.Name);
                 }
             }
-            else if (++failures == FailuresBeforeIsolating && backend.CircuitState.CircuitState is not CircuitState.Isolated)
+            else if (++failures == FailuresBeforeIsolating)
             {
+                backend.SetHealthy(false);
                 await backend.CircuitControl.IsolateAsync(stoppingToken);
                 LogIsolated(logger, backend.Name, failures, problem);
             }

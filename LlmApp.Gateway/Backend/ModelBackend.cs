@@ -42,7 +42,7 @@ public sealed class ModelBackend
     /// <summary>Requests the backend decodes at once: configured, learned from llama-server's <c>/props</c>, or 1 until then.</summary>
     public int Slots => _slots;
 
-    /// <summary>Whether the last <c>/health</c> probe got a 200.</summary>
+    /// <summary>Whether it answers <c>/health</c>: since its last 200, no run of failed probes long enough to take it out of service.</summary>
     public bool IsHealthy => _healthy;
 
     /// <summary>Retries and the circuit breaker around a call, up to the response headers (never after a byte of the body).</summary>

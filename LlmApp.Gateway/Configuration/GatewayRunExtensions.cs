@@ -5,31 +5,41 @@ namespace LlmApp.Gateway.Configuration;
 public static class GatewayRunExtensions
 {
     /// <summary>
-    /// Runs the gateway; a setting that is missing or out of range stops it with one line naming the setting and
-    /// exit code 1, instead of a stack trace.
+    /// Builds and runs the gateway. Settings that are missing, out of range or of the wrong type stop it before it
+    /// listens, with one line per problem naming the setting and exit code 1, instead of a stack trace.
     /// </summary>
-    public static int RunGateway(this WebApplication app)
+    public static int RunGateway(this WebApplicationBuilder builder, Action<WebApplication> map)
     {
-        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(map);
         try
         {
+            var app = builder.Build();
+            // The check the host makes when it starts, made first so that the host does not log it with a stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+            map(app);
             app.Run();
             return 0;
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (SettingProblems(ex) is { Count: > 0 } problems)
         {
-            foreach (var failure in ex.Failures)
+            foreach (var problem in problems)
             {
-                Console.Error.WriteLine($"gateway: error: {failure}");
+                Console.Error.WriteLine($"gateway: error: {problem}");
             }
 
             return 1;
         }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-        {
-            // The configuration binder's own words name the setting: "Failed to convert configuration value at 'Backend:Kind' ...".
-            Console.Error.WriteLine($"gateway: error: {ex.Message}");
-            return 1;
-        }
     }
+
+    /// <summary>What is wrong with the settings, if that is what <paramref name="exception"/> is about; otherwise nothing.</summary>
+    private static List<string>? SettingProblems(Exception exception) => exception switch
+    {
+        OptionsValidationException invalid => [.. invalid.Failures],
+        // The configuration binder's own words name the setting: "Failed to convert configuration value 'x' at 'Backend:Kind' ...".
+        InvalidOperationException { Message: var message } when message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [message],
+        AggregateException all when all.InnerExceptions.Select(SettingProblems).ToList() is var inner && inner.All(p => p is not null) =>
+            [.. inner.SelectMany(p => p!)],
+        _ => null,
+    };
 }

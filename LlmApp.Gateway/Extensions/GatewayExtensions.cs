@@ -24,7 +24,16 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<ShutdownDrain>();
         // In-flight answers get the drain window after SIGTERM, and a little more to end with an error event.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ResilienceOptions>>((host, resilience) =>
-            host.ShutdownTimeout = resilience.Value.DrainTimeout + TimeSpan.FromSeconds(5));
+        {
+            try
+            {
+                host.ShutdownTimeout = resilience.Value.DrainTimeout + TimeSpan.FromSeconds(5);
+            }
+            catch (OptionsValidationException)
+            {
+                // Reported, with every other bad setting, by the start-up validation that follows.
+            }
+        });
 
         builder.AddLlmBackend();
         builder.Services.AddSingleton<AdmissionControl>();

@@ -23,6 +23,8 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         var http = context.HttpContext;
         var call = new ChatCall(http.TraceIdentifier, time.GetTimestamp());
         http.Features.Set(call);
+        // As OpenAI does: the SDKs show it (the Python SDK's _request_id), and it finds the request's log line.
+        http.Response.Headers["x-request-id"] = call.RequestId;
         object? result = null;
         try
         {

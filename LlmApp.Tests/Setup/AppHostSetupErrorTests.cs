@@ -8,7 +8,7 @@ public sealed class AppHostSetupErrorTests
     [Fact]
     public async Task AMissingModelFileNamesTheSettingAndExitsNonZero()
     {
-        var result = await AppHostProcess.RunAsync(["--Llm:Model=/nowhere/missing.gguf"]);
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Model=/nowhere/missing.gguf"]);
 
         AssertOneLineError(result, "Llm:Model points at '/nowhere/missing.gguf', which does not exist.");
     }
@@ -16,7 +16,7 @@ public sealed class AppHostSetupErrorTests
     [Fact]
     public async Task AnUnknownCatalogNameListsTheKnownNames()
     {
-        var result = await AppHostProcess.RunAsync(["--Llm:Model=no-such-model"]);
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Model=no-such-model"]);
 
         AssertOneLineError(result, "Llm:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.");
     }
@@ -24,7 +24,7 @@ public sealed class AppHostSetupErrorTests
     [Fact]
     public async Task ASettingOfTheWrongTypeIsNamed()
     {
-        var result = await AppHostProcess.RunAsync(["--Llm:GatewayPort=eighty"]);
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:GatewayPort=eighty"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("'Llm:GatewayPort'", result.StandardError, StringComparison.Ordinal);
@@ -38,7 +38,7 @@ public sealed class AppHostSetupErrorTests
         var emptyPath = TestPaths.NewScratchDirectory();
         var cache = TestPaths.NewScratchDirectory();
 
-        var result = await AppHostProcess.RunAsync(
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", 
             [$"--Llm:Model={TestPaths.TestModel}", $"--Llm:CacheDirectory={cache}"],
             new Dictionary<string, string> { ["PATH"] = emptyPath });
 

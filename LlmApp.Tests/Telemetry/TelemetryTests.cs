@@ -48,10 +48,58 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     public async Task PromptTextNeverReachesTheLogsByDefault()
     {
         var canary = $"canary-{Guid.NewGuid():N}";
+
+        var lines = await GatewayLogsWhileAsync(
+            async () =>
+            {
+                using var response = await PostAsync($$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{canary}} please"}],"max_tokens":4,"temperature":0}""");
+                response.EnsureSuccessStatusCode();
+            },
+            until: lines => lines.Any(l => l.Contains("chat.completion", StringComparison.Ordinal) && l.Contains("tokens_in=", StringComparison.Ordinal)));
+
+        Assert.Contains(lines, l => l.Contains($"model={GatewayAppFixture.ServedModel} status=200", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(canary, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EveryRequestGetsOneLogLineEvenWhenRefusedBeforeAdmission()
+    {
+        var requests = new Dictionary<string, (int Status, string Error)>();
+        var lines = await GatewayLogsWhileAsync(
+            async () =>
+            {
+                foreach (var (json, status, error) in new[]
+                {
+                    ($$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"hi"}],"temperature":5}""", 400, "invalid_request_error"),
+                    ("""{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}""", 404, "model_not_found"),
+                    ("{", 400, "invalid_request_error"),
+                    ($$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", 200, "none"),
+                })
+                {
+                    using var response = await PostAsync(json);
+                    Assert.Equal(status, (int)response.StatusCode);
+                    requests[Assert.Single(response.Headers.GetValues("x-request-id"))] = (status, error);
+                }
+            },
+            until: lines => requests.Keys.All(id => lines.Any(l => l.Contains(id, StringComparison.Ordinal))));
+
+        foreach (var (id, (status, error)) in requests)
+        {
+            var line = Assert.Single(lines, l => l.Contains($"chat.completion {id} ", StringComparison.Ordinal));
+            Assert.Contains($"status={status} ", line, StringComparison.Ordinal);
+            Assert.Contains($"error={error}", line, StringComparison.Ordinal);
+        }
+
+        // The model a client named is not echoed into the logs: only the served one, once a request names it.
+        Assert.DoesNotContain(lines, l => l.Contains("chat.completion", StringComparison.Ordinal) && l.Contains("gpt-4o", StringComparison.Ordinal));
+    }
+
+    /// <summary>The gateway's log lines, from before <paramref name="act"/> until <paramref name="until"/> holds for them.</summary>
+    private async Task<List<string>> GatewayLogsWhileAsync(Func<Task> act, Func<List<string>, bool> until)
+    {
         var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();
         var lines = new List<string>();
         using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var sawRequestLine = new TaskCompletionSource();
         var watch = Task.Run(async () =>
         {
             await foreach (var batch in logs.WatchAsync(Gateway()).WithCancellation(watching.Token))
@@ -59,29 +107,34 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
                 lock (lines)
                 {
                     lines.AddRange(batch.Select(l => l.Content));
-                    if (lines.Any(l => l.Contains("chat.completion", StringComparison.Ordinal) && l.Contains("tokens_in=", StringComparison.Ordinal)))
-                    {
-                        sawRequestLine.TrySetResult();
-                    }
                 }
             }
         });
 
-        using var content = new StringContent(
-            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{canary}} please"}],"max_tokens":4,"temperature":0}""",
-            Encoding.UTF8, "application/json");
-        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
-        response.EnsureSuccessStatusCode();
-        await sawRequestLine.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await act();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        List<string> seen;
+        while (!until(seen = Snapshot()))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expected log lines did not arrive");
+            await Task.Delay(100);
+        }
+
         await watching.CancelAsync();
         await watch.ContinueWith(_ => { });
+        return seen;
 
-        lock (lines)
+        List<string> Snapshot()
         {
-            Assert.Contains(lines, l => l.Contains($"model={GatewayAppFixture.ServedModel} status=200", StringComparison.Ordinal));
-            Assert.DoesNotContain(lines, l => l.Contains(canary, StringComparison.Ordinal));
+            lock (lines)
+            {
+                return [.. lines];
+            }
         }
     }
+
+    private Task<HttpResponseMessage> PostAsync(string json) =>
+        fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 
     private IResource Gateway() =>
         fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");

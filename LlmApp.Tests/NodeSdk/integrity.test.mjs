@@ -1,0 +1,28 @@
+// The official OpenAI Node SDK, unchanged, against an answer that llama-server cuts mid-stream. LlmApp.Tests runs this
+// with `node --test`, passing the gateway in LLMAPP_BASE_URL and LLMAPP_MODEL, and in LLMAPP_FAILING_SEED a seed whose
+// answer to the request below fails part-way when sent straight to llama-server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const model = process.env.LLMAPP_MODEL;
+const seed = Number(process.env.LLMAPP_FAILING_SEED);
+const client = new OpenAI({ baseURL: process.env.LLMAPP_BASE_URL, apiKey: 'unused', maxRetries: 0 });
+const request = {
+  model, messages: [{ role: 'user', content: 'Write a story about a lighthouse.' }], max_tokens: 200, temperature: 1.0, seed,
+};
+
+test('a stream cut by the backend makes the SDK throw, after no finish reason', async () => {
+  const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+  const finishes = [];
+  await assert.rejects(
+    (async () => { for await (const chunk of stream) finishes.push(...chunk.choices.map((c) => c.finish_reason).filter(Boolean)); })(),
+    (e) => e instanceof OpenAI.APIError && /Content-only format/.test(e.message));
+  assert.deepEqual(finishes, []);
+});
+
+test('a single answer cut by the backend is a 502 the SDK throws', async () => {
+  await assert.rejects(
+    client.chat.completions.create(request),
+    (e) => e instanceof OpenAI.APIError && e.status === 502 && e.code === 'backend_error');
+});

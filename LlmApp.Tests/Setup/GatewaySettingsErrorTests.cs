@@ -1,0 +1,50 @@
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Setup;
+
+/// <summary>The gateway on its own with bad settings: one line per problem naming the setting, exit 1, no stack trace.</summary>
+public sealed class GatewaySettingsErrorTests
+{
+    [Fact]
+    public async Task EveryBadSettingIsNamedOnItsOwnLine()
+    {
+        var result = await RunGatewayAsync(new()
+        {
+            ["Backend__Endpoint"] = "ftp://models.example",
+            ["Backend__Model"] = "",
+            ["Resilience__IdleTimeout"] = "00:00:00",
+        });
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.StartsWith("gateway: error: ", line, StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("Backend:Endpoint must be an absolute http or https URL", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("Backend:Model", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("Resilience:IdleTimeout", StringComparison.Ordinal));
+        AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task AnUnknownBackendKindIsNamed()
+    {
+        var result = await RunGatewayAsync(new() { ["Backend__Endpoint"] = "http://127.0.0.1:1", ["Backend__Model"] = "m", ["Backend__Kind"] = "tgi" });
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("'Backend:Kind'", line, StringComparison.Ordinal);
+        AssertNoStackTrace(result);
+    }
+
+    private static Task<CommandRunner.Result> RunGatewayAsync(Dictionary<string, string> settings)
+    {
+        // Never listen anywhere that matters, in case the settings were good after all.
+        settings["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        return ProjectProcess.RunAsync("LlmApp.Gateway", [], settings);
+    }
+
+    private static void AssertNoStackTrace(CommandRunner.Result result)
+    {
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.Output, StringComparison.Ordinal);
+    }
+}
