@@ -79,6 +79,11 @@ public sealed class AdmissionControl : IDisposable
                 return Refuse(request, AdmissionOutcome.QueueFull);
             }
 
+            if (request.MaxWait <= TimeSpan.Zero)
+            {
+                return Refuse(request, AdmissionOutcome.QueueTimeout);
+            }
+
             waiter = Enqueue(request);
         }
 

@@ -61,6 +61,13 @@ public sealed class ResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>No deadline is longer: a request asking for two billion tokens still gets a deadline timers can hold.</summary>
+    public static readonly TimeSpan MaxTotalTimeout = TimeSpan.FromDays(1);
+
     /// <summary>The deadline of a request that asks for <paramref name="maxTokens"/> output tokens.</summary>
-    public TimeSpan TotalTimeout(int? maxTokens) => TotalTimeoutBase + (TotalTimeoutPerToken * (maxTokens ?? DefaultMaxTokens));
+    public TimeSpan TotalTimeout(int? maxTokens)
+    {
+        var seconds = TotalTimeoutBase.TotalSeconds + (TotalTimeoutPerToken.TotalSeconds * (maxTokens ?? DefaultMaxTokens));
+        return TimeSpan.FromSeconds(Math.Min(seconds, MaxTotalTimeout.TotalSeconds));
+    }
 }

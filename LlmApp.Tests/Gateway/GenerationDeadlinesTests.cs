@@ -130,6 +130,18 @@ public sealed class GenerationDeadlinesTests : IDisposable
         _time.Advance(TimeSpan.FromMinutes(5));
     }
 
+    [Fact]
+    public async Task AHugeMaxTokensStillGetsADeadline()
+    {
+        var deadlines = new GenerationDeadlinesChatClient(_backend, new ResilienceOptions(), _time, CancellationToken.None);
+        var options = new GatewayChatOptions(new ChatOptions { MaxOutputTokens = int.MaxValue }, new ChatCall("test", _time.GetTimestamp()));
+        await using var updates = deadlines.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options).GetAsyncEnumerator();
+        _backend.Send(new ChatResponseUpdate(ChatRole.Assistant, "token"));
+
+        Assert.True(await updates.MoveNextAsync());
+        Assert.Equal(ResilienceOptions.MaxTotalTimeout, new ResilienceOptions().TotalTimeout(int.MaxValue));
+    }
+
     public void Dispose() => _backend.Dispose();
 
     /// <summary>The timeout the call ends with; on real time, a deadline that never fires fails the test instead of hanging it.</summary>
