@@ -68,12 +68,13 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
 
         using (response)
         {
-            throw new BackendFailureException(BackendFault.Status, await ReadErrorMessageAsync(response, cancellationToken), (int)response.StatusCode);
+            var (message, type) = await ReadErrorAsync(response, cancellationToken);
+            throw new BackendFailureException(BackendFault.Status, message, (int)response.StatusCode, type);
         }
     }
 
-    /// <summary>The message of an error body: <c>{"error":{"message":...}}</c>, or vLLM's older <c>{"message":...}</c>.</summary>
-    private static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The message and type of an error body: <c>{"error":{"message":...}}</c>, or vLLM's older <c>{"message":...}</c>.</summary>
+    private static async Task<(string Message, string? Type)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var fallback = $"The model backend answered {(int)response.StatusCode}.";
         try
@@ -84,13 +85,14 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
             using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
             var root = document.RootElement;
             var error = root.TryGetProperty("error", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
-            return error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String && message.GetString() is { Length: > 0 } text
-                ? text
-                : fallback;
+            return (Text(error, "message") ?? fallback, Text(error, "type"));
         }
         catch (JsonException)
         {
-            return fallback;
+            return (fallback, null);
         }
+
+        static string? Text(JsonElement error, string name) =>
+            error.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
     }
 }

@@ -14,10 +14,16 @@ public enum BackendFault
 }
 
 /// <summary>The backend failed the call; <see cref="Exception.Message"/> is what it said, or what was wrong.</summary>
-public sealed class BackendFailureException(BackendFault fault, string message, int? status = null) : Exception(message)
+public sealed class BackendFailureException(BackendFault fault, string message, int? status = null, string? errorType = null) : Exception(message)
 {
+    /// <summary>llama-server's type for a prompt longer than the context.</summary>
+    public const string ContextExceeded = "exceed_context_size_error";
+
     public BackendFault Fault { get; } = fault;
 
     /// <summary>The HTTP status it answered with, for <see cref="BackendFault.Status"/>.</summary>
     public int? Status { get; } = status;
+
+    /// <summary>The <c>type</c> of its error object, if it gave one (llama-server: <see cref="ContextExceeded"/>, ...).</summary>
+    public string? ErrorType { get; } = errorType;
 }

@@ -66,6 +66,11 @@ public static class FailureClassifier
                 TimeSpan.FromSeconds(2)),
         StatusCodes.Status429TooManyRequests =>
             GatewayFailure.Overloaded($"The model backend is busy: {failure.Message}", "http_429"),
+        >= 400 and < 500 when failure.ErrorType == BackendFailureException.ContextExceeded =>
+            new(StatusCodes.Status400BadRequest,
+                new OpenAIError($"The prompt is longer than this model's context: {FirstLine(failure.Message)}", "invalid_request_error", "messages",
+                    "context_length_exceeded"),
+                $"http_{failure.Status}"),
         >= 400 and < 500 =>
             new(StatusCodes.Status400BadRequest,
                 new OpenAIError($"The model backend refused the request: {FirstLine(failure.Message)}", "invalid_request_error", null, null),

@@ -93,6 +93,22 @@ public sealed class ChatCompletionsEndToEndTests(GatewayAppFixture fixture)
         Assert.True(error.TryGetProperty("code", out var code) && code.ValueKind is JsonValueKind.String or JsonValueKind.Null);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APromptLongerThanTheContextGets400ContextLengthExceeded(bool stream)
+    {
+        var words = string.Concat(Enumerable.Repeat("word ", 9000));
+
+        var (status, error) = await PostAsync(
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{words}}"}],"max_tokens":4,"stream":{{(stream ? "true" : "false")}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal("messages", error.GetProperty("param").GetString());
+        Assert.Contains("exceeds the available context size", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnUnknownRouteGets404InOpenAIShape()
     {
