@@ -50,6 +50,9 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
                 using var request = new HttpRequestMessage(HttpMethod.Post, state.Backend.ChatCompletionsUri)
                 {
                     Content = new ByteArrayContent(state.Body) { Headers = { ContentType = s_json } },
+                    // llama-server closes the connection after every streamed answer, whatever its Keep-Alive header says: a
+                    // pooled connection to it can only be one it is closing, and a request sent on it fails. Ask for a new one.
+                    Headers = { ConnectionClose = state.Backend.Options.Kind == BackendKind.LlamaCpp },
                 };
                 if (state.Backend.Options.ApiKey is { Length: > 0 } key)
                 {

@@ -122,6 +122,8 @@ public class GatewayAppFixture : IAsyncLifetime
         // retries 429, 5xx and timeouts, and would turn every refusal and failure these tests look for into a success.
         Gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "http"), Timeout = s_clientTimeout };
         Backend = new HttpClient { BaseAddress = _app.GetEndpoint("llm", "http"), Timeout = s_clientTimeout };
+        // llama-server closes the connection after each streamed answer: a pooled one may be dead by the next request.
+        Backend.DefaultRequestHeaders.ConnectionClose = true;
     }
 
     public virtual async Task DisposeAsync()

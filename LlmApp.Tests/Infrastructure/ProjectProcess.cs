@@ -9,12 +9,12 @@ public static class ProjectProcess
         return CommandRunner.RunAsync(DotnetHost(), [assembly, .. arguments], Path.GetDirectoryName(assembly)!, environment, TimeSpan.FromMinutes(1));
     }
 
-    private static string DotnetHost() =>
+    public static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
         : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
         : "dotnet";
 
-    private static string Assembly(string project)
+    public static string Assembly(string project)
     {
         // The test's own output folder is LlmApp.Tests/bin/<Configuration>/<tfm>/; the other projects build beside it.
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

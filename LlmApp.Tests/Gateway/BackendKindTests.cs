@@ -1,0 +1,60 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>
+/// <c>Backend:Kind=openai</c>, the kind for servers other than llama-server (vLLM): a gateway of that kind, run on its
+/// own in front of the test's real llama-server, takes its capacity from settings and leaves tool calls to the backend.
+/// </summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class BackendKindTests(GatewayAppFixture fixture)
+{
+    [Fact]
+    public async Task AnOpenAIKindBackendGetsTheConfiguredCapacityNotLlamaServersSlots()
+    {
+        await using var gateway = await StartAsync(("Resilience__MaxConcurrentRequests", "1"), ("Resilience__QueueLimit", "0"));
+
+        await using var first = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 2000, stream: true));
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.NotNull(await first.NextDataAsync());
+        using var second = await PostAsync(gateway.Client, Request(maxTokens: 4, stream: false));
+
+        // llama-server has two slots; the gateway admits the one it was told to.
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnOpenAIKindBackendGetsTheToolsItself()
+    {
+        await using var gateway = await StartAsync(("Resilience__MaxConcurrentRequests", "2"));
+        const string tools = """
+            "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],
+            "tool_choice":"required"
+            """;
+
+        using var response = await PostAsync(gateway.Client, Request(maxTokens: 16, stream: false, extra: tools));
+
+        // Passed through, not emulated: llama-server without --jinja fails on tools (with a 500), and the gateway says so.
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        using var error = JsonDocument.Parse(body);
+        Assert.Contains("jinja", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private Task<GatewayProcess> StartAsync(params (string Name, string Value)[] settings) =>
+        GatewayProcess.StartAsync(new Dictionary<string, string>(settings.Select(s => KeyValuePair.Create(s.Name, s.Value)))
+        {
+            ["Backend__Endpoint"] = fixture.Backend.BaseAddress!.ToString(),
+            ["Backend__Model"] = GatewayAppFixture.ServedModel,
+            ["Backend__Kind"] = "openai",
+        });
+
+    private static string Request(int maxTokens, bool stream, string? extra = null) =>
+        $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":{{maxTokens}},"temperature":0,"stream":{{(stream ? "true" : "false")}}{{(extra is null ? "" : "," + extra)}}}""";
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string json) =>
+        client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
+}
