@@ -38,4 +38,4 @@ c0 = [cpu(p) for p in pids]; w0 = time.perf_counter()
 run(n)
 w = time.perf_counter() - w0; c1 = [cpu(p) for p in pids]
 ttfts.sort()
-print(f"tokens={tokens} wall={w:.2f}s tok/s={tokens/w:.0f} ttft_p50={ttfts[len(ttfts)//2]*1000:.1f}ms " + " ".join(f"pid{p}_cpu_per_token_us={(b-a)/tokens*1e6:.0f}" for p, a, b in zip(pids, c0, c1)))
+print(f"tokens={tokens} wall={w:.2f}s tok/s={tokens/w:.0f} ttft_p50={ttfts[len(ttfts)//2]*1000:.1f}ms ttft_max={ttfts[-1]*1000:.1f}ms " + " ".join(f"pid{p}_cpu_per_token_us={(b-a)/tokens*1e6:.0f}" for p, a, b in zip(pids, c0, c1)))

@@ -1,0 +1,158 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using LlmApp.Bench.Reporting;
+using LlmApp.Bench.Workload;
+using Spectre.Console;
+
+namespace LlmApp.Bench;
+
+/// <summary>Runs what the settings ask for, reports it, and says with the exit code whether every request succeeded.</summary>
+internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
+{
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseProxy = false })
+        {
+            Timeout = settings.RequestTimeout,
+        };
+        var model = settings.Model ?? await DiscoverModelAsync(http, settings.Targets[0], cancellationToken);
+        if (model is null)
+        {
+            console.MarkupLine($"[red]bench: error: {Markup.Escape(settings.Targets[0].Models.ToString())} names no model; pass --model.[/]");
+            return 2;
+        }
+
+        var prompts = new PromptFactory(http);
+        var tokenizers = settings.Targets.Select(t => t.Tokenize).ToList();
+        var sender = new ChatRequestSender(http);
+        if (settings.Conversations is { } conversations)
+        {
+            var system = await prompts.CreateAsync(conversations.SystemTokens, tokenizers, cancellationToken);
+            var user = await prompts.CreateAsync(conversations.TurnTokens, tokenizers, cancellationToken);
+            return await RunConversationsAsync(sender, model, system, user, cancellationToken);
+        }
+
+        var promptSet = await prompts.CreateAsync(settings.PromptTokens, tokenizers, cancellationToken);
+        var report = await RunLoadAsync(sender, model, promptSet, cancellationToken);
+        ConsoleReport.Write(console, report);
+        await SaveAsync(report);
+        return report.Results.Any(r => r.Failed > 0) ? 1 : 0;
+    }
+
+    private async Task<BenchReport> RunLoadAsync(ChatRequestSender sender, string model, PromptSet prompts, CancellationToken cancellationToken)
+    {
+        var runner = new LoadRunner(sender);
+        var next = 0;
+        List<byte[]> Bodies(int count) =>
+            [.. Enumerable.Range(0, count).Select(_ => ChatRequestSender.Body(model, [("user", prompts[next++])], settings.OutputTokens, settings.Stream,
+                settings.Temperature, settings.IgnoreEos))];
+
+        var rounds = new Dictionary<(string Target, int Concurrency), List<RunResult>>();
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                foreach (var target in settings.Targets.Where(_ => settings.Warmup > 0))
+                {
+                    var warmup = progress.AddTask($"warm-up {target.Name}", maxValue: settings.Warmup);
+                    await runner.RunAsync(target, Bodies(settings.Warmup), settings.Stream, Math.Min(settings.Warmup, settings.Concurrency.Max()),
+                        () => warmup.Increment(1), cancellationToken);
+                }
+
+                foreach (var concurrency in settings.Concurrency)
+                {
+                    var count = settings.RequestsAt(concurrency);
+                    var task = progress.AddTask($"concurrency {concurrency}", maxValue: count * settings.Rounds * settings.Targets.Count);
+                    for (var round = 0; round < settings.Rounds; round++)
+                    {
+                        // Interleaved, and each round starts with the next target, so that no target always runs first.
+                        for (var i = 0; i < settings.Targets.Count; i++)
+                        {
+                            var target = settings.Targets[(round + i) % settings.Targets.Count];
+                            var result = await runner.RunAsync(target, Bodies(count), settings.Stream, concurrency, () => task.Increment(1), cancellationToken);
+                            rounds.TryAdd((target.Name, concurrency), []);
+                            rounds[(target.Name, concurrency)].Add(result);
+                        }
+                    }
+                }
+            });
+
+        var results = settings.Concurrency
+            .SelectMany(c => settings.Targets.Select(t => RunSummary.Of(model, rounds[(t.Name, c)], settings.Slo)))
+            .ToList();
+        return new BenchReport(DateTimeOffset.UtcNow, model, prompts.TokensEach, prompts.Measured, settings.OutputTokens, settings.Stream, settings.Slo,
+            results, Compare(results));
+    }
+
+    /// <summary>Each target against the first, at each concurrency.</summary>
+    private List<Comparison> Compare(List<RunSummary> results)
+    {
+        var baseline = settings.Targets[0].Name;
+        return
+        [
+            .. from c in settings.Concurrency
+            let b = results.Single(r => r.Target == baseline && r.MaxConcurrency == c)
+            from r in results.Where(r => r.Target != baseline && r.MaxConcurrency == c)
+            select new Comparison(c, r.Target, baseline, Ratio(r.P50TtftMs, b.P50TtftMs), Ratio(r.OutputThroughput, b.OutputThroughput),
+                Ratio(r.P50ItlMs, b.P50ItlMs),
+                r.CpuUsPerOutputToken is { } cpu && b.CpuUsPerOutputToken is { } baseCpu ? Ratio(cpu, baseCpu) : null,
+                r.CpuUsPerOutputToken - b.CpuUsPerOutputToken),
+        ];
+
+        static double Ratio(double value, double baseline) => baseline == 0 ? 0 : value / baseline;
+    }
+
+    private async Task<int> RunConversationsAsync(ChatRequestSender sender, string model, PromptSet system, PromptSet user, CancellationToken cancellationToken)
+    {
+        var conversations = settings.Conversations!;
+        var runner = new ConversationRunner(sender);
+        var results = new List<ConversationResult>();
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                foreach (var target in settings.Targets)
+                {
+                    var task = progress.AddTask($"conversations {target.Name}", maxValue: conversations.Conversations * conversations.Turns);
+                    results.Add(await runner.RunAsync(target, model, settings, system, user, () => task.Increment(1), cancellationToken));
+                }
+            });
+
+        var report = ConversationReport.Of(model, conversations, system, user, results);
+        ConversationReport.Write(console, report);
+        if (settings.JsonPath is { } path)
+        {
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, ConversationJsonContext.Default.ConversationReport), cancellationToken);
+        }
+
+        return report.Results.Any(r => r.Failed > 0) ? 1 : 0;
+    }
+
+    private async Task SaveAsync(BenchReport report)
+    {
+        if (settings.JsonPath is { } json)
+        {
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, BenchJsonContext.Default.BenchReport));
+            console.WriteLine($"JSON: {json}");
+        }
+
+        if (settings.PngPath is { } png)
+        {
+            ChartReport.Write(report, png);
+            console.WriteLine($"Chart: {png}");
+        }
+    }
+
+    private static async Task<string?> DiscoverModelAsync(HttpClient http, Target target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var models = await http.GetFromJsonAsync<JsonDocument>(target.Models, cancellationToken);
+            return models?.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).FirstOrDefault();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using LlmApp.Bench.Reporting;
+using LlmApp.Bench.Workload;
+
+namespace LlmApp.Bench;
+
+/// <summary>What to measure, from the command line.</summary>
+internal sealed record BenchSettings
+{
+    /// <summary>The endpoints: one (<c>--base-url</c>), or several compared in interleaved rounds (<c>--compare</c>).</summary>
+    public required IReadOnlyList<Target> Targets { get; init; }
+
+    public string? Model { get; init; }
+
+    public required IReadOnlyList<int> Concurrency { get; init; }
+
+    /// <summary>Requests per run; by default 4 per concurrent client, at least 20.</summary>
+    public int? NumPrompts { get; init; }
+
+    public int PromptTokens { get; init; } = 458;
+
+    public int OutputTokens { get; init; } = 256;
+
+    public bool Stream { get; init; } = true;
+
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>Requests per target before the measured runs, not counted (JIT, connection pools, caches).</summary>
+    public int Warmup { get; init; } = 8;
+
+    public double Temperature { get; init; }
+
+    public bool IgnoreEos { get; init; }
+
+    public required Slo Slo { get; init; }
+
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public string? JsonPath { get; init; }
+
+    public string? PngPath { get; init; }
+
+    /// <summary>Multi-turn conversations instead of single requests, to measure the prompt cache.</summary>
+    public ConversationSettings? Conversations { get; init; }
+
+    public int RequestsAt(int concurrency) => NumPrompts ?? Math.Max(20, 4 * concurrency);
+}
+
+/// <summary><c>--conversations N --turns T --system-tokens S --turn-tokens U</c>.</summary>
+internal sealed record ConversationSettings(int Conversations, int Turns, int SystemTokens, int TurnTokens);

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using LlmApp.Bench;
+using LlmApp.Bench.Measurement;
+using LlmApp.Bench.Relay;
+using LlmApp.Bench.Reporting;
+using LlmApp.Bench.Workload;
+using Spectre.Console;
+
+var baseUrl = new Option<string?>("--base-url") { Description = "OpenAI base URL of the endpoint to measure, e.g. http://localhost:8000/v1." };
+var compare = new Option<string?>("--compare") { Description = "Endpoints to compare in interleaved rounds: name=url,name=url,... (the first is the baseline)." };
+var pids = new Option<string[]>("--pid")
+{
+    Description = "Processes whose CPU time each endpoint costs: name=PID[,PID] (repeat for each endpoint), or PID[,PID] for a single --base-url.",
+    AllowMultipleArgumentsPerToken = false,
+};
+var model = new Option<string?>("--model") { Description = "Model id to ask for; default: the first of GET /v1/models." };
+var concurrency = new Option<string>("--concurrency") { Description = "Concurrent clients, one run each: 1,4,16.", DefaultValueFactory = _ => "1" };
+var numPrompts = new Option<int?>("--num-prompts", "--requests") { Description = "Requests per run (default: 4 per client, at least 20)." };
+var promptTokens = new Option<int>("--prompt-tokens") { Description = "Tokens in each prompt (sized with the server's /tokenize when it has one).", DefaultValueFactory = _ => 458 };
+var outputTokens = new Option<int>("--output-tokens") { Description = "max_tokens of each request.", DefaultValueFactory = _ => 256 };
+var noStream = new Option<bool>("--no-stream") { Description = "Ask for whole answers instead of SSE streams." };
+var rounds = new Option<int>("--rounds") { Description = "Measured rounds (the median is reported); default 5 with --compare, else 1." };
+var warmup = new Option<int>("--warmup") { Description = "Requests per endpoint before measuring, not counted.", DefaultValueFactory = _ => 8 };
+var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0 };
+var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Send ignore_eos (llama-server, vLLM) so that every answer is max_tokens long." };
+var sloTtft = new Option<double>("--slo-ttft-ms") { Description = "Goodput: time to first token at most this.", DefaultValueFactory = _ => 300 };
+var sloSpeed = new Option<double>("--slo-tokens-per-second") { Description = "Goodput: then at least this many tokens a second.", DefaultValueFactory = _ => 30 };
+var json = new Option<string?>("--json") { Description = "Write the results as JSON (vLLM bench serve field names) to this file." };
+var png = new Option<string?>("--png") { Description = "Write a chart of the results to this PNG file." };
+var conversations = new Option<int>("--conversations") { Description = "Run this many multi-turn conversations side by side instead (prompt-cache workload)." };
+var turns = new Option<int>("--turns") { DefaultValueFactory = _ => 6 };
+var systemTokens = new Option<int>("--system-tokens") { DefaultValueFactory = _ => 400 };
+var turnTokens = new Option<int>("--turn-tokens") { DefaultValueFactory = _ => 40 };
+
+var root = new RootCommand("Measures OpenAI-compatible chat endpoints: TTFT, TPOT, ITL, latency, throughput, goodput, and CPU per token.")
+{
+    baseUrl, compare, pids, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
+    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    try
+    {
+        var targets = Targets(parse.GetValue(baseUrl), parse.GetValue(compare), parse.GetValue(pids) ?? []);
+        var settings = new BenchSettings
+        {
+            Targets = targets,
+            Model = parse.GetValue(model),
+            Concurrency = Numbers(parse.GetValue(concurrency)!, "--concurrency"),
+            NumPrompts = parse.GetValue(numPrompts),
+            PromptTokens = parse.GetValue(promptTokens),
+            OutputTokens = parse.GetValue(outputTokens),
+            Stream = !parse.GetValue(noStream),
+            Rounds = parse.GetValue(rounds) is > 0 and var r ? r : targets.Count > 1 ? 5 : 1,
+            Warmup = parse.GetValue(warmup),
+            Temperature = parse.GetValue(temperature),
+            IgnoreEos = parse.GetValue(ignoreEos),
+            Slo = new Slo(parse.GetValue(sloTtft), parse.GetValue(sloSpeed)),
+            JsonPath = parse.GetValue(json),
+            PngPath = parse.GetValue(png),
+            Conversations = parse.GetValue(conversations) is > 0 and var n
+                ? new ConversationSettings(n, parse.GetValue(turns), parse.GetValue(systemTokens), parse.GetValue(turnTokens))
+                : null,
+        };
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // A log or a file: keep each table row on one line, so that it stays a Markdown table.
+            console.Profile.Width = 400;
+        }
+
+        return await new BenchRunner(settings, console).RunAsync(cancellationToken);
+    }
+    catch (FormatException ex)
+    {
+        Console.Error.WriteLine($"bench: error: {ex.Message}");
+        return 2;
+    }
+});
+
+var listen = new Option<string>("--listen") { Description = "Where the relay listens: host:port.", Required = true };
+var upstream = new Option<string>("--upstream") { Description = "Where it relays to: host:port (llama-server).", Required = true };
+var relay = new Command("relay", "A bare TCP relay (an awaited read and write per chunk): the floor of a .NET gateway's cost per token.") { listen, upstream };
+relay.SetAction(async (parse, cancellationToken) =>
+{
+    var (listenHost, listenPort) = HostPort(parse.GetValue(listen)!, "--listen");
+    var (upHost, upPort) = HostPort(parse.GetValue(upstream)!, "--upstream");
+    await TcpRelay.RunAsync(new IPEndPoint(IPAddress.Parse(listenHost), listenPort), new DnsEndPoint(upHost, upPort), Console.Out, cancellationToken);
+    return 0;
+});
+root.Subcommands.Add(relay);
+
+return await root.Parse(args).InvokeAsync();
+
+static List<Target> Targets(string? baseUrl, string? compare, string[] pids)
+{
+    var named = pids.Where(p => p.Contains('=', StringComparison.Ordinal))
+        .Select(p => p.Split('=', 2))
+        .ToDictionary(p => p[0], p => Numbers(p[1], "--pid"), StringComparer.Ordinal);
+    if (compare is { Length: > 0 })
+    {
+        var targets = compare.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
+        {
+            var parts = entry.Split('=', 2);
+            return parts.Length == 2
+                ? new Target(parts[0], Url(parts[1], "--compare"), named.TryGetValue(parts[0], out var p) ? new ProcessCpu(p) : null)
+                : throw new FormatException($"--compare takes name=url,...; '{entry}' has no name.");
+        }).ToList();
+        var unknown = named.Keys.Except(targets.Select(t => t.Name)).ToList();
+        return unknown.Count == 0 ? targets : throw new FormatException($"--pid names {string.Join(", ", unknown)}, which --compare does not.");
+    }
+
+    if (baseUrl is null)
+    {
+        throw new FormatException("give --base-url, or --compare name=url,...");
+    }
+
+    var url = Url(baseUrl, "--base-url");
+    var unnamed = pids.Where(p => !p.Contains('=', StringComparison.Ordinal)).SelectMany(p => Numbers(p, "--pid")).Concat(named.Values.SelectMany(v => v)).ToList();
+    return [new Target(url.Authority, url, unnamed.Count > 0 ? new ProcessCpu(unnamed) : null)];
+}
+
+static Uri Url(string text, string option) =>
+    Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+        ? url
+        : throw new FormatException($"{option}: '{text}' is not an absolute http(s) URL.");
+
+static List<int> Numbers(string text, string option) =>
+    [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n =>
+        int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new FormatException($"{option}: '{n}' is not a positive whole number."))];
+
+static (string Host, int Port) HostPort(string text, string option)
+{
+    var colon = text.LastIndexOf(':');
+    return colon > 0 && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+        ? (text[..colon], port)
+        : throw new FormatException($"{option}: '{text}' is not host:port.");
+}

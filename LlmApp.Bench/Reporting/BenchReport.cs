@@ -1,0 +1,30 @@
+using System.Text.Json.Serialization;
+
+namespace LlmApp.Bench.Reporting;
+
+/// <summary>Everything one invocation measured, as written to <c>--json</c>.</summary>
+internal sealed record BenchReport(
+    DateTimeOffset Date,
+    string ModelId,
+    int InputTokensPerPrompt,
+    bool InputTokensMeasured,
+    int OutputTokensPerPrompt,
+    bool Stream,
+    Slo Slo,
+    IReadOnlyList<RunSummary> Results,
+    IReadOnlyList<Comparison> Comparisons);
+
+/// <summary>A target against the baseline (the first <c>--compare</c> target) at one concurrency: above 1 means more.</summary>
+internal sealed record Comparison(
+    int MaxConcurrency,
+    string Target,
+    string Baseline,
+    double TtftP50Ratio,
+    double OutputThroughputRatio,
+    double ItlP50Ratio,
+    double? CpuPerOutputTokenRatio,
+    double? CpuUsPerOutputTokenDifference);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(BenchReport))]
+internal sealed partial class BenchJsonContext : JsonSerializerContext;

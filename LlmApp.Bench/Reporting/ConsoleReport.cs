@@ -1,0 +1,71 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace LlmApp.Bench.Reporting;
+
+/// <summary>The report on the console, as Markdown tables (they paste into docs as they are).</summary>
+internal static class ConsoleReport
+{
+    public static void Write(IAnsiConsole console, BenchReport report)
+    {
+        console.WriteLine();
+        console.WriteLine($"Model {report.ModelId}; prompts of {report.InputTokensPerPrompt} tokens" +
+                          $"{(report.InputTokensMeasured ? "" : " (estimated)")}, {report.OutputTokensPerPrompt} output tokens, " +
+                          $"{(report.Stream ? "streamed" : "not streamed")}; goodput SLO: TTFT ≤ {report.Slo.TimeToFirstTokenMs} ms and ≥ {report.Slo.TokensPerSecond} tok/s.");
+        var table = new Table().Border(TableBorder.Markdown);
+        foreach (var column in new[]
+                 {
+                     "target", "conc.", "ok", "failed", "TTFT p50/p90/p99 ms", "TPOT p50/p90/p99 ms", "ITL p50/p90/p99 ms",
+                     "E2E p50/p90/p99 ms", "out tok/s", "req/s", "goodput req/s", "CPU µs/token", "CPU µs/request",
+                 })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        foreach (var r in report.Results)
+        {
+            table.AddRow(
+                Markup.Escape(r.Target), N(r.MaxConcurrency), N(r.Completed), N(r.Failed),
+                Triple(r.P50TtftMs, r.P90TtftMs, r.P99TtftMs), Triple(r.P50TpotMs, r.P90TpotMs, r.P99TpotMs),
+                Triple(r.P50ItlMs, r.P90ItlMs, r.P99ItlMs), Triple(r.P50E2elMs, r.P90E2elMs, r.P99E2elMs),
+                F(r.OutputThroughput, "0"), F(r.RequestThroughput, "0.00"), F(r.RequestGoodput, "0.00"),
+                r.CpuUsPerOutputToken is { } perToken ? F(perToken, "0.0") : "-",
+                r.CpuUsPerRequest is { } perRequest ? F(perRequest, "0") : "-");
+        }
+
+        console.Write(table);
+        if (report.Comparisons.Count > 0)
+        {
+            var ratios = new Table().Border(TableBorder.Markdown);
+            foreach (var column in new[] { "conc.", "target / baseline", "TTFT p50", "ITL p50", "out tok/s", "CPU/token", "CPU/token Δ µs" })
+            {
+                ratios.AddColumn(new TableColumn(column).RightAligned());
+            }
+
+            foreach (var c in report.Comparisons)
+            {
+                ratios.AddRow(N(c.MaxConcurrency), Markup.Escape($"{c.Target} / {c.Baseline}"), F(c.TtftP50Ratio, "0.00×"), F(c.ItlP50Ratio, "0.00×"),
+                    F(c.OutputThroughputRatio, "0.000×"), c.CpuPerOutputTokenRatio is { } cpu ? F(cpu, "0.00×") : "-",
+                    c.CpuUsPerOutputTokenDifference is { } delta ? F(delta, "+0.0;-0.0") : "-");
+            }
+
+            console.WriteLine();
+            console.Write(ratios);
+        }
+
+        foreach (var failed in report.Results.Where(r => r.Failed > 0))
+        {
+            console.MarkupLine($"[red]{Markup.Escape(failed.Target)} at concurrency {failed.MaxConcurrency}: {failed.Failed} of {failed.NumPrompts} requests failed[/]");
+            foreach (var error in failed.Errors)
+            {
+                console.MarkupLine($"[red]  {Markup.Escape(error)}[/]");
+            }
+        }
+    }
+
+    private static string Triple(double p50, double p90, double p99) => $"{F(p50, "0.0")} / {F(p90, "0.0")} / {F(p99, "0.0")}";
+
+    private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Text;
+using System.Text.Json;
+
+namespace LlmApp.Bench.Workload;
+
+/// <summary>
+/// Sends one chat completion the way an OpenAI client does and times it: the first content token, every gap between
+/// tokens, the end. A stream's tokens are its content chunks; its output count is the usage the server reports, when
+/// it reports one.
+/// </summary>
+internal sealed class ChatRequestSender(HttpClient http)
+{
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+
+    /// <summary>Sends <paramref name="body"/>; with <paramref name="keepText"/>, the answer's text is kept (for a conversation's next turn).</summary>
+    public async Task<RequestSample> SendAsync(Uri chatCompletions, byte[] body, bool stream, CancellationToken cancellationToken, bool keepText = false)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, chatCompletions)
+            {
+                Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } },
+            };
+            // llama-server closes its connection after every streamed answer; a client that reused it would race that
+            // close. Every target gets the same new connection per stream, so the comparison stays fair.
+            request.Headers.ConnectionClose = stream;
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                return RequestSample.Failed($"HTTP {(int)response.StatusCode}: {Shorten(text)}", Elapsed(start));
+            }
+
+            await using var content = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return stream ? await ReadStreamAsync(content, start, keepText, cancellationToken) : await ReadOneAsync(content, start, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return RequestSample.Failed(ex.Message, Elapsed(start));
+        }
+    }
+
+    private static async Task<RequestSample> ReadStreamAsync(Stream content, long start, bool keepText, CancellationToken cancellationToken)
+    {
+        var gaps = new List<double>();
+        var answer = keepText ? new StringBuilder() : null;
+        long first = 0, last = 0;
+        var chunks = 0;
+        int? completion = null, prompt = null, cached = null;
+        string? error = null;
+        var finished = false;
+        await foreach (var item in SseParser.Create(content).EnumerateAsync(cancellationToken))
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (item.Data == "[DONE]")
+            {
+                break;
+            }
+
+            using var chunk = JsonDocument.Parse(item.Data);
+            var root = chunk.RootElement;
+            if (root.TryGetProperty("error", out var failure))
+            {
+                error = failure.TryGetProperty("message", out var message) ? message.GetString() : failure.ToString();
+                break;
+            }
+
+            if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0)
+            {
+                var choice = choices[0];
+                if (choice.TryGetProperty("delta", out var delta) && delta.TryGetProperty("content", out var text) &&
+                    text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0)
+                {
+                    if (first == 0)
+                    {
+                        first = now;
+                    }
+                    else
+                    {
+                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
+                    }
+
+                    last = now;
+                    chunks++;
+                    answer?.Append(text.GetString());
+                }
+
+                finished |= choice.TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String;
+            }
+
+            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            {
+                (prompt, completion, cached) = ReadUsage(usage);
+            }
+        }
+
+        var end = Elapsed(start);
+        if (error is not null || !finished)
+        {
+            return RequestSample.Failed(error ?? "The stream ended without a finish reason.", end);
+        }
+
+        return new RequestSample(true, null, first == 0 ? end : Stopwatch.GetElapsedTime(start, first).TotalMilliseconds, end,
+            completion ?? chunks, prompt, cached, gaps, answer?.ToString());
+    }
+
+    private static async Task<RequestSample> ReadOneAsync(Stream content, long start, CancellationToken cancellationToken)
+    {
+        using var answer = await JsonDocument.ParseAsync(content, cancellationToken: cancellationToken);
+        var end = Elapsed(start);
+        var (prompt, completion, cached) = answer.RootElement.TryGetProperty("usage", out var usage) ? ReadUsage(usage) : (null, null, null);
+        // Without a stream, the first token arrives with the last.
+        return new RequestSample(true, null, end, end, completion ?? 1, prompt, cached, []);
+    }
+
+    private static (int? Prompt, int? Completion, int? Cached) ReadUsage(JsonElement usage) =>
+        (Int(usage, "prompt_tokens"), Int(usage, "completion_tokens"),
+            usage.TryGetProperty("prompt_tokens_details", out var details) && details.ValueKind == JsonValueKind.Object ? Int(details, "cached_tokens") : null);
+
+    private static int? Int(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : null;
+
+    private static double Elapsed(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+    private static string Shorten(string text)
+    {
+        var line = text.ReplaceLineEndings(" ");
+        return line.Length <= 200 ? line : line[..200] + "…";
+    }
+
+    /// <summary>An OpenAI chat completion request body.</summary>
+    public static byte[] Body(string model, IEnumerable<(string Role, string Content)> messages, int maxTokens, bool stream, double temperature, bool ignoreEos)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", model);
+            json.WriteStartArray("messages");
+            foreach (var (role, content) in messages)
+            {
+                json.WriteStartObject();
+                json.WriteString("role", role);
+                json.WriteString("content", content);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("max_tokens", maxTokens);
+            json.WriteNumber("temperature", temperature);
+            json.WriteBoolean("stream", stream);
+            if (stream)
+            {
+                json.WriteStartObject("stream_options");
+                json.WriteBoolean("include_usage", true);
+                json.WriteEndObject();
+            }
+
+            if (ignoreEos)
+            {
+                // llama-server's and vLLM's extension: generate max_tokens whatever the model would say.
+                json.WriteBoolean("ignore_eos", true);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}
