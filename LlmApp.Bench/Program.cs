@@ -85,6 +85,8 @@ var upstream = new Option<string>("--upstream") { Description = "Where it relays
 var relay = new Command("relay", "A bare TCP relay (an awaited read and write per chunk): the floor of a .NET gateway's cost per token.") { listen, upstream };
 relay.SetAction(async (parse, cancellationToken) =>
 {
+    // The floor is measured with the gateway's runtime settings (build/PerTokenRuntime.props, and this).
+    LlmApp.Runtime.InlineIo.Enable();
     var (listenHost, listenPort) = HostPort(parse.GetValue(listen)!, "--listen");
     var (upHost, upPort) = HostPort(parse.GetValue(upstream)!, "--upstream");
     await TcpRelay.RunAsync(new IPEndPoint(IPAddress.Parse(listenHost), listenPort), new DnsEndPoint(upHost, upPort), Console.Out, cancellationToken);

@@ -5,6 +5,7 @@ using LlmApp.Gateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.UseInlineIo();
 builder.AddServiceDefaults();
 builder.AddGatewayServices();
 

@@ -41,15 +41,17 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
+        var otel = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 // Microsoft.Extensions.AI's client-side gen_ai metrics would repeat the gateway's own (same names, other
                 // labels) for every call to the backend; its spans are kept below.
-                .AddMeter("LlmApp.*"))
-            .WithTracing(tracing => tracing
+                .AddMeter("LlmApp.*"));
+        if (Environment.GetEnvironmentVariable("EXP_NO_TRACING") != "1")
+        {
+            otel.WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")
                 // Health probes arrive every few seconds; tracing them only buries the requests that matter.
@@ -57,6 +59,7 @@ public static class Extensions
                     !context.Request.Path.StartsWithSegments(LivenessPath) &&
                     !context.Request.Path.StartsWithSegments(ReadinessPath))
                 .AddHttpClientInstrumentation());
+        }
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -50,14 +50,16 @@ public static class ChatCompletionsApi
 
         using var lease = admission.Lease!;
         call.Backend = lease.Backend.Name;
-        var updates = services.ChatClient.GetStreamingResponseAsync(request.Messages, new GatewayChatOptions(request.Options, call), requestAborted);
+        var options = new GatewayChatOptions(request.Options, call);
         if (!request.Stream)
         {
-            return await ChatCompletionAggregator.CompleteAsync(updates, call.Model, requestAborted);
+            return await ChatCompletionResponder.CompleteAsync(services.ChatClient.GetResponseAsync(request.Messages, options, requestAborted), call.Model,
+                requestAborted);
         }
 
-        using var writer = new SseWriter(context.Response);
-        var streamer = new ChatCompletionStreamer(writer, call.Model, request.IncludeUsage, services.Streaming.Value.KeepAliveInterval);
+        var updates = services.ChatClient.GetStreamingResponseAsync(request.Messages, options, requestAborted);
+        using var writer = new SseWriter(context.Response, services.Streaming.Value.KeepAliveInterval, services.Time);
+        var streamer = new ChatCompletionStreamer(writer, call.Model, request.IncludeUsage);
         return await streamer.StreamAsync(updates, requestAborted);
     }
 }

@@ -22,17 +22,68 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model);
-        using var response = await SendAsync(body, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var update in BackendStreamReader.ReadAsync(stream, cancellationToken))
+        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
+        HttpResponseMessage response;
+        Stream stream;
+        try
         {
-            yield return update;
+            response = await SendAsync(body, stream: true, call.Token);
+            stream = await response.Content.ReadAsStreamAsync(call.Token);
+        }
+        catch (Exception ex) when (TakenOutOfService(ex, cancellationToken))
+        {
+            throw OutOfService();
+        }
+
+        using (response)
+        await using (stream)
+        {
+            await using var updates = BackendStreamReader.ReadAsync(stream, call.Token).GetAsyncEnumerator(call.Token);
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (TakenOutOfService(ex, cancellationToken))
+                {
+                    throw OutOfService();
+                }
+
+                yield return updates.Current;
+            }
         }
     }
 
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+    /// <summary>
+    /// One answer, asked for as one (<c>"stream": false</c>): llama-server keeps such a connection open for the next
+    /// call, where it closes a streamed one, and the answer is read and parsed once instead of token by token.
+    /// </summary>
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
+        try
+        {
+            using var response = await SendAsync(body, stream: false, call.Token);
+            return BackendStreamReader.ReadOne(await response.Content.ReadAsByteArrayAsync(call.Token));
+        }
+        catch (Exception ex) when (TakenOutOfService(ex, cancellationToken))
+        {
+            throw OutOfService();
+        }
+    }
+
+    /// <summary>Whether the call was cut because the backend was taken out of service, not by its caller.</summary>
+    private bool TakenOutOfService(Exception exception, CancellationToken caller) =>
+        backend.InService.IsCancellationRequested && !caller.IsCancellationRequested && exception is OperationCanceledException or IOException;
+
+    private static BackendFailureException OutOfService() =>
+        new(BackendFault.OutOfService, "The model backend stopped answering and was taken out of service.");
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
@@ -41,7 +92,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
     }
 
-    private async Task<HttpResponseMessage> SendAsync(byte[] body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(byte[] body, bool stream, CancellationToken cancellationToken)
     {
         var response = await backend.SendPipeline.ExecuteAsync(
             static async (state, token) =>
@@ -51,8 +102,9 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
                 {
                     Content = new ByteArrayContent(state.Body) { Headers = { ContentType = s_json } },
                     // llama-server closes the connection after every streamed answer, whatever its Keep-Alive header says: a
-                    // pooled connection to it can only be one it is closing, and a request sent on it fails. Ask for a new one.
-                    Headers = { ConnectionClose = state.Backend.Options.Kind == BackendKind.LlamaCpp },
+                    // pooled connection to it would be one it is closing, and a request sent on it would fail. So a stream
+                    // gets a connection of its own, closed after it.
+                    Headers = { ConnectionClose = state.Stream && state.Backend.Options.Kind == BackendKind.LlamaCpp },
                 };
                 if (state.Backend.Options.ApiKey is { Length: > 0 } key)
                 {
@@ -61,7 +113,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
 
                 return await state.Http.SendAsync(request, token);
             },
-            (Backend: backend, Http: http, Body: body),
+            (Backend: backend, Http: http, Body: body, Stream: stream),
             cancellationToken);
 
         if (response.IsSuccessStatusCode)

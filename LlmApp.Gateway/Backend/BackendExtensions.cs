@@ -29,6 +29,9 @@ internal static class BackendExtensions
                 // A response disposed half-read is normally drained (up to 1 MB or 2 s) to reuse the connection: for a
                 // stream whose client left, that keeps the backend generating for nobody. Close the connection instead.
                 MaxResponseDrainSize = 0,
+                // llama-server and vLLM (uvicorn) close a connection after 5 s without a request: one idle for longer
+                // than this is not reused, so that a request never goes out on a connection the server is closing.
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(3),
             })));
 
         builder.Services.AddHttpClient(BackendMonitor.ProbeClientName, client => client.Timeout = BackendMonitor.ProbeTimeout)

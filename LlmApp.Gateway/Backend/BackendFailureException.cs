@@ -11,6 +11,9 @@ public enum BackendFault
 
     /// <summary>It sent an event that is not a chat completion chunk.</summary>
     MalformedEvent,
+
+    /// <summary>It stopped answering its health probes while the call ran, and was taken out of service.</summary>
+    OutOfService,
 }
 
 /// <summary>The backend failed the call; <see cref="Exception.Message"/> is what it said, or what was wrong.</summary>

@@ -8,7 +8,8 @@ namespace LlmApp.Gateway.Backend;
 /// Watches each backend, and is the one that changes what the gateway believes about it: every second it asks
 /// <c>/health</c>; a llama-server's slots come from its <c>/props</c> once it answers; a backend that answers again
 /// closes its circuit at once (instead of after the break), and one that has stopped answering (down, hung,
-/// stopped) is isolated, so that requests get 503 at once instead of waiting out their first-token timeout.
+/// stopped) is isolated, so that requests get 503 at once instead of waiting out their first-token timeout, and the
+/// calls it is still serving end.
 /// </summary>
 internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactory httpClientFactory, ILogger<BackendMonitor> logger) : BackgroundService
 {
@@ -56,8 +57,8 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
             }
             else if (++failures == FailuresBeforeIsolating)
             {
-                backend.SetHealthy(false);
                 await backend.CircuitControl.IsolateAsync(stoppingToken);
+                backend.TakeOutOfService();
                 LogIsolated(logger, backend.Name, failures, problem);
             }
         }
@@ -128,7 +129,7 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backend {Backend} does not say how many requests it runs at once; admitting 1 at a time. Set Resilience:MaxConcurrentRequests.")]
     private static partial void LogNoSlots(ILogger logger, string backend);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Backend {Backend} failed {Failures} health probes in a row ({Problem}); requests get 503 until it answers again.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backend {Backend} failed {Failures} health probes in a row ({Problem}); its calls are ended and requests get 503 until it answers again.")]
     private static partial void LogIsolated(ILogger logger, string backend, int failures, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backend {Backend} answers its health probe again; requests go through.")]

@@ -6,16 +6,16 @@ using Microsoft.Extensions.AI;
 namespace LlmApp.Gateway.Backend;
 
 /// <summary>
-/// Writes a chat call as an OpenAI Chat Completions request body, always streamed with usage, so that the gateway
-/// sees every token as it comes and the backend's own counts at the end. Schemas (<c>response_format</c>, tool
-/// parameters) are written as they came, byte for byte.
+/// Writes a chat call as an OpenAI Chat Completions request body; a streamed one asks for usage, so that the gateway
+/// gets the backend's own counts at the end. Schemas (<c>response_format</c>, tool parameters) are written as they
+/// came, byte for byte.
 /// </summary>
 internal static class BackendRequestWriter
 {
     private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
         (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
 
-    public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model)
+    public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model, bool stream)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -29,10 +29,13 @@ internal static class BackendRequestWriter
             }
 
             json.WriteEndArray();
-            json.WriteBoolean("stream"u8, true);
-            json.WriteStartObject("stream_options"u8);
-            json.WriteBoolean("include_usage"u8, true);
-            json.WriteEndObject();
+            json.WriteBoolean("stream"u8, stream);
+            if (stream)
+            {
+                json.WriteStartObject("stream_options"u8);
+                json.WriteBoolean("include_usage"u8, true);
+                json.WriteEndObject();
+            }
             if (options is not null)
             {
                 WriteOptions(json, options);

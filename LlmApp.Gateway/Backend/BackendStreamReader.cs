@@ -15,24 +15,24 @@ internal static class BackendStreamReader
 {
     public static async IAsyncEnumerable<ChatResponseUpdate> ReadAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var parser = SseParser.Create(body, static (_, data) => Parse(data));
+        var parser = new BackendEventParser();
+        var events = SseParser.Create(body, (_, data) => Parse(parser, data));
         var toolCalls = new ToolCallAssembler();
         var finished = false;
-        await foreach (var item in parser.EnumerateAsync(cancellationToken))
+        await foreach (var item in events.EnumerateAsync(cancellationToken))
         {
-            if (item.Data is not { } chunk)
+            var backendEvent = item.Data;
+            if (backendEvent.Done)
             {
-                // [DONE]
                 break;
             }
 
-            if (chunk.Failure is { } error)
+            if (backendEvent.Error is { } error)
             {
-                throw new BackendFailureException(BackendFault.ErrorEvent,
-                    string.IsNullOrWhiteSpace(error.Message) ? "The model backend failed mid-answer." : error.Message);
+                throw new BackendFailureException(BackendFault.ErrorEvent, string.IsNullOrWhiteSpace(error) ? "The model backend failed mid-answer." : error);
             }
 
-            var update = ToUpdate(chunk, toolCalls);
+            var update = ToUpdate(backendEvent, toolCalls);
             finished |= update.FinishReason is not null;
             yield return update;
         }
@@ -43,18 +43,26 @@ internal static class BackendStreamReader
         }
     }
 
-    /// <summary>Parses one event's data; null for <c>[DONE]</c>.</summary>
-    private static BackendChunk? Parse(ReadOnlySpan<byte> data)
+    /// <summary>A whole answer (<c>chat.completion</c>), held to the same word: an error or no finish reason is a failure.</summary>
+    public static ChatResponse ReadOne(ReadOnlySpan<byte> body)
     {
-        if (data.SequenceEqual("[DONE]"u8))
+        var answer = Parse(new BackendEventParser(), body);
+        if (answer.Error is { } error)
         {
-            return null;
+            throw new BackendFailureException(BackendFault.ErrorEvent, string.IsNullOrWhiteSpace(error) ? "The model backend failed." : error);
         }
 
+        var update = ToUpdate(answer, new ToolCallAssembler());
+        return update.FinishReason is null
+            ? throw new IncompleteResponseException("The model backend's answer has no finish reason.")
+            : new[] { update }.ToChatResponse();
+    }
+
+    private static BackendEvent Parse(BackendEventParser parser, ReadOnlySpan<byte> data)
+    {
         try
         {
-            return JsonSerializer.Deserialize(data, BackendJsonContext.Default.BackendChunk)
-                   ?? throw new JsonException("null");
+            return parser.Parse(data);
         }
         catch (JsonException)
         {
@@ -62,45 +70,44 @@ internal static class BackendStreamReader
         }
     }
 
-    private static ChatResponseUpdate ToUpdate(BackendChunk chunk, ToolCallAssembler toolCalls)
+    private static ChatResponseUpdate ToUpdate(in BackendEvent backendEvent, ToolCallAssembler toolCalls)
     {
         var update = new ChatResponseUpdate
         {
             Role = ChatRole.Assistant,
-            ResponseId = chunk.Id,
-            MessageId = chunk.Id,
-            ModelId = chunk.Model,
-            CreatedAt = chunk.Created is { } created ? DateTimeOffset.FromUnixTimeSeconds(created) : null,
+            ResponseId = backendEvent.Id,
+            MessageId = backendEvent.Id,
+            ModelId = backendEvent.Model,
+            CreatedAt = backendEvent.Created is { } created ? DateTimeOffset.FromUnixTimeSeconds(created) : null,
         };
 
-        if (chunk.Choices is [var choice, ..])
+        if (!string.IsNullOrEmpty(backendEvent.Content))
         {
-            if (choice.Delta is { } delta)
-            {
-                if (!string.IsNullOrEmpty(delta.Content))
-                {
-                    update.Contents.Add(new TextContent(delta.Content));
-                }
-
-                toolCalls.Add(delta.ToolCalls);
-            }
-
-            if (choice.FinishReason is { } finishReason)
-            {
-                update.FinishReason = FinishReason(finishReason);
-                toolCalls.MoveTo(update.Contents);
-            }
+            update.Contents.Add(new TextContent(backendEvent.Content));
         }
 
-        if (chunk.Usage is { } usage)
+        toolCalls.Add(backendEvent.ToolCalls);
+        if (backendEvent.FinishReason is { } finishReason)
         {
-            update.Contents.Add(new UsageContent(new UsageDetails
+            update.FinishReason = FinishReason(finishReason);
+            toolCalls.MoveTo(update.Contents);
+        }
+
+        if (backendEvent.Usage is { } usage)
+        {
+            var details = new UsageDetails
             {
                 InputTokenCount = usage.PromptTokens,
                 OutputTokenCount = usage.CompletionTokens,
                 TotalTokenCount = usage.TotalTokens,
-                CachedInputTokenCount = usage.PromptTokensDetails?.CachedTokens,
-            }));
+                CachedInputTokenCount = usage.CachedTokens,
+            };
+            if (usage.GenerationMs is { } generation)
+            {
+                details.AdditionalCounts = new() { [BackendUsage.GenerationMicrosecondsKey] = (long)(generation * 1000) };
+            }
+
+            update.Contents.Add(new UsageContent(details));
         }
 
         return update;

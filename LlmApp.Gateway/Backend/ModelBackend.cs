@@ -8,10 +8,11 @@ namespace LlmApp.Gateway.Backend;
 /// (its slots), whether its <c>/health</c> answers, and its own circuit breaker and retry pipeline. Admission
 /// reads the slots; the <see cref="BackendMonitor"/> is the one that changes them, the health and the breaker.
 /// </summary>
-public sealed class ModelBackend
+public sealed class ModelBackend : IDisposable
 {
     private volatile int _slots;
     private volatile bool _healthy;
+    private volatile CancellationTokenSource _inService = new();
 
     public ModelBackend(string name, string operation, BackendOptions options, int configuredSlots, ResiliencePipeline<HttpResponseMessage> sendPipeline,
         CircuitBreakerStateProvider circuitState, CircuitBreakerManualControl circuitControl)
@@ -50,6 +51,12 @@ public sealed class ModelBackend
 
     public CircuitBreakerStateProvider CircuitState { get; }
 
+    /// <summary>
+    /// Cancelled when the backend is taken out of service (it stopped answering its health probes): the calls it is
+    /// still serving end at once instead of waiting for a hung server until their deadline.
+    /// </summary>
+    public CancellationToken InService => _inService.Token;
+
     internal CircuitBreakerManualControl CircuitControl { get; }
 
     /// <summary>Raised when <see cref="Slots"/> changes, so that admission can let waiting requests in.</summary>
@@ -64,5 +71,23 @@ public sealed class ModelBackend
         }
     }
 
-    internal void SetHealthy(bool healthy) => _healthy = healthy;
+    public void Dispose() => _inService.Dispose();
+
+    internal void SetHealthy(bool healthy)
+    {
+        if (healthy && _inService.IsCancellationRequested)
+        {
+            // Back in service. The cancelled source is not disposed: calls that ended with it may still hold its token.
+            _inService = new CancellationTokenSource();
+        }
+
+        _healthy = healthy;
+    }
+
+    /// <summary>Takes the backend out of service: ends the calls it is serving.</summary>
+    internal void TakeOutOfService()
+    {
+        _healthy = false;
+        _inService.Cancel();
+    }
 }

@@ -12,7 +12,7 @@ internal sealed class ToolCallAssembler
 {
     private SortedDictionary<int, (string? Id, string? Name, StringBuilder Arguments)>? _calls;
 
-    public void Add(IReadOnlyList<BackendToolCallDelta>? deltas)
+    public void Add(List<ToolCallDelta>? deltas)
     {
         if (deltas is null)
         {
@@ -24,8 +24,8 @@ internal sealed class ToolCallAssembler
         {
             var call = _calls.TryGetValue(delta.Index, out var existing) ? existing : (null, null, new StringBuilder());
             call.Id ??= delta.Id;
-            call.Name ??= delta.Function?.Name;
-            call.Arguments.Append(delta.Function?.Arguments);
+            call.Name ??= delta.Name;
+            call.Arguments.Append(delta.Arguments);
             _calls[delta.Index] = call;
         }
     }

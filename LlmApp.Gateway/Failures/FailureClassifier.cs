@@ -46,6 +46,8 @@ public static class FailureClassifier
         BackendFailureException { Fault: BackendFault.Status } status => FromStatus(status),
         BackendFailureException { Fault: BackendFault.ErrorEvent } error =>
             Upstream(StatusCodes.Status502BadGateway, $"The model backend failed mid-answer: {error.Message}", "backend_error", "backend_error"),
+        BackendFailureException { Fault: BackendFault.OutOfService } outOfService =>
+            GatewayFailure.Unavailable(outOfService.Message, "backend_unavailable", "backend_out_of_service", TimeSpan.FromSeconds(5)),
         BackendFailureException malformed =>
             Upstream(StatusCodes.Status502BadGateway, malformed.Message, "backend_protocol_error", "backend_protocol_error"),
         IncompleteResponseException incomplete =>
@@ -75,8 +77,9 @@ public static class FailureClassifier
             new(StatusCodes.Status400BadRequest,
                 new OpenAIError($"The model backend refused the request: {FirstLine(failure.Message)}", "invalid_request_error", null, null),
                 $"http_{failure.Status}"),
+        // The same code as a failure mid-stream: a backend's own error is a backend error, whichever way it came.
         _ => Upstream(StatusCodes.Status502BadGateway, $"The model backend failed with status {failure.Status}: {FirstLine(failure.Message)}",
-            "bad_gateway", $"http_{failure.Status}"),
+            "backend_error", $"http_{failure.Status}"),
     };
 
     private static GatewayFailure Upstream(int status, string message, string code, string errorType) =>

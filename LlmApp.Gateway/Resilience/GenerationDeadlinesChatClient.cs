@@ -13,16 +13,30 @@ namespace LlmApp.Gateway.Resilience;
 public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, ResilienceOptions resilience, TimeProvider time, CancellationToken shutdown)
     : DelegatingChatClient(innerClient)
 {
-    public override Task<ChatResponse> GetResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        // Streamed underneath, so that the first-token and idle deadlines apply to a single answer too.
-        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+    /// <summary>
+    /// An answer that does not stream has no tokens to watch: only the total deadline (and the drain window) applies.
+    /// A backend that hangs meanwhile is taken out of service by the backend monitor, which ends the call.
+    /// </summary>
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var arrival = options.GetCall()?.ArrivalTimestamp ?? time.GetTimestamp();
+        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, streaming: false, cancellationToken, shutdown);
+        try
+        {
+            return await base.GetResponseAsync(messages, options, watchdog.Token);
+        }
+        catch (Exception ex) when (watchdog.Fired is var fired and not GenerationTimeout.None)
+        {
+            throw new GenerationTimeoutException(fired, ex);
+        }
+    }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var arrival = options.GetCall()?.ArrivalTimestamp ?? time.GetTimestamp();
-        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, cancellationToken, shutdown);
+        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, streaming: true, cancellationToken, shutdown);
         await using var updates = base.GetStreamingResponseAsync(messages, options, watchdog.Token).GetAsyncEnumerator(watchdog.Token);
         while (true)
         {

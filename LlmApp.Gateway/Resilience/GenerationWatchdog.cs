@@ -23,7 +23,11 @@ public sealed class GenerationWatchdog : IDisposable
     private GenerationTimeout _armed;
     private volatile bool _shutdown;
 
-    public GenerationWatchdog(ResilienceOptions options, int? maxTokens, long arrivalTimestamp, TimeProvider time,
+    /// <summary>
+    /// Starts the deadlines of a call that arrived at <paramref name="arrivalTimestamp"/>. When <paramref name="streaming"/>
+    /// is false no tokens will be reported (<see cref="OnToken"/>), and only the total deadline applies.
+    /// </summary>
+    public GenerationWatchdog(ResilienceOptions options, int? maxTokens, long arrivalTimestamp, TimeProvider time, bool streaming,
         CancellationToken caller, CancellationToken shutdown)
     {
         _time = time;
@@ -39,7 +43,7 @@ public sealed class GenerationWatchdog : IDisposable
             watchdog._shutdown = true;
             watchdog.Cancel();
         }, this);
-        Arm(options.FirstTokenTimeout);
+        Arm(streaming ? options.FirstTokenTimeout : Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Cancelled when a deadline passes, the caller gives up, or the drain window after SIGTERM ends.</summary>
@@ -68,7 +72,7 @@ public sealed class GenerationWatchdog : IDisposable
     private void Arm(TimeSpan phaseTimeout)
     {
         var remaining = _total - _time.GetElapsedTime(_arrival);
-        (var delay, _armed) = phaseTimeout < remaining ? (phaseTimeout, _phase) : (remaining, GenerationTimeout.Total);
+        (var delay, _armed) = phaseTimeout != Timeout.InfiniteTimeSpan && phaseTimeout < remaining ? (phaseTimeout, _phase) : (remaining, GenerationTimeout.Total);
         if (delay <= TimeSpan.Zero)
         {
             Cancel();

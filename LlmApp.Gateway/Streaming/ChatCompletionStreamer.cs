@@ -8,15 +8,13 @@ namespace LlmApp.Gateway.Streaming;
 /// <summary>
 /// Turns the chat pipeline's updates into OpenAI <c>chat.completion.chunk</c> events, in OpenAI's order: the
 /// assistant role first, then content or tool-call deltas, one chunk with the finish reason, the usage chunk (no
-/// choices) when the client asked for it and the backend counted, then <c>[DONE]</c>. A failure before the first
-/// byte is answered with its status; after it, the stream's last event is the error object, and no finish reason
-/// or usage is made up for an answer that did not finish. A keep-alive comment goes out whenever the backend is
-/// silent for longer than the keep-alive interval.
+/// choices) when the client asked for it and the backend counted, then <c>[DONE]</c>. Each token is written and flushed
+/// as soon as it arrives. A failure before the first byte is answered with its status; after it, the stream's last
+/// event is the error object, and no finish reason or usage is made up for an answer that did not finish.
 /// </summary>
-internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage, TimeSpan keepAliveInterval)
+internal sealed class ChatCompletionStreamer(SseWriter writer, string model, bool includeUsage)
 {
-    private readonly string _id = ChatResponseMapper.CompletionId(null);
-    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly ChunkJson _chunks = new(ChatResponseMapper.CompletionId(null), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
 
     /// <summary>Writes the stream; returns the result for a failure that came before the first byte.</summary>
     public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
@@ -46,13 +44,11 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
         UsageDetails? usage = null;
         var toolCallIndex = 0;
 
-        await using var enumerator = updates.GetAsyncEnumerator(cancellationToken);
-        while (await MoveNextAsync(enumerator, cancellationToken))
+        await foreach (var update in updates.WithCancellation(cancellationToken))
         {
-            var update = enumerator.Current;
             if (!roleSent)
             {
-                await WriteChunkAsync(new ChatCompletionDelta(Role: "assistant", Content: ""), null, cancellationToken);
+                await writer.WriteEventAsync(_chunks, static (json, chunks) => chunks.Role(json), cancellationToken);
                 roleSent = true;
             }
 
@@ -61,11 +57,11 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
                 switch (content)
                 {
                     case TextContent { Text.Length: > 0 } text:
-                        await WriteChunkAsync(new ChatCompletionDelta(Content: text.Text), null, cancellationToken);
+                        await writer.WriteEventAsync((_chunks, text.Text), static (json, state) => state._chunks.Content(json, state.Text), cancellationToken);
                         break;
                     case FunctionCallContent call:
                         var toolCall = ChatResponseMapper.ToolCalls([call])![0] with { Index = toolCallIndex++ };
-                        await WriteChunkAsync(new ChatCompletionDelta(ToolCalls: [toolCall]), null, cancellationToken);
+                        await writer.WriteEventAsync((_chunks, toolCall), static (json, state) => state._chunks.ToolCall(json, state.toolCall), cancellationToken);
                         break;
                     case UsageContent usageContent:
                         usage = usageContent.Details;
@@ -81,42 +77,13 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
             throw new IncompleteResponseException("The answer ended without a finish reason.");
         }
 
-        await WriteChunkAsync(new ChatCompletionDelta(), ChatResponseMapper.FinishReason(reason, toolCallIndex > 0 ? [] : null), cancellationToken);
+        var finish = ChatResponseMapper.FinishReason(reason, toolCallIndex > 0 ? [] : null);
+        await writer.WriteEventAsync((_chunks, finish), static (json, state) => state._chunks.Finish(json, state.finish), cancellationToken);
         if (includeUsage && ChatResponseMapper.Usage(usage) is { } counted)
         {
-            await writer.WriteAsync(new ChatCompletionChunk(_id, _created, model, [], counted), OpenAIJsonContext.Default.ChatCompletionChunk, cancellationToken);
+            await writer.WriteEventAsync((_chunks, counted), static (json, state) => state._chunks.Usage(json, state.counted), cancellationToken);
         }
 
         await writer.WriteDoneAsync(cancellationToken);
-    }
-
-    private ValueTask WriteChunkAsync(ChatCompletionDelta delta, string? finishReason, CancellationToken cancellationToken) =>
-        writer.WriteAsync(
-            new ChatCompletionChunk(_id, _created, model, [new ChatCompletionChunkChoice(0, delta, finishReason)]),
-            OpenAIJsonContext.Default.ChatCompletionChunk, cancellationToken);
-
-    private async ValueTask<bool> MoveNextAsync(IAsyncEnumerator<ChatResponseUpdate> enumerator, CancellationToken cancellationToken)
-    {
-        var next = enumerator.MoveNextAsync();
-        if (next.IsCompleted)
-        {
-            return await next;
-        }
-
-        var pending = next.AsTask();
-        while (true)
-        {
-            try
-            {
-                // No token here: on cancellation the pending read must finish (it fails fast once the backend
-                // connection is aborted) before the enumerator can be disposed.
-                return await pending.WaitAsync(keepAliveInterval, CancellationToken.None);
-            }
-            catch (TimeoutException) when (!pending.IsCompleted)
-            {
-                // The backend is still thinking (a long prompt): tell the client the stream is alive.
-                await writer.WriteKeepAliveAsync(cancellationToken);
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Features;
@@ -6,52 +7,94 @@ using Microsoft.AspNetCore.Http.Features;
 namespace LlmApp.Gateway.Streaming;
 
 /// <summary>
-/// Writes Server-Sent Events straight to the response body: one <c>data: {json}</c> line and a blank line per
-/// event, each flushed as soon as it is written. Response buffering is turned off, so nothing sits in a buffer.
+/// Writes Server-Sent Events straight to the response body: one <c>data: {json}</c> line and a blank line per event,
+/// each flushed as soon as it is written, with response buffering off. When the stream has been silent for the
+/// keep-alive interval (a long prompt being read, or a slot waiting while another reads one), a <c>: keep-alive</c>
+/// comment goes out, so that proxies and clients with read timeouts do not give up on it. One timer per stream, re-armed
+/// by every write, does that: no timer or task is made per token.
 /// </summary>
-internal sealed class SseWriter(HttpResponse response) : IDisposable
+internal sealed class SseWriter : IDisposable
 {
-    private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
-    private static readonly byte[] s_keepAlive = ": keep-alive\n\n"u8.ToArray();
+    // Raw UTF-8 for text, as OpenAI sends it: escaping every non-ASCII character would triple its bytes. JSON's own
+    // characters (quotes, backslashes, controls) are still escaped; nothing here is ever put into HTML.
+    private static readonly JsonWriterOptions s_jsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
+    private readonly HttpResponse _response;
+    private readonly TimeSpan _keepAliveInterval;
+    private readonly ITimer _keepAlive;
+
+    // One writer at a time: the streamer, or the keep-alive timer.
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private Utf8JsonWriter? _json;
+    private volatile bool _disposed;
+
+    public SseWriter(HttpResponse response, TimeSpan keepAliveInterval, TimeProvider time)
+    {
+        _response = response;
+        _keepAliveInterval = keepAliveInterval;
+        _keepAlive = time.CreateTimer(static state => ((SseWriter)state!).OnSilence(), this, keepAliveInterval, keepAliveInterval);
+    }
 
     public bool Started { get; private set; }
 
-    public async ValueTask WriteAsync<T>(T payload, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    /// <summary>Writes one event, whose JSON <paramref name="write"/> writes from <paramref name="state"/>, and flushes it.</summary>
+    public async ValueTask WriteEventAsync<TState>(TState state, Action<Utf8JsonWriter, TState> write, CancellationToken cancellationToken)
     {
-        Start();
-        var body = response.BodyWriter;
-        body.Write("data: "u8);
-        if (_json is null)
+        await _writing.WaitAsync(cancellationToken);
+        try
         {
-            _json = new Utf8JsonWriter(body);
-        }
-        else
-        {
-            _json.Reset(body);
-        }
+            Start();
+            var body = _response.BodyWriter;
+            body.Write("data: "u8);
+            if (_json is null)
+            {
+                _json = new Utf8JsonWriter(body, s_jsonOptions);
+            }
+            else
+            {
+                _json.Reset(body);
+            }
 
-        JsonSerializer.Serialize(_json, payload, typeInfo);
-        _json.Flush();
-        body.Write("\n\n"u8);
-        await FlushAsync(cancellationToken);
+            write(_json, state);
+            _json.Flush();
+            body.Write("\n\n"u8);
+            await FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
-    public ValueTask WriteDoneAsync(CancellationToken cancellationToken) => WriteRawAsync(s_done, cancellationToken);
+    public ValueTask WriteAsync<T>(T payload, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        WriteEventAsync((payload, typeInfo), static (json, state) => JsonSerializer.Serialize(json, state.payload, state.typeInfo), cancellationToken);
 
-    public ValueTask WriteKeepAliveAsync(CancellationToken cancellationToken) => WriteRawAsync(s_keepAlive, cancellationToken);
-
-    private async ValueTask WriteRawAsync(byte[] bytes, CancellationToken cancellationToken)
+    public async ValueTask WriteDoneAsync(CancellationToken cancellationToken)
     {
-        Start();
-        response.BodyWriter.Write(bytes);
-        await FlushAsync(cancellationToken);
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            Start();
+            _response.BodyWriter.Write("data: [DONE]\n\n"u8);
+            await FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _keepAlive.Dispose();
+        _json?.Dispose();
     }
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        var result = await response.BodyWriter.FlushAsync(cancellationToken);
+        var result = await _response.BodyWriter.FlushAsync(cancellationToken);
+        _keepAlive.Change(_keepAliveInterval, _keepAliveInterval);
         if (result.IsCompleted || result.IsCanceled)
         {
             // The client is gone: stop producing, so that the backend request is cancelled too.
@@ -59,7 +102,35 @@ internal sealed class SseWriter(HttpResponse response) : IDisposable
         }
     }
 
-    public void Dispose() => _json?.Dispose();
+    private void OnSilence()
+    {
+        // A write under way is proof enough that the stream is alive.
+        if (!_disposed && _writing.Wait(0))
+        {
+            _ = WriteKeepAliveAsync();
+        }
+    }
+
+    private async Task WriteKeepAliveAsync()
+    {
+        try
+        {
+            if (!_disposed)
+            {
+                Start();
+                _response.BodyWriter.Write(": keep-alive\n\n"u8);
+                await _response.BodyWriter.FlushAsync();
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or OperationCanceledException)
+        {
+            // The client left, or the response ended meanwhile: the streamer finds out on its next write.
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
 
     private void Start()
     {
@@ -69,11 +140,11 @@ internal sealed class SseWriter(HttpResponse response) : IDisposable
         }
 
         Started = true;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
+        _response.StatusCode = StatusCodes.Status200OK;
+        _response.ContentType = "text/event-stream";
+        _response.Headers.CacheControl = "no-cache";
         // Tells nginx-style proxies in front of us not to buffer the stream either.
-        response.Headers["X-Accel-Buffering"] = "no";
-        response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        _response.Headers["X-Accel-Buffering"] = "no";
+        _response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 }

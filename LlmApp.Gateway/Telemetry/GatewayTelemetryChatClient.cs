@@ -19,17 +19,53 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
 {
     private static readonly KeyValuePair<string, object?> s_operation = new("gen_ai.operation.name", Operations.Chat);
 
-    public override Task<ChatResponse> GetResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+    /// <summary>
+    /// An answer that did not stream: its first token came when its generation began, which llama-server reports
+    /// (<c>timings.predicted_ms</c>); for a backend that does not, no time to first token or per token is recorded.
+    /// </summary>
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var call = options.GetCall();
+        var arrival = call?.ArrivalTimestamp ?? time.GetTimestamp();
+        var tags = Tags(call, options, stream: false);
+        ChatResponse? response = null;
+        string? errorType = null;
+        metrics.ActiveRequests.Add(1, tags);
+        try
+        {
+            response = await base.GetResponseAsync(messages, options, cancellationToken);
+            return response;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            errorType = Classify(ex);
+            throw;
+        }
+        finally
+        {
+            metrics.ActiveRequests.Add(-1, tags);
+            var end = time.GetTimestamp();
+            long firstToken = 0;
+            if (response?.Usage?.AdditionalCounts?.TryGetValue(BackendUsage.GenerationMicrosecondsKey, out var generation) == true)
+            {
+                firstToken = Math.Max(arrival, end - (long)(generation / 1e6 * time.TimestampFrequency));
+            }
+
+            Record(call, tags, arrival, firstToken, response?.Usage, errorType);
+            if (logContent && response is not null)
+            {
+                WriteContent(call, messages, response.Text);
+            }
+        }
+    }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var call = options.GetCall();
         var arrival = call?.ArrivalTimestamp ?? time.GetTimestamp();
-        KeyValuePair<string, object?>[] tags =
-            [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? true)];
+        var tags = Tags(call, options, stream: true);
         var completion = logContent ? new StringBuilder() : null;
         long firstToken = 0;
         UsageDetails? usage = null;
@@ -80,11 +116,18 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             Record(call, tags, arrival, firstToken, usage, errorType);
             if (completion is not null)
             {
-                var prompt = string.Join("\n", messages.Select(m => $"{m.Role}: {m.Text}"));
-                var answer = completion.ToString();
-                LogContent(logger, call?.RequestId ?? "", prompt, answer);
+                WriteContent(call, messages, completion.ToString());
             }
         }
+    }
+
+    private static KeyValuePair<string, object?>[] Tags(ChatCall? call, ChatOptions? options, bool stream) =>
+        [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? stream)];
+
+    private void WriteContent(ChatCall? call, IEnumerable<ChatMessage> messages, string completion)
+    {
+        var prompt = string.Join("\n", messages.Select(m => $"{m.Role}: {m.Text}"));
+        LogContent(logger, call?.RequestId ?? "", prompt, completion);
     }
 
     private string Classify(Exception exception)

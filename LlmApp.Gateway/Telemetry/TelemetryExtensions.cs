@@ -19,6 +19,9 @@ internal static class TelemetryExtensions
             .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
             .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
             .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers" })
+            // Kestrel counts every buffer it rents and returns, which is several measurements for every streamed token:
+            // measured at a few µs a token, for bytes nobody graphs. Dropped, so the SDK does not even listen to them.
+            .AddView("aspnetcore.memory_pool.*", MetricStreamConfiguration.Drop)
             .AddPrometheusExporter());
         return builder;
     }

@@ -36,19 +36,17 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
         return functions is { Count: > 0 } ? ToToolCall(response) : response;
     }
 
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        // Nothing to do without tools: the inner stream itself, with no layer added to every token.
+        NeedsRewrite(messages, options, out var functions)
+            ? RewrittenStreamingResponseAsync(messages, options, functions, cancellationToken)
+            : base.GetStreamingResponseAsync(messages, options, cancellationToken);
+
+    private async IAsyncEnumerable<ChatResponseUpdate> RewrittenStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options, List<AIFunctionDeclaration>? functions,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (!NeedsRewrite(messages, options, out var functions))
-        {
-            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
-            {
-                yield return update;
-            }
-
-            yield break;
-        }
-
         if (functions is not { Count: > 0 })
         {
             // Only the history needs rewriting: the answer itself still streams.

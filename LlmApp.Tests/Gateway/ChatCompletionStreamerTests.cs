@@ -123,8 +123,8 @@ public sealed class ChatCompletionStreamerTests
         var context = new DefaultHttpContext();
         var body = new MemoryStream();
         context.Response.Body = body;
-        using var writer = new SseWriter(context.Response);
-        var streamer = new ChatCompletionStreamer(writer, "tiny", includeUsage, TimeSpan.FromSeconds(15));
+        using var writer = new SseWriter(context.Response, TimeSpan.FromSeconds(15), TimeProvider.System);
+        var streamer = new ChatCompletionStreamer(writer, "tiny", includeUsage);
 
         var result = await streamer.StreamAsync(Script(updates, failWith), CancellationToken.None);
 

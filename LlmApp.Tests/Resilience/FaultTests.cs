@@ -91,9 +91,9 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         {
             Signal("STOP", pid);
             var clock = Stopwatch.StartNew();
-            using var response = await PostAsync(Request(8, stream: false));
+            using var response = await PostAsync(Request(8, stream: true));
             var firstToken = clock.Elapsed;
-            output.WriteLine($"fault: llama-server stopped (SIGSTOP); a request got {(int)response.StatusCode} after {firstToken.TotalMilliseconds:F0} ms");
+            output.WriteLine($"fault: llama-server stopped (SIGSTOP); a stream got {(int)response.StatusCode} after {firstToken.TotalMilliseconds:F0} ms");
             Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
             Assert.InRange(firstToken, FaultsAppFixture.FirstTokenTimeout - TimeSpan.FromMilliseconds(100), FaultsAppFixture.FirstTokenTimeout + s_slack);
         }
@@ -129,11 +129,17 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         var pid = fixture.BackendProcessId();
         try
         {
-            // Hung, not dead: connections are accepted and nothing answers, not even /health.
+            // Hung, not dead: connections are accepted and nothing answers, not even /health. An answer that does not
+            // stream has no tokens to time out on: it ends when the backend is taken out of service.
             Signal("STOP", pid);
             var hung = Stopwatch.StartNew();
+            using var inFlight = await PostAsync(Request(8, stream: false));
+            output.WriteLine($"fault: llama-server hung (SIGSTOP); a single answer in flight got {(int)inFlight.StatusCode} after {hung.ElapsedMilliseconds} ms: " +
+                             await inFlight.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, inFlight.StatusCode);
+            Assert.True(hung.Elapsed < TimeSpan.FromSeconds(15), $"the hung backend held the request for {hung.Elapsed}");
             await WaitUntilAsync("/readyz", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(30));
-            output.WriteLine($"fault: llama-server hung (SIGSTOP); the gateway was not ready after {hung.ElapsedMilliseconds} ms");
+            output.WriteLine($"fault: the gateway was not ready after {hung.ElapsedMilliseconds} ms");
 
             var clock = Stopwatch.StartNew();
             using var response = await PostAsync(Request(4, stream: true));

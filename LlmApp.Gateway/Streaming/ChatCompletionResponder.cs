@@ -6,17 +6,16 @@ using Microsoft.Extensions.AI;
 namespace LlmApp.Gateway.Streaming;
 
 /// <summary>
-/// Answers a request that did not ask to stream: the pipeline's updates (streamed from the backend all the same,
-/// so that its deadlines apply) are gathered into one <c>chat.completion</c>. Any failure, a cut stream included,
-/// is an error status, never a 200 with part of an answer.
+/// Answers a request that did not ask to stream with one <c>chat.completion</c>. Any failure, an answer without a
+/// finish reason included, is an error status, never a 200 with part of an answer.
 /// </summary>
-internal static class ChatCompletionAggregator
+internal static class ChatCompletionResponder
 {
-    public static async Task<IResult> CompleteAsync(IAsyncEnumerable<ChatResponseUpdate> updates, string model, CancellationToken cancellationToken)
+    public static async Task<IResult> CompleteAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await updates.ToChatResponseAsync(cancellationToken);
+            var response = await answer;
             if (response.FinishReason is null)
             {
                 throw new IncompleteResponseException("The answer ended without a finish reason.");

@@ -1,0 +1,31 @@
+namespace LlmApp.Gateway.Backend;
+
+/// <summary>
+/// One event of an OpenAI-compatible stream, with only the fields the gateway reads (<see cref="BackendEventParser"/>).
+/// A struct, so that reading a token allocates its text and nothing else.
+/// </summary>
+internal readonly record struct BackendEvent(
+    bool Done,
+    string? Id,
+    string? Model,
+    long? Created,
+    string? Content,
+    string? FinishReason,
+    List<ToolCallDelta>? ToolCalls,
+    BackendUsage? Usage,
+    string? Error);
+
+/// <summary>A piece of a streamed tool call: an id and name first, then the arguments in pieces, all keyed by index.</summary>
+internal sealed record ToolCallDelta(int Index, string? Id, string? Name, string? Arguments);
+
+internal sealed record BackendUsage(int? PromptTokens, int? CompletionTokens, int? TotalTokens, int? CachedTokens)
+{
+    /// <summary>
+    /// The key of <see cref="GenerationMs"/> in <c>UsageDetails.AdditionalCounts</c>, in µs: with it, telemetry knows when
+    /// an answer that did not stream had its first token.
+    /// </summary>
+    public const string GenerationMicrosecondsKey = "llmapp.generation_us";
+
+    /// <summary>How long the answer's tokens took to generate, from llama-server's <c>timings.predicted_ms</c>.</summary>
+    public double? GenerationMs { get; init; }
+}
