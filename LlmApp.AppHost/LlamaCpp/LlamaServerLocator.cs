@@ -33,7 +33,7 @@ public static class LlamaServerLocator
 
         var llamaCppCache = CachePaths.LlamaCpp(settings);
         var cached = Path.Combine(LlamaServerBuilder.InstallDirectory(llamaCppCache), LlamaServerBuilder.ExecutableName);
-        if (File.Exists(cached))
+        if (LlamaServerBuilder.IsInstalled(llamaCppCache))
         {
             SetupLog.Info($"llama-server: {cached} (cached build of llama.cpp {LlamaCppSource.Version})");
             return cached;

@@ -57,6 +57,9 @@ internal sealed record RunSummary
 
     public int Rounds { get; init; }
 
+    /// <summary>Requests sent again on a new connection because the server had closed the one they went out on (llama-server does after a stream).</summary>
+    public int Resent { get; init; }
+
     /// <summary>Each round's output tok/s, for the spread behind the median.</summary>
     public required IReadOnlyList<double> RoundOutputThroughputs { get; init; }
 
@@ -97,6 +100,7 @@ internal sealed record RunSummary
             CpuUsPerOutputToken = PerRound(rounds, r => r.Samples.Where(s => s.Ok).Sum(s => s.OutputTokens)),
             CpuUsPerRequest = PerRound(rounds, r => r.Samples.Count(s => s.Ok)),
             Rounds = rounds.Count,
+            Resent = rounds.Sum(r => r.Resent),
             RoundOutputThroughputs = [.. rounds.Select(r => r.Samples.Where(s => s.Ok).Sum(s => (double)s.OutputTokens) / r.Duration.TotalSeconds)],
             Errors = [.. samples.Where(s => !s.Ok).Select(s => s.Error!).Distinct().Take(5)],
         };

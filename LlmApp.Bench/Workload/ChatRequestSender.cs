@@ -15,20 +15,18 @@ internal sealed class ChatRequestSender(HttpClient http)
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
+    private int _resent;
+
+    /// <summary>Requests that had to be sent again because the server had closed the connection they went out on.</summary>
+    public int Resent => _resent;
+
     /// <summary>Sends <paramref name="body"/>; with <paramref name="keepText"/>, the answer's text is kept (for a conversation's next turn).</summary>
     public async Task<RequestSample> SendAsync(Uri chatCompletions, byte[] body, bool stream, CancellationToken cancellationToken, bool keepText = false)
     {
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, chatCompletions)
-            {
-                Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } },
-            };
-            // llama-server closes its connection after every streamed answer; a client that reused it would race that
-            // close. Every target gets the same new connection per stream, so the comparison stays fair.
-            request.Headers.ConnectionClose = stream;
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var response = await SendOnLiveConnectionAsync(chatCompletions, body, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -42,6 +40,27 @@ internal sealed class ChatRequestSender(HttpClient http)
         {
             return RequestSample.Failed(ex.Message, Elapsed(start));
         }
+    }
+
+    /// <summary>
+    /// Sends on a kept-alive connection, as SDK clients do. llama-server closes a connection after every streamed answer
+    /// whatever its Keep-Alive header says, so the next request can go out on a connection it is closing and get no
+    /// answer: such a request is sent once more, at once, on a new connection, and counted, as the OpenAI SDKs'
+    /// retries of connection errors would. Nothing reached the server the first time, so nothing is measured twice.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendOnLiveConnectionAsync(Uri chatCompletions, byte[] body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.Unknown && !cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _resent);
+            return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+
+        HttpRequestMessage Request() => new(HttpMethod.Post, chatCompletions) { Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } } };
     }
 
     private static async Task<RequestSample> ReadStreamAsync(Stream content, long start, bool keepText, CancellationToken cancellationToken)

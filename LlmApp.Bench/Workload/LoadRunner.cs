@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace LlmApp.Bench.Workload;
 
 /// <summary>What one run of a workload against one target measured.</summary>
-internal sealed record RunResult(string Target, int Concurrency, IReadOnlyList<RequestSample> Samples, TimeSpan Duration, TimeSpan? Cpu);
+internal sealed record RunResult(string Target, int Concurrency, IReadOnlyList<RequestSample> Samples, TimeSpan Duration, TimeSpan? Cpu, int Resent);
 
 /// <summary>Sends a list of requests to a target, <c>concurrency</c> at a time, as soon as the one before ends.</summary>
 internal sealed class LoadRunner(ChatRequestSender sender)
@@ -14,6 +14,7 @@ internal sealed class LoadRunner(ChatRequestSender sender)
         var samples = new RequestSample[bodies.Count];
         var next = -1;
         var cpuBefore = target.Cpu?.Read();
+        var resentBefore = sender.Resent;
         var start = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
@@ -26,6 +27,6 @@ internal sealed class LoadRunner(ChatRequestSender sender)
         }));
 
         var duration = Stopwatch.GetElapsedTime(start);
-        return new RunResult(target.Name, concurrency, samples, duration, target.Cpu?.Read() - cpuBefore);
+        return new RunResult(target.Name, concurrency, samples, duration, target.Cpu?.Read() - cpuBefore, sender.Resent - resentBefore);
     }
 }

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LlmApp.Tests.Bench;
+
+/// <summary>
+/// A short run of LlmApp.Bench, as a user runs it (<c>dotnet LlmApp.Bench.dll ...</c>), against the real gateway and
+/// llama-server, so that the tool keeps working. Its figures are for people: nothing here asserts a timing.
+/// </summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task ACompareRunReportsEveryMetricInVllmsFieldNamesWithCpuPerToken()
+    {
+        var scratch = TestPaths.NewScratchDirectory();
+        var json = Path.Combine(scratch, "bench.json");
+        var png = Path.Combine(scratch, "bench.png");
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+        [
+            "--compare", $"direct={Url(fixture.Backend)},gateway={Url(fixture.Gateway)}",
+            "--pid", $"direct={fixture.BackendProcessId()}",
+            "--concurrency", "1,2", "--num-prompts", "4", "--rounds", "2", "--warmup", "1",
+            "--prompt-tokens", "32", "--output-tokens", "8", "--json", json, "--png", png,
+        ]);
+        output.WriteLine(run.Output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.True(report.RootElement.GetProperty("input_tokens_measured").GetBoolean(), "llama-server's /tokenize sized the prompts");
+        var results = report.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(4, results.Count);
+        foreach (var result in results)
+        {
+            Assert.Equal(8, result.GetProperty("completed").GetInt32());
+            Assert.Equal(0, result.GetProperty("failed").GetInt32());
+            foreach (var metric in new[] { "ttft", "tpot", "itl", "e2el" })
+            {
+                foreach (var stat in new[] { "mean", "median", "std", "p50", "p90", "p99" })
+                {
+                    Assert.True(result.TryGetProperty($"{stat}_{metric}_ms", out _), $"{stat}_{metric}_ms is missing");
+                }
+            }
+
+            foreach (var field in new[] { "duration", "total_input_tokens", "total_output_tokens", "request_throughput", "output_throughput", "total_token_throughput", "max_concurrency" })
+            {
+                Assert.True(result.TryGetProperty(field, out _), $"{field} is missing");
+            }
+
+            Assert.True(result.GetProperty("mean_ttft_ms").GetDouble() > 0);
+            Assert.Equal(64, result.GetProperty("total_output_tokens").GetInt64());
+        }
+
+        var direct = results.First(r => r.GetProperty("target").GetString() == "direct");
+        Assert.True(direct.GetProperty("cpu_us_per_output_token").GetDouble() > 0, "CPU per token from /proc for the --pid given");
+        Assert.Equal(2, report.RootElement.GetProperty("comparisons").GetArrayLength());
+        var header = new byte[8];
+        await using (var file = File.OpenRead(png))
+        {
+            await file.ReadExactlyAsync(header);
+        }
+
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, header);
+    }
+
+    [Fact]
+    public async Task FailedRequestsAreShownAndMakeTheExitCodeNonZero()
+    {
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+            ["--base-url", $"{Url(fixture.Gateway)}", "--model", "no-such-model", "--num-prompts", "2", "--warmup", "0", "--output-tokens", "4"]);
+        output.WriteLine(run.Output);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("2 of 2 requests failed", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("HTTP 404", run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheMultiTurnWorkloadReportsHowMuchOfEachFollowUpCameFromTheCache()
+    {
+        var json = Path.Combine(TestPaths.NewScratchDirectory(), "conversations.json");
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+        [
+            "--base-url", Url(fixture.Gateway), "--conversations", "2", "--turns", "3", "--system-tokens", "64", "--turn-tokens", "16",
+            "--output-tokens", "8", "--json", json,
+        ]);
+        output.WriteLine(run.Output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var result = Assert.Single(report.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal(6, result.GetProperty("completed").GetInt32());
+        Assert.True(result.GetProperty("follow_up_reusable_prefix_tokens").GetInt64() > 0);
+        // llama-server keeps a conversation's prefix in its slot: the gateway passes the cached count through.
+        Assert.True(result.GetProperty("cache_hit_ratio").GetDouble() > 0.5, $"cache hit ratio {result.GetProperty("cache_hit_ratio").GetDouble()}");
+    }
+
+    private static string Url(HttpClient client) => new Uri(client.BaseAddress!, "v1").ToString();
+}
