@@ -78,6 +78,11 @@ root.SetAction(async (parse, cancellationToken) =>
         Console.Error.WriteLine($"bench: error: {ex.Message}");
         return 2;
     }
+    catch (MeasurementException ex)
+    {
+        Console.Error.WriteLine($"bench: error: {ex.Message}");
+        return 1;
+    }
 });
 
 var listen = new Option<string>("--listen") { Description = "Where the relay listens: host:port.", Required = true };

@@ -3,20 +3,51 @@ using System.Diagnostics;
 namespace LlmApp.Bench.Measurement;
 
 /// <summary>CPU time (user and system, all threads) of a group of processes, read from /proc through <see cref="Process"/>.</summary>
-internal sealed class ProcessCpu(IReadOnlyList<int> pids)
+internal sealed class ProcessCpu
 {
-    public IReadOnlyList<int> Pids { get; } = pids;
+    public ProcessCpu(IReadOnlyList<int> pids)
+    {
+        foreach (var pid in pids.Where(pid => !IsRunning(pid)))
+        {
+            throw new FormatException($"--pid: no process {pid} is running.");
+        }
 
+        Pids = pids;
+    }
+
+    public IReadOnlyList<int> Pids { get; }
+
+    /// <summary>The processes' CPU time so far; a process that has exited ends the run, since its figures would be wrong.</summary>
     public TimeSpan Read()
     {
         var total = TimeSpan.Zero;
         foreach (var pid in Pids)
         {
-            using var process = Process.GetProcessById(pid);
-            total += process.TotalProcessorTime;
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                total += process.TotalProcessorTime;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                throw new MeasurementException($"process {pid} (--pid) exited during the run, so its CPU time cannot be measured.");
+            }
         }
 
         return total;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The processes' resident-set high-water mark (VmHWM), in MiB.</summary>
@@ -26,3 +57,6 @@ internal sealed class ProcessCpu(IReadOnlyList<int> pids)
             .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024)
             .FirstOrDefault());
 }
+
+/// <summary>A measurement that cannot go on; its message is the one line the user sees.</summary>
+internal sealed class MeasurementException(string message) : Exception(message);

@@ -45,8 +45,8 @@ internal static class HttpPassthrough
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
         });
-        await app.StartAsync(cancellationToken);
-        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-        await app.StopAsync(CancellationToken.None);
+        // Runs until Ctrl+C or SIGTERM, which the host's lifetime and the command line's token both see.
+        using var stop = cancellationToken.Register(() => app.Lifetime.StopApplication());
+        await app.RunAsync();
     }
 }

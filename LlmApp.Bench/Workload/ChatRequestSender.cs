@@ -54,7 +54,7 @@ internal sealed class ChatRequestSender(HttpClient http)
         {
             return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.Unknown && !cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.ConnectionError or HttpRequestError.Unknown && !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _resent);
             return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);

@@ -61,6 +61,38 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task AFollowUpTurnReportsThePromptTokensLlamaServerHadCached()
+    {
+        // A conversation of its own (a fresh system prompt), so that no earlier test's cache answers its first turn.
+        var client = fixture.CreateChatClient();
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0 };
+        List<ChatMessage> conversation =
+        [
+            new SystemChatMessage($"Conversation {Guid.NewGuid():N}. " + string.Concat(Enumerable.Repeat("You answer briefly and kindly. ", 20))),
+            new UserChatMessage("What is a lighthouse?"),
+        ];
+
+        var first = (await client.CompleteChatAsync(conversation, options)).Value;
+        conversation.Add(new AssistantChatMessage(first.Content[0].Text));
+        conversation.Add(new UserChatMessage("And a harbour?"));
+        var followUp = (await client.CompleteChatAsync(conversation, options)).Value;
+        conversation.Add(new AssistantChatMessage(followUp.Content[0].Text));
+        conversation.Add(new UserChatMessage("And a pier?"));
+        ChatTokenUsage? streamedUsage = null;
+        await foreach (var update in client.CompleteChatStreamingAsync(conversation, options))
+        {
+            streamedUsage = update.Usage ?? streamedUsage;
+        }
+
+        // The first turn's prompt is what a follow-up can reuse; llama-server reports how much it did, and the gateway
+        // passes that on as usage.prompt_tokens_details.cached_tokens, in single answers and in streams.
+        var reusable = first.Usage.InputTokenCount;
+        Assert.InRange(followUp.Usage.InputTokenDetails.CachedTokenCount, reusable * 9 / 10, followUp.Usage.InputTokenCount - 1);
+        Assert.NotNull(streamedUsage);
+        Assert.InRange(streamedUsage.InputTokenDetails.CachedTokenCount, followUp.Usage.InputTokenCount * 9 / 10, streamedUsage.InputTokenCount - 1);
+    }
+
+    [Fact]
     public async Task TheSameSeedAtTemperatureZeroRepeatsTheAnswer()
     {
         var client = fixture.CreateChatClient();

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The gateway-overhead table of docs/performance.md: llama-server direct, nginx, .NET's two floors (a bare TCP relay and a
+# Kestrel+HttpClient passthrough) and the gateway, side by side in interleaved rounds of LlmApp.Bench, with the CPU
+# each process spent per token and per request read from /proc.
+#
+#   scripts/bench-gateway.sh --concurrency 1,4,16 --num-prompts 40 --output-tokens 256 --rounds 5 --warmup 40
+#   scripts/bench-gateway.sh --concurrency 2 --num-prompts 400 --prompt-tokens 16 --output-tokens 1 --no-stream
+#
+# Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the shared tiny model), CONFIGURATION of the
+# gateway (Release by default; Debug for the figures of `dotnet run`), SLOTS (4) and QUEUE (64), so that nothing is
+# refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results.
+# Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+model=${MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}
+configuration=${CONFIGURATION:-Release}
+slots=${SLOTS:-4}
+queue=${QUEUE:-64}
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -f "$model" ] || { echo "bench-gateway: error: MODEL '$model' does not exist" >&2; exit 1; }
+[ -x "$nginx" ] || { echo "bench-gateway: error: nginx is not installed (apt-get install nginx)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+keep=
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "$keep" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+dotnet build -c Release "$root/LlmApp.Bench" -v q -nologo >/dev/null
+dotnet build -c "$configuration" "$root/LlmApp.Gateway" -v q -nologo >/dev/null
+bench=(dotnet "$root/LlmApp.Bench/bin/Release/net10.0/LlmApp.Bench.dll")
+
+# One thread for the model leaves the other core to whatever relays its tokens: that is the contest being measured.
+"$root/scripts/llama-tool.sh" llama-server --model "$model" --alias bench --host 127.0.0.1 --port 18080 \
+  --parallel "$slots" --threads 1 --threads-batch 1 --cache-ram 0 --no-jinja --no-webui >"$work/llama.log" 2>&1 &
+pids+=($!); direct=$!
+
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream llama { server 127.0.0.1:18080; keepalive 32; }
+  server {
+    listen 127.0.0.1:18090;
+    location / {
+      proxy_pass http://llama;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+    }
+  }
+}
+EOF
+"$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!); nginx_master=$!
+
+"${bench[@]}" relay --listen 127.0.0.1:18095 --upstream 127.0.0.1:18080 >"$work/relay.log" 2>&1 &
+pids+=($!); relay=$!
+"${bench[@]}" passthrough --listen http://127.0.0.1:18096 --upstream http://127.0.0.1:18080 >"$work/passthrough.log" 2>&1 &
+pids+=($!); passthrough=$!
+(cd "$root/LlmApp.Gateway/bin/$configuration/net10.0" &&
+  exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
+    ASPNETCORE_URLS=http://127.0.0.1:18002 dotnet LlmApp.Gateway.dll) >"$work/gateway.log" 2>&1 &
+pids+=($!); gateway=$!
+
+for url in http://127.0.0.1:18080/health http://127.0.0.1:18002/readyz; do
+  for _ in $(seq 120); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.5; done
+done
+curl -fs http://127.0.0.1:18002/readyz >/dev/null || { echo "bench-gateway: error: the gateway did not become ready; see $work/gateway.log" >&2; keep=1; exit 1; }
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "bench-gateway: error: a process it started has exited (a port in 18080-18096 taken?); logs in $work" >&2; keep=1; exit 1; }
+done
+worker=$(pgrep -P "$nginx_master" | head -1)
+
+status=0
+"${bench[@]}" --model bench \
+  --compare "direct=http://127.0.0.1:18080/v1,nginx=http://127.0.0.1:18090/v1,relay=http://127.0.0.1:18095/v1,passthrough=http://127.0.0.1:18096/v1,gateway=http://127.0.0.1:18002/v1" \
+  --pid "direct=$direct" --pid "nginx=$worker" --pid "relay=$relay" --pid "passthrough=$passthrough" --pid "gateway=$gateway" \
+  ${BENCH_JSON:+--json "$BENCH_JSON"} ${BENCH_PNG:+--png "$BENCH_PNG"} "$@" || status=$?
+echo "gateway ($configuration) resident memory high-water mark: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$gateway/status") MB"
+exit $status
