@@ -44,13 +44,15 @@ pid $work/nginx/nginx.pid;
 events { worker_connections 1024; }
 http {
   access_log off;
-  upstream llama { server 127.0.0.1:18080; keepalive 32; }
+  upstream llama { server 127.0.0.1:18080; }
   server {
     listen 127.0.0.1:18090;
     location / {
       proxy_pass http://llama;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      # llama-server closes a connection after every stream, and nginx does not resend a POST on one it closed: a
+      # connection per request, as the gateway does for streams.
+      proxy_set_header Connection close;
       proxy_buffering off;
       proxy_read_timeout 600s;
     }

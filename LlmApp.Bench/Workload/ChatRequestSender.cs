@@ -45,19 +45,21 @@ internal sealed class ChatRequestSender(HttpClient http)
     /// <summary>
     /// Sends on a kept-alive connection, as SDK clients do. llama-server closes a connection after every streamed answer
     /// whatever its Keep-Alive header says, so the next request can go out on a connection it is closing and get no
-    /// answer: such a request is sent once more, at once, on a new connection, and counted, as the OpenAI SDKs'
-    /// retries of connection errors would. Nothing reached the server the first time, so nothing is measured twice.
+    /// answer: such a request is sent again, at once, on a new connection, up to twice and counted, as the OpenAI SDKs'
+    /// retries of connection errors would. No answer came the first time, so nothing is measured twice.
     /// </summary>
     private async Task<HttpResponseMessage> SendOnLiveConnectionAsync(Uri chatCompletions, byte[] body, CancellationToken cancellationToken)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.ConnectionError or HttpRequestError.Unknown && !cancellationToken.IsCancellationRequested)
-        {
-            Interlocked.Increment(ref _resent);
-            return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            try
+            {
+                return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException) when (attempt < 2 && !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _resent);
+            }
         }
 
         HttpRequestMessage Request() => new(HttpMethod.Post, chatCompletions) { Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } } };
