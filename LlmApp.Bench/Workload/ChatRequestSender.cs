@@ -133,7 +133,15 @@ internal sealed class ChatRequestSender(HttpClient http)
     {
         using var answer = await JsonDocument.ParseAsync(content, cancellationToken: cancellationToken);
         var end = Elapsed(start);
-        var (prompt, completion, cached) = answer.RootElement.TryGetProperty("usage", out var usage) ? ReadUsage(usage) : (null, null, null);
+        var root = answer.RootElement;
+        // Held to the same word as a stream: an answer without a finish reason is not a whole one.
+        if (!(root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0 &&
+              choices[0].TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String))
+        {
+            return RequestSample.Failed("The answer has no finish reason.", end);
+        }
+
+        var (prompt, completion, cached) = root.TryGetProperty("usage", out var usage) ? ReadUsage(usage) : (null, null, null);
         // Without a stream, the first token arrives with the last.
         return new RequestSample(true, null, end, end, completion ?? 1, prompt, cached, []);
     }
