@@ -12,6 +12,7 @@ internal readonly record struct BackendEvent(
     string? Content,
     string? FinishReason,
     List<ToolCallDelta>? ToolCalls,
+    byte[]? Logprobs,
     BackendUsage? Usage,
     string? Error);
 

@@ -4,7 +4,7 @@ namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// Reads one SSE event's data with <see cref="Utf8JsonReader"/>, picking out the few fields the gateway uses and
-/// skipping the rest (llama-server's timings, logprobs, fingerprints). The id and model repeat in every event of a
+/// skipping the rest (llama-server's timings, fingerprints); a choice's logprobs are kept as raw JSON. The id and model repeat in every event of a
 /// stream, so their strings are made once and reused. An error event is <c>{"error":{...}}</c> (llama-server, OpenAI,
 /// newer vLLM) or <c>{"object":"error","message":...}</c> (older vLLM). Anything that is not a JSON object throws
 /// <see cref="JsonException"/>.
@@ -17,7 +17,7 @@ internal sealed class BackendEventParser
 {
     // The property names each level looks for; Name() returns the index of the one it finds.
     private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings");
-    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message");
+    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs");
     private static readonly byte[][] s_delta = Names("content", "tool_calls");
     private static readonly byte[][] s_toolCall = Names("index", "id", "function");
     private static readonly byte[][] s_function = Names("name", "arguments");
@@ -30,7 +30,7 @@ internal sealed class BackendEventParser
     {
         if (data.SequenceEqual("[DONE]"u8))
         {
-            return new BackendEvent(Done: true, null, null, null, null, null, null, null, null);
+            return new BackendEvent(Done: true, null, null, null, null, null, null, null, null, null);
         }
 
         var reader = new Utf8JsonReader(data);
@@ -44,6 +44,7 @@ internal sealed class BackendEventParser
         string? content = null, finishReason = null, error = null, message = null;
         var isErrorObject = false;
         List<ToolCallDelta>? toolCalls = null;
+        byte[]? logprobs = null;
         BackendUsage? usage = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
@@ -52,7 +53,7 @@ internal sealed class BackendEventParser
             switch (name)
             {
                 case 0 when value == JsonTokenType.StartArray:
-                    ReadChoices(ref reader, ref content, ref finishReason, ref toolCalls);
+                    ReadChoices(ref reader, data, ref content, ref finishReason, ref toolCalls, ref logprobs);
                     break;
                 case 1:
                     _id = Reuse(ref reader, _id);
@@ -94,11 +95,15 @@ internal sealed class BackendEventParser
             usage = usage with { GenerationMs = generationMs };
         }
 
-        return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, usage, error);
+        return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, logprobs, usage, error);
     }
 
-    /// <summary>The first choice's content, finish reason and tool calls; the gateway asks for one choice (n = 1).</summary>
-    private static void ReadChoices(ref Utf8JsonReader reader, ref string? content, ref string? finishReason, ref List<ToolCallDelta>? toolCalls)
+    /// <summary>
+    /// The first choice's content, finish reason, tool calls and logprobs; the gateway asks for one choice (n = 1). The
+    /// logprobs object is kept as the JSON it is, to be passed on untouched.
+    /// </summary>
+    private static void ReadChoices(
+        ref Utf8JsonReader reader, ReadOnlySpan<byte> data, ref string? content, ref string? finishReason, ref List<ToolCallDelta>? toolCalls, ref byte[]? logprobs)
     {
         var first = true;
         while (Next(ref reader) != JsonTokenType.EndArray)
@@ -122,6 +127,11 @@ internal sealed class BackendEventParser
                         break;
                     case 1 when value == JsonTokenType.String:
                         finishReason = reader.GetString();
+                        break;
+                    case 3 when value == JsonTokenType.StartObject:
+                        var start = (int)reader.TokenStartIndex;
+                        Skip(ref reader);
+                        logprobs = data[start..(int)reader.BytesConsumed].ToArray();
                         break;
                     default:
                         Skip(ref reader);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Backend;
@@ -8,13 +9,16 @@ namespace LlmApp.Gateway.Backend;
 /// <summary>
 /// Writes a chat call as an OpenAI Chat Completions request body; a streamed one asks for usage, so that the gateway
 /// gets the backend's own counts at the end. Schemas (<c>response_format</c>, tool parameters) are written as they
-/// came, byte for byte.
+/// came, byte for byte, with their <c>strict</c>; tool-call arguments in the history as the client wrote them.
 /// </summary>
+/// <remarks>
+/// This writer is why schemas arrive whole. Microsoft.Extensions.AI's OpenAI adapter (<c>OpenAIChatClient</c>, through the
+/// OpenAI SDK) runs every schema through <c>AIJsonUtilities.TransformSchema</c> with its strict-mode transform options,
+/// which rewrites the schema (keywords such as <c>maxLength</c> or <c>pattern</c> did not reach llama-server's grammar);
+/// the adapter has no setting to turn that off, so the gateway does not use it.
+/// </remarks>
 internal static class BackendRequestWriter
 {
-    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
-        (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
-
     public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model, bool stream)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
@@ -92,7 +96,7 @@ internal static class BackendRequestWriter
                 json.WriteString("type"u8, "function");
                 json.WriteStartObject("function"u8);
                 json.WriteString("name"u8, call.Name);
-                json.WriteString("arguments"u8, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_arguments));
+                json.WriteString("arguments"u8, ToolCallArguments.Text(call));
                 json.WriteEndObject();
                 json.WriteEndObject();
             }
@@ -127,11 +131,32 @@ internal static class BackendRequestWriter
             json.WriteEndArray();
         }
 
-        WriteResponseFormat(json, options.ResponseFormat);
+        if (options.AdditionalProperties is { } additional)
+        {
+            if (additional.TryGetValue(ChatOptionKeys.Logprobs, out bool logprobs))
+            {
+                json.WriteBoolean("logprobs"u8, logprobs);
+            }
+
+            if (additional.TryGetValue(ChatOptionKeys.TopLogprobs, out int topLogprobs))
+            {
+                json.WriteNumber("top_logprobs"u8, topLogprobs);
+            }
+        }
+
+        WriteResponseFormat(json, options.ResponseFormat, options.AdditionalProperties);
         WriteTools(json, options);
     }
 
-    private static void WriteResponseFormat(Utf8JsonWriter json, ChatResponseFormat? format)
+    private static void WriteStrict(Utf8JsonWriter json, IReadOnlyDictionary<string, object?>? properties)
+    {
+        if (properties?.TryGetValue(ChatOptionKeys.StrictJsonSchema, out var value) == true && value is bool strict)
+        {
+            json.WriteBoolean("strict"u8, strict);
+        }
+    }
+
+    private static void WriteResponseFormat(Utf8JsonWriter json, ChatResponseFormat? format, AdditionalPropertiesDictionary? properties)
     {
         if (format is not ChatResponseFormatJson jsonFormat)
         {
@@ -155,6 +180,7 @@ internal static class BackendRequestWriter
 
             json.WritePropertyName("schema"u8);
             schema.WriteTo(json);
+            WriteStrict(json, properties);
             json.WriteEndObject();
         }
 
@@ -183,6 +209,7 @@ internal static class BackendRequestWriter
 
             json.WritePropertyName("parameters"u8);
             function.JsonSchema.WriteTo(json);
+            WriteStrict(json, function.AdditionalProperties);
             json.WriteEndObject();
             json.WriteEndObject();
         }

@@ -17,7 +17,6 @@ internal static class BackendStreamReader
     {
         var parser = new BackendEventParser();
         var events = SseParser.Create(body, (_, data) => Parse(parser, data));
-        var toolCalls = new ToolCallAssembler();
         var finished = false;
         await foreach (var item in events.EnumerateAsync(cancellationToken))
         {
@@ -32,7 +31,7 @@ internal static class BackendStreamReader
                 throw new BackendFailureException(BackendFault.ErrorEvent, string.IsNullOrWhiteSpace(error) ? "The model backend failed mid-answer." : error);
             }
 
-            var update = ToUpdate(backendEvent, toolCalls);
+            var update = ToUpdate(backendEvent, toolCalls: null);
             finished |= update.FinishReason is not null;
             yield return update;
         }
@@ -70,7 +69,12 @@ internal static class BackendStreamReader
         }
     }
 
-    private static ChatResponseUpdate ToUpdate(in BackendEvent backendEvent, ToolCallAssembler toolCalls)
+    /// <summary>
+    /// The event as an update. A stream's tool-call deltas pass on as they came (<see cref="FunctionCallUpdateContent"/>),
+    /// so that the client sees each call's arguments arrive; a whole answer's calls are gathered by
+    /// <paramref name="toolCalls"/> into <see cref="FunctionCallContent"/>s.
+    /// </summary>
+    private static ChatResponseUpdate ToUpdate(in BackendEvent backendEvent, ToolCallAssembler? toolCalls)
     {
         var update = new ChatResponseUpdate
         {
@@ -86,11 +90,27 @@ internal static class BackendStreamReader
             update.Contents.Add(new TextContent(backendEvent.Content));
         }
 
-        toolCalls.Add(backendEvent.ToolCalls);
+        if (backendEvent.Logprobs is { } logprobs)
+        {
+            update.Contents.Add(new LogprobsContent(logprobs));
+        }
+
+        if (toolCalls is null)
+        {
+            foreach (var delta in backendEvent.ToolCalls ?? [])
+            {
+                update.Contents.Add(new FunctionCallUpdateContent(delta.Index, delta.Id, delta.Name, delta.Arguments));
+            }
+        }
+        else
+        {
+            toolCalls.Add(backendEvent.ToolCalls);
+        }
+
         if (backendEvent.FinishReason is { } finishReason)
         {
             update.FinishReason = FinishReason(finishReason);
-            toolCalls.MoveTo(update.Contents);
+            toolCalls?.MoveTo(update.Contents);
         }
 
         if (backendEvent.Usage is { } usage)

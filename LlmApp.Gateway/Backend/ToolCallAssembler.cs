@@ -1,12 +1,13 @@
 using System.Text;
-using System.Text.Json;
+using LlmApp.Gateway.OpenAI;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Backend;
 
 /// <summary>
-/// Collects a backend's streamed tool-call deltas (an id and name first, then the arguments in pieces, each keyed by
-/// its index) and hands them over as whole <see cref="FunctionCallContent"/>s once the choice finishes.
+/// Collects the tool calls of a backend's whole answer (or deltas: an id and name first, then the arguments in pieces,
+/// each keyed by its index) and hands them over as whole <see cref="FunctionCallContent"/>s, with their arguments'
+/// text as generated, once the choice finishes.
 /// </summary>
 internal sealed class ToolCallAssembler
 {
@@ -39,21 +40,9 @@ internal sealed class ToolCallAssembler
 
         foreach (var (index, call) in _calls)
         {
-            contents.Add(FunctionCallContent.CreateFromParsedArguments(
-                call.Arguments.ToString(), call.Id ?? $"call_{index}", call.Name ?? "", ParseArguments));
+            contents.Add(ToolCallArguments.Call(call.Id ?? $"call_{index}", call.Name ?? "", call.Arguments.ToString()));
         }
 
         _calls = null;
-    }
-
-    private static Dictionary<string, object?>? ParseArguments(string json)
-    {
-        if (string.IsNullOrWhiteSpace(json))
-        {
-            return [];
-        }
-
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace LlmApp.Gateway.OpenAI;
@@ -18,11 +19,8 @@ public sealed record ChatCompletionResponse(
 public sealed record ChatCompletionChoice(
     int Index,
     ChatCompletionResponseMessage Message,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason)
-{
-    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
-    public object? Logprobs => null;
-}
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] JsonElement? Logprobs);
 
 public sealed record ChatCompletionResponseMessage(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Content,

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.OpenAI;
@@ -35,7 +36,7 @@ public static class ChatRequestMapper
         }
 
         if (!TryReadStop(request.Stop, out var stop, out error) ||
-            !ResponseFormatMapper.TryMap(request.ResponseFormat, out var responseFormat, out error) ||
+            !ResponseFormatMapper.TryMap(request.ResponseFormat, out var responseFormat, out var strict, out error) ||
             !ToolMapper.TryMap(request.Tools, request.ToolChoice, out var tools, out var toolMode, out error))
         {
             return false;
@@ -55,6 +56,25 @@ public static class ChatRequestMapper
             ToolMode = toolMode,
             AllowMultipleToolCalls = request.ParallelToolCalls,
         };
+
+        // What Microsoft.Extensions.AI has no property for rides in AdditionalProperties, under the keys the writer sends.
+        if (strict is not null || request.Logprobs == true)
+        {
+            options.AdditionalProperties = [];
+            if (strict is { } isStrict)
+            {
+                options.AdditionalProperties[ChatOptionKeys.StrictJsonSchema] = isStrict;
+            }
+
+            if (request.Logprobs == true)
+            {
+                options.AdditionalProperties[ChatOptionKeys.Logprobs] = true;
+                if (request.TopLogprobs is { } top)
+                {
+                    options.AdditionalProperties[ChatOptionKeys.TopLogprobs] = top;
+                }
+            }
+        }
 
         mapped = new MappedChatRequest(messages, options, request.Stream == true, request.StreamOptions?.IncludeUsage == true);
         return true;
@@ -76,8 +96,8 @@ public static class ChatRequestMapper
         { PresencePenalty: < -2 or > 2 } => new("'presence_penalty' must be between -2 and 2.", "presence_penalty"),
         { FrequencyPenalty: < -2 or > 2 } => new("'frequency_penalty' must be between -2 and 2.", "frequency_penalty"),
         { N: not null and not 1 } => new("Only n=1 is supported: the backend generates one choice per request.", "n"),
-        { Logprobs: true } => new("'logprobs' is not supported by this server.", "logprobs"),
-        { TopLogprobs: not null } => new("'top_logprobs' is not supported by this server.", "top_logprobs"),
+        { TopLogprobs: < 0 or > 20 } => new("'top_logprobs' must be between 0 and 20.", "top_logprobs"),
+        { TopLogprobs: not null, Logprobs: not true } => new("'top_logprobs' needs 'logprobs' to be true.", "top_logprobs"),
         { StreamOptions: not null, Stream: not true } => new("'stream_options' is only allowed when 'stream' is true.", "stream_options"),
         _ => null,
     };

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.OpenAI;
@@ -18,8 +19,21 @@ internal static class ChatResponseMapper
             Created: (response.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds(),
             Model: model,
             Choices: [new ChatCompletionChoice(0, new ChatCompletionResponseMessage(content, toolCalls),
-                FinishReason(response.FinishReason ?? throw new ArgumentException("The response has no finish reason.", nameof(response)), toolCalls))],
+                FinishReason(response.FinishReason ?? throw new ArgumentException("The response has no finish reason.", nameof(response)), toolCalls),
+                Logprobs(message?.Contents))],
             Usage: Usage(response.Usage));
+    }
+
+    /// <summary>The backend's logprobs object, as it sent it; null when the request did not ask for logprobs.</summary>
+    private static JsonElement? Logprobs(IEnumerable<AIContent>? contents)
+    {
+        if (contents?.OfType<LogprobsContent>().FirstOrDefault() is not { } logprobs)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(logprobs.Json);
+        return document.RootElement.Clone();
     }
 
     public static string CompletionId(string? backendId) =>
@@ -54,7 +68,7 @@ internal static class ChatResponseMapper
                 Function = new FunctionCall
                 {
                     Name = call.Name,
-                    Arguments = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions),
+                    Arguments = ToolCallArguments.Text(call),
                 },
             });
         }

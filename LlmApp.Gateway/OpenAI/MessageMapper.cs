@@ -87,43 +87,18 @@ internal static class MessageMapper
                 return false;
             }
 
-            if (!TryParseArguments(call.Function.Arguments, out var arguments))
+            if (!ToolCallArguments.TryParse(call.Function.Arguments, out _))
             {
                 error = new($"'{callParam}.function.arguments' must be a JSON object encoded as a string.", $"{callParam}.function.arguments");
                 return false;
             }
 
-            contents.Add(new FunctionCallContent(call.Id, call.Function.Name, arguments));
+            // The arguments go on to the backend as the client wrote them.
+            contents.Add(ToolCallArguments.Call(call.Id, call.Function.Name, call.Function.Arguments ?? ""));
         }
 
         message = new ChatMessage(ChatRole.Assistant, contents) { AuthorName = source.Name };
         return true;
-    }
-
-    internal static bool TryParseArguments(string? json, out Dictionary<string, object?>? arguments)
-    {
-        arguments = null;
-        if (string.IsNullOrWhiteSpace(json))
-        {
-            arguments = [];
-            return true;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return false;
-            }
-
-            arguments = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private static bool TryReadText(

@@ -4,12 +4,16 @@ using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.OpenAI;
 
-/// <summary>Maps <c>response_format</c> (text, json_object, json_schema) onto <see cref="ChatResponseFormat"/>.</summary>
+/// <summary>
+/// Maps <c>response_format</c> (text, json_object, json_schema) onto <see cref="ChatResponseFormat"/>. The schema is
+/// kept as the client's JSON, every keyword in it, and goes to the backend as it came (see BackendRequestWriter).
+/// </summary>
 internal static class ResponseFormatMapper
 {
-    public static bool TryMap(JsonElement format, out ChatResponseFormat? result, [NotNullWhen(false)] out RequestError? error)
+    public static bool TryMap(JsonElement format, out ChatResponseFormat? result, out bool? strict, [NotNullWhen(false)] out RequestError? error)
     {
         result = null;
+        strict = null;
         error = null;
         if (format.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
@@ -44,6 +48,17 @@ internal static class ResponseFormatMapper
                 {
                     error = new("'response_format.json_schema.schema' must be a JSON Schema object.", "response_format.json_schema.schema");
                     return false;
+                }
+
+                if (jsonSchema.TryGetProperty("strict", out var strictValue) && strictValue.ValueKind is not JsonValueKind.Null)
+                {
+                    if (strictValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        error = new("'response_format.json_schema.strict' must be a boolean.", "response_format.json_schema.strict");
+                        return false;
+                    }
+
+                    strict = strictValue.GetBoolean();
                 }
 
                 var description = jsonSchema.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;

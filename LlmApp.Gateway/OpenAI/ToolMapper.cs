@@ -63,7 +63,7 @@ internal static partial class ToolMapper
             return false;
         }
 
-        declaration = AIFunctionFactory.CreateDeclaration(name, tool.Function.Description ?? "", parameters.Clone());
+        declaration = new RequestedFunction(name, tool.Function.Description, parameters.Clone(), tool.Function.Strict);
         return true;
     }
 

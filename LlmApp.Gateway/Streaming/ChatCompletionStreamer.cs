@@ -43,6 +43,7 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
         ChatFinishReason? finishReason = null;
         UsageDetails? usage = null;
         var toolCallIndex = 0;
+        var toolCalled = false;
 
         await foreach (var update in updates.WithCancellation(cancellationToken))
         {
@@ -52,14 +53,25 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
                 roleSent = true;
             }
 
+            // A token's logprobs go in the chunk that carries its text; only a request that asked has them.
+            var logprobs = update.Contents.Count > 1 ? update.Contents.OfType<LogprobsContent>().FirstOrDefault() : null;
             foreach (var content in update.Contents)
             {
                 switch (content)
                 {
-                    case TextContent { Text.Length: > 0 } text:
+                    case TextContent { Text.Length: > 0 } text when logprobs is null:
                         await writer.WriteEventAsync((_chunks, text.Text), static (json, state) => state._chunks.Content(json, state.Text), cancellationToken);
                         break;
+                    case TextContent text when logprobs is not null:
+                        await WriteContentAsync(text.Text, logprobs, cancellationToken);
+                        logprobs = null;
+                        break;
+                    case FunctionCallUpdateContent piece:
+                        toolCalled = true;
+                        await writer.WriteEventAsync((_chunks, piece), static (json, state) => state._chunks.ToolCall(json, state.piece), cancellationToken);
+                        break;
                     case FunctionCallContent call:
+                        toolCalled = true;
                         var toolCall = ChatResponseMapper.ToolCalls([call])![0] with { Index = toolCallIndex++ };
                         await writer.WriteEventAsync((_chunks, toolCall), static (json, state) => state._chunks.ToolCall(json, state.toolCall), cancellationToken);
                         break;
@@ -67,6 +79,12 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
                         usage = usageContent.Details;
                         break;
                 }
+            }
+
+            if (logprobs is not null)
+            {
+                // Logprobs for tokens whose text is empty (a piece of a longer character): they still belong to the answer.
+                await WriteContentAsync("", logprobs, cancellationToken);
             }
 
             finishReason = update.FinishReason ?? finishReason;
@@ -77,7 +95,7 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
             throw new IncompleteResponseException("The answer ended without a finish reason.");
         }
 
-        var finish = ChatResponseMapper.FinishReason(reason, toolCallIndex > 0 ? [] : null);
+        var finish = ChatResponseMapper.FinishReason(reason, toolCalled ? [] : null);
         await writer.WriteEventAsync((_chunks, finish), static (json, state) => state._chunks.Finish(json, state.finish), cancellationToken);
         if (includeUsage && ChatResponseMapper.Usage(usage) is { } counted)
         {
@@ -86,4 +104,7 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
 
         await writer.WriteDoneAsync(cancellationToken);
     }
+
+    private ValueTask WriteContentAsync(string text, LogprobsContent logprobs, CancellationToken cancellationToken) =>
+        writer.WriteEventAsync((_chunks, text, logprobs), static (json, state) => state._chunks.Content(json, state.text, state.logprobs.Json.Span), cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 
 namespace LlmApp.Gateway.Streaming;
 
@@ -22,6 +23,10 @@ internal sealed class ChunkJson(string id, long created, string model)
     private static readonly JsonEncodedText s_assistant = JsonEncodedText.Encode("assistant");
     private static readonly JsonEncodedText s_content = JsonEncodedText.Encode("content");
     private static readonly JsonEncodedText s_toolCalls = JsonEncodedText.Encode("tool_calls");
+    private static readonly JsonEncodedText s_type = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText s_function = JsonEncodedText.Encode("function");
+    private static readonly JsonEncodedText s_name = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText s_arguments = JsonEncodedText.Encode("arguments");
     private static readonly JsonEncodedText s_finishReason = JsonEncodedText.Encode("finish_reason");
     private static readonly JsonEncodedText s_logprobs = JsonEncodedText.Encode("logprobs");
     private static readonly JsonEncodedText s_usage = JsonEncodedText.Encode("usage");
@@ -45,11 +50,52 @@ internal sealed class ChunkJson(string id, long created, string model)
         EndChoice(json, finishReason: null);
     }
 
+    /// <summary>Content with the backend's logprobs object for its tokens, passed on as it came.</summary>
+    public void Content(Utf8JsonWriter json, string text, ReadOnlySpan<byte> logprobs)
+    {
+        StartChoice(json);
+        json.WriteString(s_content, text);
+        EndChoice(json, finishReason: null, logprobs);
+    }
+
     public void ToolCall(Utf8JsonWriter json, ToolCall call)
     {
         StartChoice(json);
         json.WriteStartArray(s_toolCalls);
         JsonSerializer.Serialize(json, call, OpenAIJsonContext.Default.ToolCall);
+        json.WriteEndArray();
+        EndChoice(json, finishReason: null);
+    }
+
+    /// <summary>
+    /// A piece of a streamed tool call, as OpenAI sends one: the first piece of a call has its index, id, type and
+    /// name (and empty arguments); the next ones its index and more of its arguments.
+    /// </summary>
+    public void ToolCall(Utf8JsonWriter json, FunctionCallUpdateContent call)
+    {
+        StartChoice(json);
+        json.WriteStartArray(s_toolCalls);
+        json.WriteStartObject();
+        json.WriteNumber(s_index, call.Index);
+        if (call.CallId is { } id)
+        {
+            json.WriteString(s_id, id);
+            json.WriteString(s_type, s_function);
+        }
+
+        if (call.Name is not null || call.Arguments is not null)
+        {
+            json.WriteStartObject(s_function);
+            if (call.Name is { } name)
+            {
+                json.WriteString(s_name, name);
+            }
+
+            json.WriteString(s_arguments, call.Arguments ?? "");
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
         json.WriteEndArray();
         EndChoice(json, finishReason: null);
     }
@@ -90,7 +136,7 @@ internal sealed class ChunkJson(string id, long created, string model)
         json.WriteStartObject(s_delta);
     }
 
-    private static void EndChoice(Utf8JsonWriter json, string? finishReason)
+    private static void EndChoice(Utf8JsonWriter json, string? finishReason, ReadOnlySpan<byte> logprobs = default)
     {
         json.WriteEndObject();
         if (finishReason is null)
@@ -102,7 +148,17 @@ internal sealed class ChunkJson(string id, long created, string model)
             json.WriteString(s_finishReason, finishReason);
         }
 
-        json.WriteNull(s_logprobs);
+        if (logprobs.IsEmpty)
+        {
+            json.WriteNull(s_logprobs);
+        }
+        else
+        {
+            // Bytes the backend's event parsed as one JSON object.
+            json.WritePropertyName(s_logprobs);
+            json.WriteRawValue(logprobs, skipInputValidation: true);
+        }
+
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();

@@ -94,7 +94,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 {
                     switch (content)
                     {
-                        case TextContent { Text.Length: > 0 } or FunctionCallContent when firstToken == 0:
+                        case TextContent { Text.Length: > 0 } or FunctionCallContent or FunctionCallUpdateContent when firstToken == 0:
                             firstToken = time.GetTimestamp();
                             completion?.Append((content as TextContent)?.Text);
                             break;

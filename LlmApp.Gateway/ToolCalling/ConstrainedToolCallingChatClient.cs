@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.ToolCalling;
@@ -9,20 +11,14 @@ namespace LlmApp.Gateway.ToolCalling;
 /// <summary>
 /// Tool calling for backends that cannot do it themselves (llama-server without <c>--jinja</c>, or any GGUF whose
 /// chat template knows nothing of tools). The tools are described to the model in a system message and the
-/// generation is constrained by a JSON schema (a grammar in llama.cpp) to one call of a declared tool, or under
-/// <c>auto</c> to either a call or an answer; the JSON that comes back is turned into a proper tool call.
-/// Earlier calls and results in the history are rewritten as plain text, which every chat template accepts.
+/// generation is constrained by a JSON schema (a grammar in llama.cpp) to calls of the declared tools, or under
+/// <c>auto</c> to either calls or an answer (<see cref="ToolCallSchema"/>). The JSON that comes back is read as it is
+/// generated (<see cref="EmulatedAnswerReader"/>): a streamed call reaches the client as OpenAI streams one, its
+/// arguments in pieces, and a text answer as plain text. Earlier calls and results in the history are rewritten as
+/// plain text, which every chat template accepts.
 /// </summary>
-/// <remarks>
-/// The constrained output is JSON, so it cannot be streamed token by token as readable text: with tools, a
-/// streaming request receives the call (or answer) in one piece when it is complete.
-/// </remarks>
 public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : DelegatingChatClient(innerClient)
 {
-    // Arguments hold JsonElements and primitives; M.E.AI's options know how to write both.
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<IDictionary<string, object?>> s_arguments =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
-
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -33,7 +29,18 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
 
         var (rewrittenMessages, rewrittenOptions) = Rewrite(messages, options, functions);
         var response = await base.GetResponseAsync(rewrittenMessages, rewrittenOptions, cancellationToken);
-        return functions is { Count: > 0 } ? ToToolCall(response) : response;
+        if (functions is not { Count: > 0 } || response.Messages.LastOrDefault() is not { } message)
+        {
+            return response;
+        }
+
+        var reader = new EmulatedAnswerReader();
+        var pieces = new List<AIContent>();
+        reader.Read(message.Text, pieces);
+        // The logprobs, if asked for, are those of the wrapper's tokens: they would describe text the client never sees.
+        message.Contents = EmulatedAnswerReader.Gather(pieces);
+        response.FinishReason = FinishReason(response.FinishReason, reader);
+        return response;
     }
 
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -47,24 +54,40 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
         IEnumerable<ChatMessage> messages, ChatOptions? options, List<AIFunctionDeclaration>? functions,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (functions is not { Count: > 0 })
+        var (rewrittenMessages, rewrittenOptions) = Rewrite(messages, options, functions);
+        var reader = functions is { Count: > 0 } ? new EmulatedAnswerReader() : null;
+        await foreach (var update in base.GetStreamingResponseAsync(rewrittenMessages, rewrittenOptions, cancellationToken))
         {
-            // Only the history needs rewriting: the answer itself still streams.
-            var (rewrittenMessages, rewrittenOptions) = Rewrite(messages, options, functions);
-            await foreach (var update in base.GetStreamingResponseAsync(rewrittenMessages, rewrittenOptions, cancellationToken))
+            if (reader is not null)
             {
-                yield return update;
+                var contents = new List<AIContent>();
+                foreach (var content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case TextContent text:
+                            reader.Read(text.Text, contents);
+                            break;
+                        case LogprobsContent:
+                            // Those of the wrapper's tokens: see GetResponseAsync.
+                            break;
+                        default:
+                            contents.Add(content);
+                            break;
+                    }
+                }
+
+                update.Contents = contents;
+                update.FinishReason = FinishReason(update.FinishReason, reader);
             }
 
-            yield break;
-        }
-
-        var response = await GetResponseAsync(messages, options, cancellationToken);
-        foreach (var update in response.ToChatResponseUpdates())
-        {
             yield return update;
         }
     }
+
+    /// <summary>A generation that stopped on its own after calls is a tool-call answer; one cut by max_tokens stays cut.</summary>
+    private static ChatFinishReason? FinishReason(ChatFinishReason? reason, EmulatedAnswerReader reader) =>
+        reason == ChatFinishReason.Stop && reader.CallCount > 0 ? ChatFinishReason.ToolCalls : reason;
 
     private static bool NeedsRewrite(IEnumerable<ChatMessage> messages, ChatOptions? options, out List<AIFunctionDeclaration>? functions)
     {
@@ -78,10 +101,13 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
 
     private static (List<ChatMessage>, ChatOptions?) Rewrite(IEnumerable<ChatMessage> messages, ChatOptions? options, List<AIFunctionDeclaration>? functions)
     {
+        var mode = options?.ToolMode ?? ChatToolMode.Auto;
+        // OpenAI's default: one or more calls in an answer.
+        var parallel = options?.AllowMultipleToolCalls ?? true;
         var rewritten = new List<ChatMessage>();
         if (functions is { Count: > 0 })
         {
-            rewritten.Add(new ChatMessage(ChatRole.System, Instructions(functions, options!.ToolMode ?? ChatToolMode.Auto)));
+            rewritten.Add(new ChatMessage(ChatRole.System, Instructions(functions, mode, parallel)));
         }
 
         foreach (var message in messages)
@@ -97,15 +123,14 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
             rewrittenOptions.AllowMultipleToolCalls = null;
             if (functions is { Count: > 0 })
             {
-                rewrittenOptions.ResponseFormat = ChatResponseFormat.ForJsonSchema(
-                    ToolCallSchema.For(functions, options!.ToolMode ?? ChatToolMode.Auto), "tool_call");
+                rewrittenOptions.ResponseFormat = ChatResponseFormat.ForJsonSchema(ToolCallSchema.For(functions, mode, parallel), "tool_calls");
             }
         }
 
         return (rewritten, rewrittenOptions);
     }
 
-    private static string Instructions(List<AIFunctionDeclaration> functions, ChatToolMode mode)
+    private static string Instructions(List<AIFunctionDeclaration> functions, ChatToolMode mode, bool parallel)
     {
         var text = new StringBuilder("You can call these functions:\n");
         foreach (var function in functions)
@@ -119,9 +144,12 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
             text.Append("\n  parameters: ").Append(function.JsonSchema.GetRawText()).Append('\n');
         }
 
+        var calls = parallel
+            ? """{"tool_calls": [{"name": <function name>, "arguments": {...}}, ...]} (one or more calls)"""
+            : """{"tool_calls": [{"name": <function name>, "arguments": {...}}]} (one call)""";
         text.Append(mode is AutoChatToolMode
-            ? """To call a function, reply with {"name": <function name>, "arguments": {...}}; to answer directly, reply with {"content": <your answer>}."""
-            : """Reply with the function call as {"name": <function name>, "arguments": {...}}.""");
+            ? $"To call functions, reply with {calls}; to answer directly, reply with {{\"content\": <your answer>}}."
+            : $"Reply with {calls}.");
         return text.ToString();
     }
 
@@ -133,18 +161,17 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
         }
 
         var text = new StringBuilder(message.Text);
+        var calls = new JsonArray();
         foreach (var content in message.Contents)
         {
             switch (content)
             {
                 case FunctionCallContent call:
-                    var json = new JsonObject
+                    calls.Add(new JsonObject
                     {
                         [ToolCallSchema.NameProperty] = call.Name,
-                        [ToolCallSchema.ArgumentsProperty] = JsonSerializer.SerializeToNode(
-                            call.Arguments ?? new Dictionary<string, object?>(), s_arguments),
-                    };
-                    text.Append(json.ToJsonString());
+                        [ToolCallSchema.ArgumentsProperty] = ArgumentsNode(ToolCallArguments.Text(call)),
+                    });
                     break;
                 case FunctionResultContent result:
                     text.Append("Result of call ").Append(result.CallId).Append(": ").Append(result.Result?.ToString());
@@ -152,62 +179,25 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
             }
         }
 
+        if (calls.Count > 0)
+        {
+            // As the model would have written the calls itself.
+            text.Append(new JsonObject { [ToolCallSchema.ToolCallsProperty] = calls }.ToJsonString());
+        }
+
         return new ChatMessage(message.Role == ChatRole.Tool ? ChatRole.User : message.Role, text.ToString());
     }
 
-    private static ChatResponse ToToolCall(ChatResponse response)
+    private static JsonNode? ArgumentsNode(string arguments)
     {
-        var message = response.Messages.LastOrDefault();
-        if (message is null || !TryParse(message.Text, out var name, out var arguments, out var content))
-        {
-            // Cut short (max_tokens) before the JSON closed: return what was generated, as generated.
-            return response;
-        }
-
-        if (name is null)
-        {
-            message.Contents = [new TextContent(content)];
-            return response;
-        }
-
-        message.Contents = [new FunctionCallContent($"call_{Guid.NewGuid():N}"[..29], name, arguments)];
-        response.FinishReason = ChatFinishReason.ToolCalls;
-        return response;
-    }
-
-    private static bool TryParse(string text, out string? name, out IDictionary<string, object?>? arguments, out string? content)
-    {
-        name = null;
-        arguments = null;
-        content = null;
         try
         {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return false;
-            }
-
-            if (root.TryGetProperty(ToolCallSchema.NameProperty, out var n) && n.ValueKind == JsonValueKind.String &&
-                root.TryGetProperty(ToolCallSchema.ArgumentsProperty, out var a) && a.ValueKind == JsonValueKind.Object)
-            {
-                name = n.GetString();
-                arguments = a.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
-                return true;
-            }
-
-            if (root.TryGetProperty(ToolCallSchema.ContentProperty, out var c) && c.ValueKind == JsonValueKind.String)
-            {
-                content = c.GetString();
-                return true;
-            }
-
-            return false;
+            return JsonNode.Parse(arguments);
         }
         catch (JsonException)
         {
-            return false;
+            // Arguments cut short: as the text they are.
+            return JsonValue.Create(arguments);
         }
     }
 }

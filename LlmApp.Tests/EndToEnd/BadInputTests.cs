@@ -67,8 +67,9 @@ public sealed class BadInputTests(GatewayAppFixture fixture, ITestOutputHelper o
         { "tool_choice required without tools", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tool_choice":"required"}""", HttpStatusCode.BadRequest },
         { "stream a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stream":"yes"}""", HttpStatusCode.BadRequest },
         { "stream_options without stream", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stream_options":{"include_usage":true}}""", HttpStatusCode.BadRequest },
-        { "logprobs requested", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"logprobs":true}""", HttpStatusCode.BadRequest },
-        { "top_logprobs requested", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"top_logprobs":3}""", HttpStatusCode.BadRequest },
+        { "logprobs not a boolean", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"logprobs":"yes"}""", HttpStatusCode.BadRequest },
+        { "top_logprobs without logprobs", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"top_logprobs":3}""", HttpStatusCode.BadRequest },
+        { "top_logprobs above 20", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"logprobs":true,"top_logprobs":21}""", HttpStatusCode.BadRequest },
         { "parallel_tool_calls a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"parallel_tool_calls":"x"}""", HttpStatusCode.BadRequest },
         { "user a number", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"user":5}""", HttpStatusCode.BadRequest },
     };

@@ -88,7 +88,7 @@ public sealed class BackendStreamReaderTests
     }
 
     [Fact]
-    public async Task StreamedToolCallDeltasBecomeOneCallWhenTheChoiceFinishes()
+    public async Task StreamedToolCallDeltasPassOnAsTheyCame()
     {
         var updates = await ReadAllAsync(Sse(
             """{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}""",
@@ -97,11 +97,24 @@ public sealed class BackendStreamReaderTests
             """{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}""",
             "[DONE]"));
 
-        var call = Assert.Single(updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>());
-        Assert.Equal("call_1", call.CallId);
-        Assert.Equal("get_weather", call.Name);
-        Assert.Equal("Oslo", call.Arguments!["city"]!.ToString());
+        var pieces = updates.SelectMany(u => u.Contents).OfType<FunctionCallUpdateContent>().ToList();
+        Assert.Equal(3, pieces.Count);
+        Assert.Equal(("call_1", "get_weather"), (pieces[0].CallId, pieces[0].Name));
+        Assert.All(pieces, p => Assert.Equal(0, p.Index));
+        Assert.Equal("""{"city":"Oslo"}""", string.Concat(pieces.Select(p => p.Arguments)));
+        Assert.Null(pieces[1].CallId);
         Assert.Equal(ChatFinishReason.ToolCalls, updates[^1].FinishReason);
+    }
+
+    [Fact]
+    public void AWholeAnswersToolCallsKeepTheirArgumentsAsGenerated()
+    {
+        var response = BackendStreamReader.ReadOne(
+            """{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\" : \"Oslo\"}"}}]},"finish_reason":"tool_calls"}]}"""u8);
+
+        var call = Assert.Single(response.Messages[^1].Contents.OfType<FunctionCallContent>());
+        Assert.Equal("""{"city" : "Oslo"}""", call.RawRepresentation);
+        Assert.Equal("Oslo", call.Arguments!["city"]!.ToString());
     }
 
     [Fact]
