@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using Microsoft.Extensions.Options;
@@ -17,13 +18,17 @@ public static class ModelsApi
         return api;
     }
 
-    public static IResult ListModels(IOptions<BackendOptions> backend) =>
-        TypedResults.Json(new ModelList([Card(backend.Value.Model)]), OpenAIJsonContext.Default.ModelList);
+    /// <summary>The chat model, and the embedding model when one is served.</summary>
+    public static IResult ListModels(IOptions<BackendOptions> backend, IOptions<EmbeddingsOptions> embeddings) =>
+        TypedResults.Json(new ModelList([.. Served(backend.Value, embeddings.Value).Select(Card)]), OpenAIJsonContext.Default.ModelList);
 
-    public static IResult RetrieveModel(string model, IOptions<BackendOptions> backend) =>
-        model == backend.Value.Model
+    public static IResult RetrieveModel(string model, IOptions<BackendOptions> backend, IOptions<EmbeddingsOptions> embeddings) =>
+        Served(backend.Value, embeddings.Value).Contains(model)
             ? TypedResults.Json(Card(model), OpenAIJsonContext.Default.ModelCard)
             : GatewayFailure.ModelNotFound(model).ToResult();
+
+    private static string[] Served(BackendOptions backend, EmbeddingsOptions embeddings) =>
+        embeddings.IsEnabled ? [backend.Model, embeddings.Model] : [backend.Model];
 
     private static ModelCard Card(string model) => new(model, s_startedAt, "llmapp");
 }

@@ -8,6 +8,7 @@ public static class OpenAIApi
         var api = app.MapGroup("/v1");
         api.MapModelsApi();
         api.MapChatCompletionsApi();
+        api.MapEmbeddingsApi();
         return api;
     }
 }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -14,11 +13,6 @@ namespace LlmApp.Gateway.Backend;
 /// </summary>
 internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker http) : IChatClient
 {
-    private static readonly MediaTypeHeaderValue s_json = new("application/json");
-
-    // Enough of an error body for its message; a backend that sends more is not saying anything more useful.
-    private const int MaxErrorBodyBytes = 16 * 1024;
-
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -92,62 +86,10 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
     }
 
-    private async Task<HttpResponseMessage> SendAsync(byte[] body, bool stream, CancellationToken cancellationToken)
-    {
-        var response = await backend.SendPipeline.ExecuteAsync(
-            static async (state, token) =>
-            {
-                // A request message is sent once: each attempt gets its own.
-                using var request = new HttpRequestMessage(HttpMethod.Post, state.Backend.ChatCompletionsUri)
-                {
-                    Content = new ByteArrayContent(state.Body) { Headers = { ContentType = s_json } },
-                    // llama-server closes the connection after every streamed answer, whatever its Keep-Alive header says: a
-                    // pooled connection to it would be one it is closing, and a request sent on it would fail. So a stream
-                    // gets a connection of its own, closed after it.
-                    Headers = { ConnectionClose = state.Stream && state.Backend.Options.Kind == BackendKind.LlamaCpp },
-                };
-                if (state.Backend.Options.ApiKey is { Length: > 0 } key)
-                {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                }
-
-                return await state.Http.SendAsync(request, token);
-            },
-            (Backend: backend, Http: http, Body: body, Stream: stream),
+    private Task<HttpResponseMessage> SendAsync(byte[] body, bool stream, CancellationToken cancellationToken) =>
+        // llama-server closes the connection after every streamed answer, whatever its Keep-Alive header says: a pooled
+        // connection to it would be one it is closing, and a request sent on it would fail. So a stream gets a connection
+        // of its own, closed after it.
+        BackendSender.SendAsync(backend, http, backend.ChatCompletionsUri, body, closeConnection: stream && backend.Options.Kind == BackendKind.LlamaCpp,
             cancellationToken);
-
-        if (response.IsSuccessStatusCode)
-        {
-            return response;
-        }
-
-        using (response)
-        {
-            var (message, type) = await ReadErrorAsync(response, cancellationToken);
-            throw new BackendFailureException(BackendFault.Status, message, (int)response.StatusCode, type);
-        }
-    }
-
-    /// <summary>The message and type of an error body: <c>{"error":{"message":...}}</c>, or vLLM's older <c>{"message":...}</c>.</summary>
-    private static async Task<(string Message, string? Type)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var fallback = $"The model backend answered {(int)response.StatusCode}.";
-        try
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            var buffer = new byte[MaxErrorBodyBytes];
-            var length = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
-            using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
-            var root = document.RootElement;
-            var error = root.TryGetProperty("error", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
-            return (Text(error, "message") ?? fallback, Text(error, "type"));
-        }
-        catch (JsonException)
-        {
-            return (fallback, null);
-        }
-
-        static string? Text(JsonElement error, string name) =>
-            error.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
-    }
 }

@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.Options;
 
@@ -14,16 +15,27 @@ internal static class BackendExtensions
     public static IHostApplicationBuilder AddLlmBackend(this IHostApplicationBuilder builder)
     {
         builder.AddSettings<BackendOptions>(BackendOptions.SectionName);
+        builder.AddSettings<EmbeddingsOptions>(EmbeddingsOptions.SectionName);
         builder.Services.AddSingleton(services =>
         {
             var options = services.GetRequiredService<IOptions<BackendOptions>>().Value;
+            var embeddings = services.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
             var resilience = services.GetRequiredService<IOptions<ResilienceOptions>>().Value;
-            return new BackendPool([BackendResilience.Create(options.Name, options, resilience)]);
+            List<ModelBackend> backends = [BackendResilience.Create(options.Name, Operations.Chat, options, resilience)];
+            if (embeddings.IsEnabled)
+            {
+                // Probed, admitted and broken-circuited like the chat backend, for embeddings only.
+                backends.Add(BackendResilience.Create(embeddings.Name, Operations.Embeddings, embeddings.ToBackendOptions(), resilience));
+            }
+
+            return new BackendPool(backends);
         });
 
         builder.Services.AddSingleton(services => new BackendRouter(
             services.GetRequiredService<BackendPool>(),
-            new HttpMessageInvoker(new SocketsHttpHandler
+            services.GetRequiredService<BackendConnections>().Invoker));
+
+        builder.Services.AddSingleton(services => new BackendConnections(new HttpMessageInvoker(new SocketsHttpHandler
             {
                 ConnectTimeout = services.GetRequiredService<IOptions<ResilienceOptions>>().Value.ConnectTimeout,
                 // A response disposed half-read is normally drained (up to 1 MB or 2 s) to reuse the connection: for a

@@ -13,8 +13,10 @@ internal sealed class BackendHealthCheck(BackendPool pool) : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var serving = pool.All.Count(b => b.IsHealthy && b.CircuitState.CircuitState is not (CircuitState.Open or CircuitState.Isolated));
+        // Ready when every operation (chat, embeddings if served) has a backend serving it.
+        var serving = pool.All.GroupBy(b => b.Operation)
+            .All(operation => operation.Any(b => b.IsHealthy && b.CircuitState.CircuitState is not (CircuitState.Open or CircuitState.Isolated)));
         var description = string.Join("; ", pool.All.Select(b => $"{b.Name}: {(b.IsHealthy ? "answering /health" : "not answering /health")}, circuit {b.CircuitState.CircuitState}"));
-        return Task.FromResult(serving > 0 ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
+        return Task.FromResult(serving ? HealthCheckResult.Healthy(description) : HealthCheckResult.Unhealthy(description));
     }
 }

@@ -5,7 +5,7 @@ namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// The bottom of the chat pipeline: sends each call to the backend that admission chose for it
-/// (<see cref="ChatCall.Backend"/>), or to the only one there is. It owns the connections to all of them.
+/// (<see cref="ChatCall.Backend"/>), or to the only one there is.
 /// </summary>
 internal sealed class BackendRouter(BackendPool pool, HttpMessageInvoker http) : IChatClient
 {
@@ -22,7 +22,10 @@ internal sealed class BackendRouter(BackendPool pool, HttpMessageInvoker http) :
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        // The connections belong to BackendConnections.
+    }
 
     private BackendChatClient Route(ChatOptions? options)
     {

@@ -4,4 +4,6 @@ namespace LlmApp.Gateway.Backend;
 public static class Operations
 {
     public const string Chat = "chat";
+
+    public const string Embeddings = "embeddings";
 }

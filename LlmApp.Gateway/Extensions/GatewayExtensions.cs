@@ -1,6 +1,7 @@
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
@@ -49,6 +50,7 @@ internal static class GatewayExtensions
             .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
             .UseGatewayTelemetry()
             .UseGenerationDeadlines();
+        builder.AddEmbeddings();
         return builder;
     }
 }

@@ -13,4 +13,5 @@ namespace LlmApp.Gateway.OpenAI;
 [JsonSerializable(typeof(OpenAIErrorResponse))]
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ModelCard))]
+[JsonSerializable(typeof(EmbeddingRequest))]
 internal sealed partial class OpenAIJsonContext : JsonSerializerContext;

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Embeddings;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Apis;
+
+public static class EmbeddingsApi
+{
+    public static RouteGroupBuilder MapEmbeddingsApi(this RouteGroupBuilder api)
+    {
+        api.MapPost("/embeddings", CreateEmbeddings).WithRequestLog(Operations.Embeddings);
+        return api;
+    }
+
+    /// <summary>
+    /// <c>POST /v1/embeddings</c>, the same way as chat: validation, admission (the embedding server's own slots), the
+    /// pipeline (spans, metrics, the backend), then the list, as floats or base64.
+    /// </summary>
+    public static async Task<IResult> CreateEmbeddings(
+        HttpContext context, IOptions<EmbeddingsOptions> settings, IOptions<ResilienceOptions> resilience, AdmissionControl admission,
+        IServiceProvider services, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(resilience);
+        ArgumentNullException.ThrowIfNull(admission);
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(time);
+        var requestAborted = context.RequestAborted;
+        var call = context.Features.GetRequiredFeature<ChatCall>();
+        var options = settings.Value;
+
+        EmbeddingRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, OpenAIJsonContext.Default.EmbeddingRequest, requestAborted);
+        }
+        catch (JsonException ex)
+        {
+            var param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+            return GatewayFailure.InvalidRequest(param is null ? "The request body is not valid JSON, or not a JSON object." : $"'{param}' has the wrong type or is not valid JSON.", param).ToResult();
+        }
+
+        if (request is null)
+        {
+            return GatewayFailure.InvalidRequest("The request body must be a JSON object.").ToResult();
+        }
+
+        if (request.Model is { Length: > 0 } model && (!options.IsEnabled || model != options.Model))
+        {
+            // No embedding model (Llm:EmbeddingModel unset), or another model's name: as OpenAI answers an unknown model.
+            return GatewayFailure.ModelNotFound(model).ToResult();
+        }
+
+        if (!EmbeddingRequestMapper.TryMap(request, options.Matryoshka, out var inputs, out var error))
+        {
+            return GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code).ToResult();
+        }
+
+        call.Model = options.Model;
+        var deadline = resilience.Value.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp);
+        var admitted = await admission.AdmitAsync(new AdmissionRequest(Operations.Embeddings, Partition: "", deadline), requestAborted);
+        if (admitted.Outcome == AdmissionOutcome.ClientLeft)
+        {
+            throw new OperationCanceledException(requestAborted);
+        }
+
+        if (!admitted.IsAdmitted)
+        {
+            return AdmissionRefusals.For(admitted.Outcome).ToResult();
+        }
+
+        using var lease = admitted.Lease!;
+        call.Backend = lease.Backend.Name;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        // What is left of the deadline after the wait for a slot.
+        timeout.CancelAfter(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond,
+            (resilience.Value.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp)).Ticks)));
+        try
+        {
+            var generator = services.GetRequiredService<IEmbeddingGenerator<EmbeddingInput, Embedding<float>>>();
+            var embeddings = await generator.GenerateAsync(inputs, new GatewayEmbeddingOptions(call) { Dimensions = request.Dimensions }, timeout.Token);
+            return new EmbeddingListResult(embeddings, options.Model, request.EncodingFormat == "base64");
+        }
+        catch (EmbeddingRequestException ex)
+        {
+            return GatewayFailure.InvalidRequest(ex.Message, ex.Param, ex.Code).ToResult();
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !requestAborted.IsCancellationRequested)
+        {
+            return FailureClassifier.Classify(new GenerationTimeoutException(GenerationTimeout.Total)).ToResult();
+        }
+        catch (Exception ex) when (!requestAborted.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            return FailureClassifier.Classify(ex).ToResult();
+        }
+    }
+}
