@@ -5,7 +5,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 try
 {
     var settings = LlmSettings.From(builder.Configuration);
-    var (serverPath, model) = await LlmSetup.PrepareAsync(settings);
+    var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
 
     // The backend: swap this one line for a container or vLLM; the gateway does not change.
     var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
@@ -15,9 +15,17 @@ try
         .WithGatewayPort(settings.GatewayPort)
         .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath);
 
-    builder.AddPrometheusIfInstalled("prometheus", settings,
-        ("llmapp-gateway", gateway.GetEndpoint("http")),
-        ("llama-server", llm.Resource.HttpEndpoint));
+    (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint("http")), ("llama-server", llm.Resource.HttpEndpoint)];
+
+    // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
+    if (embeddingModel is not null)
+    {
+        var embeddings = builder.AddLlamaCppEmbeddings("embeddings", serverPath, embeddingModel, settings).WithRestartOnCrash();
+        gateway.WithEmbeddingBackend(embeddings, embeddingModel, settings);
+        scraped = [.. scraped, ("llama-server-embeddings", embeddings.Resource.HttpEndpoint)];
+    }
+
+    builder.AddPrometheusIfInstalled("prometheus", settings, scraped);
 }
 catch (SetupException ex)
 {

@@ -1,6 +1,9 @@
 namespace LlmApp.AppHost.Models;
 
-/// <summary>One model of models/catalog.json: where to get it and how to know it arrived intact.</summary>
+/// <summary>
+/// One model of models/catalog.json: where to get it and how to know it arrived intact. An embedding model also says
+/// how llama-server pools its token vectors and whether it allows shortened (Matryoshka) vectors.
+/// </summary>
 public sealed record CatalogEntry(
     string Name,
     string Repo,
@@ -9,4 +12,11 @@ public sealed record CatalogEntry(
     long Size,
     string Sha256,
     string License,
-    string Description);
+    string Description,
+    string Kind = CatalogEntry.ChatKind,
+    string? Pooling = null,
+    bool Matryoshka = false)
+{
+    public const string ChatKind = "chat";
+    public const string EmbeddingKind = "embedding";
+}

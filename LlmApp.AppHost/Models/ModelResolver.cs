@@ -9,14 +9,34 @@ namespace LlmApp.AppHost.Models;
 public static class ModelResolver
 {
     public const string ModelSetting = "Llm:Model";
+    public const string EmbeddingModelSetting = "Llm:EmbeddingModel";
 
-    public static async Task<ResolvedModel> ResolveAsync(
+    public static Task<ResolvedModel> ResolveAsync(
         LlmSettings settings, ModelCatalog catalog, HttpClient httpClient, CancellationToken cancellationToken = default)
     {
-        var value = settings.Model.Trim();
+        ArgumentNullException.ThrowIfNull(settings);
+        return ResolveAsync(settings.Model, ModelSetting, settings.ServedModelName, CatalogEntry.ChatKind, settings, catalog, httpClient, cancellationToken);
+    }
+
+    /// <summary>The embedding model of <c>Llm:EmbeddingModel</c>, or null when it is not set.</summary>
+    public static async Task<ResolvedModel?> ResolveEmbeddingAsync(
+        LlmSettings settings, ModelCatalog catalog, HttpClient httpClient, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return string.IsNullOrWhiteSpace(settings.EmbeddingModel)
+            ? null
+            : await ResolveAsync(settings.EmbeddingModel, EmbeddingModelSetting, settings.EmbeddingServedModelName, CatalogEntry.EmbeddingKind, settings, catalog,
+                httpClient, cancellationToken);
+    }
+
+    private static async Task<ResolvedModel> ResolveAsync(
+        string setting, string settingName, string? servedName, string kind, LlmSettings settings, ModelCatalog catalog, HttpClient httpClient,
+        CancellationToken cancellationToken)
+    {
+        var value = setting.Trim();
         if (value.Length == 0)
         {
-            throw new SetupException($"{ModelSetting} is empty: set it to a catalog name ({Names(catalog)}) or a .gguf file.");
+            throw new SetupException($"{settingName} is empty: set it to a catalog name ({Names(catalog)}) or a .gguf file.");
         }
 
         if (LooksLikePath(value))
@@ -24,20 +44,24 @@ public static class ModelResolver
             var path = UserPath.Resolve(value);
             if (!File.Exists(path))
             {
-                throw new SetupException($"{ModelSetting} points at '{path}', which does not exist.");
+                throw new SetupException($"{settingName} points at '{path}', which does not exist.");
             }
 
-            SetupLog.Info($"model: {path} (from {ModelSetting})");
-            return new ResolvedModel(path, settings.ServedModelName ?? Path.GetFileNameWithoutExtension(path));
+            SetupLog.Info($"model: {path} (from {settingName})");
+            return new ResolvedModel(path, servedName ?? Path.GetFileNameWithoutExtension(path));
         }
 
         var entry = catalog.Find(value)
             ?? throw new SetupException(
-                $"{ModelSetting} '{value}' is neither a catalog name ({Names(catalog)}) nor a path to a .gguf file.");
+                $"{settingName} '{value}' is neither a catalog name ({Names(catalog)}) nor a path to a .gguf file.");
+        if (entry.Kind != kind)
+        {
+            throw new SetupException($"{settingName} '{value}' is {(entry.Kind == CatalogEntry.EmbeddingKind ? "an embedding" : "a chat")} model; it takes a {kind} model ({Names(catalog, kind)}).");
+        }
 
         var file = await ModelDownloader.EnsureAsync(entry, CachePaths.Models(settings), settings.HuggingFaceEndpoint, httpClient, cancellationToken);
         SetupLog.Info($"model: {entry.Name} at {file}");
-        return new ResolvedModel(file, settings.ServedModelName ?? entry.Name);
+        return new ResolvedModel(file, servedName ?? entry.Name, entry);
     }
 
     private static bool LooksLikePath(string value) =>
@@ -45,5 +69,6 @@ public static class ModelResolver
         value.Contains(Path.DirectorySeparatorChar) ||
         value.Contains(Path.AltDirectorySeparatorChar);
 
-    private static string Names(ModelCatalog catalog) => string.Join(", ", catalog.Models.Select(m => m.Name));
+    private static string Names(ModelCatalog catalog, string? kind = null) =>
+        string.Join(", ", catalog.Models.Where(m => kind is null || m.Kind == kind).Select(m => m.Name));
 }

@@ -16,6 +16,24 @@ public sealed class LlmSettings
     /// <summary>The model id clients send; defaults to the catalog name or the file name without .gguf.</summary>
     public string? ServedModelName { get; set; }
 
+    /// <summary>
+    /// An embedding model, a catalog name (nomic-embed-text-v1.5) or a .gguf file, served by a second llama-server
+    /// behind <c>/v1/embeddings</c>. Unset: no embedding server starts, and the endpoint answers 404.
+    /// </summary>
+    public string? EmbeddingModel { get; set; }
+
+    /// <summary>The embedding model's id for clients; defaults to the catalog name or the file name without .gguf.</summary>
+    public string? EmbeddingServedModelName { get; set; }
+
+    /// <summary>How token vectors are pooled into one (llama-server's --pooling: mean, cls, last); defaults to the catalog's, or the model file's own.</summary>
+    public string? EmbeddingPooling { get; set; }
+
+    /// <summary>Whether the embedding model allows shortened vectors (<c>dimensions</c>); defaults to what the catalog says, false for a file.</summary>
+    public bool? EmbeddingMatryoshka { get; set; }
+
+    /// <summary>Tokens one embedding input may have: the embedding server's batch (an input is embedded in one batch).</summary>
+    public int EmbeddingBatchSize { get; set; } = 2048;
+
     /// <summary>A llama-server binary to use instead of looking on PATH or building one.</summary>
     public string? ServerPath { get; set; }
 
@@ -62,6 +80,11 @@ public sealed class LlmSettings
         Require(LlamaCpp.ContextPerSlot >= 256, "Llm:LlamaCpp:ContextPerSlot", LlamaCpp.ContextPerSlot, "at least 256 tokens");
         Require(LlamaCpp.PromptCacheMiB >= 0, "Llm:LlamaCpp:PromptCacheMiB", LlamaCpp.PromptCacheMiB, "0 (off) or more");
         Require(LlamaCpp.BatchSize >= 32, "Llm:LlamaCpp:BatchSize", LlamaCpp.BatchSize, "at least 32");
+        Require(EmbeddingBatchSize >= 32, "Llm:EmbeddingBatchSize", EmbeddingBatchSize, "at least 32");
+        if (EmbeddingPooling is { } pooling && pooling is not ("mean" or "cls" or "last" or "rank"))
+        {
+            throw new SetupException($"Llm:EmbeddingPooling is '{pooling}'; it must be mean, cls, last or rank.");
+        }
     }
 
     private static void Require(bool condition, string setting, int value, string expected)

@@ -3,15 +3,22 @@ using LlmApp.AppHost.Models;
 
 namespace LlmApp.AppHost.Setup;
 
-/// <summary>Everything that must be on disk before the first resource starts: the llama-server binary and the model.</summary>
+/// <summary>
+/// Everything that must be on disk before the first resource starts: the llama-server binary, the model and the
+/// embedding model, if one is asked for.
+/// </summary>
 public static class LlmSetup
 {
-    public static async Task<(string ServerPath, ResolvedModel Model)> PrepareAsync(LlmSettings settings, CancellationToken cancellationToken = default)
+    public static async Task<(string ServerPath, ResolvedModel Model, ResolvedModel? EmbeddingModel)> PrepareAsync(
+        LlmSettings settings, CancellationToken cancellationToken = default)
     {
-        // The model first: a wrong Llm:Model should fail in a second, not after a seven-minute build.
+        ArgumentNullException.ThrowIfNull(settings);
+        // The models first: a wrong Llm:Model should fail in a second, not after a seven-minute build.
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var model = await ModelResolver.ResolveAsync(settings, ModelCatalog.Load(), http, cancellationToken);
+        var catalog = ModelCatalog.Load();
+        var model = await ModelResolver.ResolveAsync(settings, catalog, http, cancellationToken);
+        var embeddingModel = await ModelResolver.ResolveEmbeddingAsync(settings, catalog, http, cancellationToken);
         var serverPath = await LlamaServerLocator.LocateAsync(settings, cancellationToken);
-        return (serverPath, model);
+        return (serverPath, model, embeddingModel);
     }
 }

@@ -50,9 +50,9 @@ public sealed class ChatCompletionsEndToEndTests(GatewayAppFixture fixture)
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.Equal("list", body.RootElement.GetProperty("object").GetString());
-        var model = Assert.Single(body.RootElement.GetProperty("data").EnumerateArray());
-        Assert.Equal(GatewayAppFixture.ServedModel, model.GetProperty("id").GetString());
-        Assert.Equal("model", model.GetProperty("object").GetString());
+        var models = body.RootElement.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal([GatewayAppFixture.ServedModel, GatewayAppFixture.EmbeddingModel], models.Select(m => m.GetProperty("id").GetString()));
+        Assert.All(models, m => Assert.Equal("model", m.GetProperty("object").GetString()));
     }
 
     [Fact]

@@ -165,7 +165,7 @@ public sealed class AdmissionControlTests : IDisposable
     private static AdmissionRequest Chat(string partition = "") => new(Operations.Chat, partition, s_wait);
 
     private static ModelBackend Backend(string name, int slots = 0) =>
-        BackendResilience.Create(name, new BackendOptions { Name = name, Endpoint = new Uri("http://127.0.0.1:1"), Model = "tiny" },
+        BackendResilience.Create(name, Operations.Chat, new BackendOptions { Name = name, Endpoint = new Uri("http://127.0.0.1:1"), Model = "tiny" },
             new ResilienceOptions { MaxConcurrentRequests = slots });
 
     private AdmissionControl Create(int queueLimit, int slots = 0, ModelBackend[]? backends = null) =>

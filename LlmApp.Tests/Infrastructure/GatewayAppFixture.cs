@@ -9,6 +9,7 @@ using LlmApp.AppHost.Setup;
 using Microsoft.Extensions.Configuration;
 using OpenAI;
 using OpenAI.Chat;
+using OpenAI.Embeddings;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -28,6 +29,12 @@ public class GatewayAppFixture : IAsyncLifetime
 
     public const string ServedModel = "llama-2-tiny-random";
 
+    /// <summary>The embedding model: the same tiny file, served by a second llama-server with mean pooling (8-dimensional vectors).</summary>
+    public const string EmbeddingModel = "tiny-embed";
+
+    /// <summary>The embedding server's batch, kept small so that a test can go past it.</summary>
+    public const int EmbeddingBatchSize = 64;
+
     public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMilliseconds(100);
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
@@ -37,8 +44,16 @@ public class GatewayAppFixture : IAsyncLifetime
     /// <summary>Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that a long prompt shows them.</summary>
     protected virtual IEnumerable<(string Name, string Value)> GatewayEnvironment => [("Streaming__KeepAliveInterval", KeepAliveInterval.ToString())];
 
-    /// <summary>More AppHost arguments. A local Prometheus (installed by .ci/run) scrapes every second on a free port.</summary>
-    protected virtual IEnumerable<string> AppHostArguments => ["--Llm:Prometheus:Port=0", "--Llm:Prometheus:ScrapeInterval=00:00:01"];
+    /// <summary>
+    /// More AppHost arguments. A local Prometheus (installed by .ci/run) scrapes every second on a free port. An embedding
+    /// server serves the tiny model too; it is told the model allows shortened vectors, so that <c>dimensions</c> runs.
+    /// </summary>
+    protected virtual IEnumerable<string> AppHostArguments =>
+    [
+        "--Llm:Prometheus:Port=0", "--Llm:Prometheus:ScrapeInterval=00:00:01",
+        $"--Llm:EmbeddingModel={TestPaths.TestModel}", $"--Llm:EmbeddingServedModelName={EmbeddingModel}", "--Llm:EmbeddingPooling=mean",
+        "--Llm:EmbeddingMatryoshka=true", $"--Llm:EmbeddingBatchSize={EmbeddingBatchSize}",
+    ];
 
     /// <summary>The operating-system process id of llama-server, as Aspire reports it.</summary>
     public int BackendProcessId()
@@ -56,6 +71,9 @@ public class GatewayAppFixture : IAsyncLifetime
 
     /// <summary>llama-server itself, for tests that look behind the gateway (its /slots).</summary>
     public HttpClient Backend { get; private set; } = null!;
+
+    /// <summary>The embedding llama-server itself, when this fixture runs one.</summary>
+    public HttpClient? EmbeddingsBackend { get; private set; }
 
     /// <summary>llama-server's count of llama_decode calls (one per generated token of a lone sequence), from its /metrics.</summary>
     public async Task<long> BackendDecodeCountAsync()
@@ -95,6 +113,9 @@ public class GatewayAppFixture : IAsyncLifetime
             Transport = new HttpClientPipelineTransport(s_hangUpOnDispose),
         });
 
+    public EmbeddingClient CreateEmbeddingClient(string model = EmbeddingModel) =>
+        new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(GatewayBaseAddress, "v1") });
+
     private static readonly HttpClient s_hangUpOnDispose = new(new SocketsHttpHandler { MaxResponseDrainSize = 0 });
 
     public async Task InitializeAsync()
@@ -122,6 +143,11 @@ public class GatewayAppFixture : IAsyncLifetime
         // retries 429, 5xx and timeouts, and would turn every refusal and failure these tests look for into a success.
         Gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "http"), Timeout = s_clientTimeout };
         Backend = new HttpClient { BaseAddress = _app.GetEndpoint("llm", "http"), Timeout = s_clientTimeout };
+        if (builder.Resources.Any(r => r.Name == "embeddings"))
+        {
+            EmbeddingsBackend = new HttpClient { BaseAddress = _app.GetEndpoint("embeddings", "http"), Timeout = s_clientTimeout };
+        }
+
         // llama-server closes the connection after each streamed answer: a pooled one may be dead by the next request.
         Backend.DefaultRequestHeaders.ConnectionClose = true;
     }
@@ -130,6 +156,7 @@ public class GatewayAppFixture : IAsyncLifetime
     {
         Gateway?.Dispose();
         Backend?.Dispose();
+        EmbeddingsBackend?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();

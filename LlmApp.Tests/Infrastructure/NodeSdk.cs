@@ -17,6 +17,7 @@ public static class NodeSdk
         {
             ["LLMAPP_BASE_URL"] = new Uri(gateway, "v1").ToString(),
             ["LLMAPP_MODEL"] = GatewayAppFixture.ServedModel,
+            ["LLMAPP_EMBEDDING_MODEL"] = GatewayAppFixture.EmbeddingModel,
         };
         var run = await CommandRunner.RunAsync("node", ["--test", "--test-reporter=tap", testFile], s_directory, variables);
 

@@ -115,4 +115,15 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, string json) =>
         client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
+
+    [Fact]
+    public async Task WithoutAnEmbeddingModelEmbeddingsAnswer404ModelNotFound()
+    {
+        // This fixture's AppHost has no Llm:EmbeddingModel: no embedding server runs.
+        using var response = await fixture.Gateway.PostAsync("/v1/embeddings",
+            new StringContent("""{"model":"nomic-embed-text-v1.5","input":"a"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("\"code\":\"model_not_found\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

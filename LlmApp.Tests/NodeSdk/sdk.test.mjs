@@ -5,13 +5,45 @@ import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 
 const model = process.env.LLMAPP_MODEL;
+const embeddingModel = process.env.LLMAPP_EMBEDDING_MODEL;
 const client = new OpenAI({ baseURL: process.env.LLMAPP_BASE_URL, apiKey: 'unused', maxRetries: 0 });
 const user = (content) => [{ role: 'user', content }];
 
-test('models.list returns the served model', async () => {
+test('models.list returns the served chat and embedding models', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids, [model]);
+  assert.deepEqual(ids, [model, embeddingModel]);
+});
+
+test('embeddings.create gives one unit vector per input, as base64 (the SDK default) and as floats alike', async () => {
+  const input = ['The cat sat on the mat.', 'Retrieval needs vectors.'];
+  const asBase64 = await client.embeddings.create({ model: embeddingModel, input });
+  const asFloats = await client.embeddings.create({ model: embeddingModel, input, encoding_format: 'float' });
+  assert.equal(asBase64.object, 'list');
+  assert.equal(asBase64.data.length, 2);
+  assert.deepEqual(asBase64.data.map((d) => d.index), [0, 1]);
+  assert.equal(asBase64.data[0].embedding.length, 8);
+  // base64 carries the float32s exactly; JSON numbers carry their shortest decimal form.
+  asBase64.data.forEach((d, i) => d.embedding.forEach((v, j) => assert.ok(Math.abs(v - asFloats.data[i].embedding[j]) < 1e-6)));
+  const norm = Math.hypot(...asFloats.data[0].embedding);
+  assert.ok(Math.abs(norm - 1) < 1e-3, `norm ${norm}`);
+  assert.ok(asFloats.usage.prompt_tokens > 0);
+  assert.equal(asFloats.usage.total_tokens, asFloats.usage.prompt_tokens);
+});
+
+test('embeddings.create takes token ids and honours dimensions', async () => {
+  const tokens = await client.embeddings.create({ model: embeddingModel, input: [[1, 2, 3], [4, 5]], encoding_format: 'float' });
+  assert.equal(tokens.data.length, 2);
+  assert.equal(tokens.usage.prompt_tokens, 5);
+  const short = await client.embeddings.create({ model: embeddingModel, input: 'shorter', dimensions: 4 });
+  assert.equal(short.data[0].embedding.length, 4);
+  assert.ok(Math.abs(Math.hypot(...short.data[0].embedding) - 1) < 1e-3);
+});
+
+test('an input longer than the embedding server takes is a 400 naming the limit', async () => {
+  await assert.rejects(
+    client.embeddings.create({ model: embeddingModel, input: 'hello '.repeat(200) }),
+    (err) => err.status === 400 && err.param === 'input' && /64 tokens/.test(err.message));
 });
 
 test('a non-streaming completion has the OpenAI shape and usage that adds up', async () => {
@@ -92,9 +124,13 @@ test('a forced tool call comes back as tool_calls with valid arguments', async (
       },
     }],
     tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    // One call: the tiny random model, free to add calls, would add them until max_tokens.
+    parallel_tool_calls: false,
   });
   const choice = c.choices[0];
   assert.equal(choice.finish_reason, 'tool_calls');
+  assert.equal(choice.message.tool_calls.length, 1);
+  assert.equal(choice.message.content, null);
   assert.equal(choice.message.tool_calls[0].type, 'function');
   assert.equal(choice.message.tool_calls[0].function.name, 'get_weather');
   assert.ok(['Oslo', 'Paris'].includes(JSON.parse(choice.message.tool_calls[0].function.arguments).city));
