@@ -36,7 +36,7 @@ public static class ModelResolver
         var value = setting.Trim();
         if (value.Length == 0)
         {
-            throw new SetupException($"{settingName} is empty: set it to a catalog name ({Names(catalog)}) or a .gguf file.");
+            throw new SetupException($"{settingName} is empty: set it to a catalog name ({Names(catalog, kind)}) or a .gguf file.");
         }
 
         if (LooksLikePath(value))
@@ -53,7 +53,7 @@ public static class ModelResolver
 
         var entry = catalog.Find(value)
             ?? throw new SetupException(
-                $"{settingName} '{value}' is neither a catalog name ({Names(catalog)}) nor a path to a .gguf file.");
+                $"{settingName} '{value}' is neither a catalog name ({Names(catalog, kind)}) nor a path to a .gguf file.");
         if (entry.Kind != kind)
         {
             throw new SetupException($"{settingName} '{value}' is {(entry.Kind == CatalogEntry.EmbeddingKind ? "an embedding" : "a chat")} model; it takes a {kind} model ({Names(catalog, kind)}).");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
@@ -105,6 +106,34 @@ public sealed class ChatCompletionStreamerTests
         Assert.Equal(0, toolCall.GetProperty("index").GetInt32());
         Assert.Equal("get_weather", toolCall.GetProperty("function").GetProperty("name").GetString());
         Assert.Equal("tool_calls", Choice(events[2]).GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task ToolCallPiecesGoOutAsOpenAIStreamsThem()
+    {
+        var first = new ChatResponseUpdate(ChatRole.Assistant, [new FunctionCallUpdateContent(0, "call_1", "get_weather", "")]);
+        var rest = new ChatResponseUpdate(ChatRole.Assistant, [new FunctionCallUpdateContent(0, null, null, "{\"city\":")]);
+
+        var (_, events) = await StreamAsync([first, rest, Finish(ChatFinishReason.Stop)], includeUsage: false);
+
+        var head = Delta(events[1]).GetProperty("tool_calls")[0];
+        Assert.Equal("""{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}""", head.GetRawText());
+        var piece = Delta(events[2]).GetProperty("tool_calls")[0];
+        Assert.Equal("""{"index":0,"function":{"arguments":"{\"city\":"}}""", piece.GetRawText());
+        Assert.Equal("tool_calls", Choice(events[3]).GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public async Task LogprobsGoOutWithTheirTokenAsTheBackendSentThem()
+    {
+        const string logprobs = """{"content":[{"id":7,"token":"Hi","bytes":[72,105],"logprob":-0.5,"top_logprobs":[]}]}""";
+        var update = new ChatResponseUpdate(ChatRole.Assistant, [new TextContent("Hi"), new LogprobsContent(System.Text.Encoding.UTF8.GetBytes(logprobs))]);
+
+        var (_, events) = await StreamAsync([update, Finish(ChatFinishReason.Stop)], includeUsage: false);
+
+        Assert.Equal("Hi", Delta(events[1]).GetProperty("content").GetString());
+        Assert.Equal(logprobs, Choice(events[1]).GetProperty("logprobs").GetRawText());
+        Assert.Equal(JsonValueKind.Null, Choice(events[2]).GetProperty("logprobs").ValueKind);
     }
 
     private static ChatResponseUpdate Text(string text) => new(ChatRole.Assistant, text);

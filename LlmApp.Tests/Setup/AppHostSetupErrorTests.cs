@@ -22,6 +22,22 @@ public sealed class AppHostSetupErrorTests
     }
 
     [Fact]
+    public async Task AnEmbeddingModelIsNotAChatModel()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Model=nomic-embed-text-v1.5"]);
+
+        AssertOneLineError(result, "Llm:Model 'nomic-embed-text-v1.5' is an embedding model; it takes a chat model (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct).");
+    }
+
+    [Fact]
+    public async Task AnUnknownEmbeddingModelListsTheEmbeddingModels()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [$"--Llm:Model={TestPaths.TestModel}", "--Llm:EmbeddingModel=no-such-model"]);
+
+        AssertOneLineError(result, "Llm:EmbeddingModel 'no-such-model' is neither a catalog name (nomic-embed-text-v1.5) nor a path to a .gguf file.");
+    }
+
+    [Fact]
     public async Task ASettingOfTheWrongTypeIsNamed()
     {
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:GatewayPort=eighty"]);
