@@ -22,13 +22,20 @@ public static class LlamaCppBuilderExtensions
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
 
-        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName, settings.ContextPerSlot);
+        return builder.AddLlamaServer(name, serverPath, model.ServedName, settings.ContextPerSlot, LlamaCppArguments.For(model, settings));
+    }
+
+    /// <summary>A llama-server executable with <paramref name="arguments"/>, its port from Aspire and a health check on <c>/health</c>.</summary>
+    internal static IResourceBuilder<LlamaCppResource> AddLlamaServer(
+        this IDistributedApplicationBuilder builder, string name, string serverPath, string servedModel, int contextLength, string[] arguments)
+    {
+        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, servedModel, contextLength);
         return builder.AddResource(resource)
             // llama-server reads its port from LLAMA_ARG_PORT, so Aspire can pick a free one. Not proxied: the gateway
             // talks to llama-server directly, so that a closed connection reaches it at once (it frees the slot) and
             // no extra hop sits on the per-token path.
             .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT", isProxied: false)
-            .WithArgs(LlamaCppArguments.For(model, settings))
+            .WithArgs(arguments)
             .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName);
     }
 }

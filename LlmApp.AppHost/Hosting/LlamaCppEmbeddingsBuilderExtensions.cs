@@ -22,11 +22,7 @@ public static class LlamaCppEmbeddingsBuilderExtensions
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
 
-        var resource = new LlamaCppResource(name, serverPath, Path.GetDirectoryName(serverPath)!, model.ServedName, settings.EmbeddingBatchSize);
-        return builder.AddResource(resource)
-            .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT", isProxied: false)
-            .WithArgs(LlamaCppEmbeddingArguments.For(model, settings))
-            .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName);
+        return builder.AddLlamaServer(name, serverPath, model.ServedName, settings.EmbeddingBatchSize, LlamaCppEmbeddingArguments.For(model, settings));
     }
 
     /// <summary>

@@ -21,12 +21,7 @@ internal static class ChatRequestReader
         }
         catch (JsonException ex)
         {
-            // System.Text.Json names where it stopped ("$.messages[0].role"); OpenAI names the parameter ("messages[0].role").
-            var param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-            var message = param is null
-                ? "The request body is not valid JSON, or not a JSON object."
-                : $"'{param}' has the wrong type or is not valid JSON.";
-            return (null, GatewayFailure.InvalidRequest(message, param));
+            return (null, InvalidJson(ex));
         }
 
         if (body is null)
@@ -42,5 +37,17 @@ internal static class ChatRequestReader
         return ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error)
             ? (mapped, null)
             : (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+    }
+
+    /// <summary>A body that does not deserialise, as a 400 naming the parameter where it went wrong.</summary>
+    public static GatewayFailure InvalidJson(JsonException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        // System.Text.Json names where it stopped ("$.messages[0].role"); OpenAI names the parameter ("messages[0].role").
+        var param = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        var message = param is null
+            ? "The request body is not valid JSON, or not a JSON object."
+            : $"'{param}' has the wrong type or is not valid JSON.";
+        return GatewayFailure.InvalidRequest(message, param);
     }
 }

@@ -46,8 +46,7 @@ public static class EmbeddingsApi
         }
         catch (JsonException ex)
         {
-            var param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-            return GatewayFailure.InvalidRequest(param is null ? "The request body is not valid JSON, or not a JSON object." : $"'{param}' has the wrong type or is not valid JSON.", param).ToResult();
+            return ChatRequestReader.InvalidJson(ex).ToResult();
         }
 
         if (request is null)

@@ -95,16 +95,16 @@ internal static class BackendStreamReader
             update.Contents.Add(new LogprobsContent(logprobs));
         }
 
-        if (toolCalls is null)
+        if (toolCalls is not null)
         {
-            foreach (var delta in backendEvent.ToolCalls ?? [])
+            toolCalls.Add(backendEvent.ToolCalls);
+        }
+        else if (backendEvent.ToolCalls is { } deltas)
+        {
+            foreach (var delta in deltas)
             {
                 update.Contents.Add(new FunctionCallUpdateContent(delta.Index, delta.Id, delta.Name, delta.Arguments));
             }
-        }
-        else
-        {
-            toolCalls.Add(backendEvent.ToolCalls);
         }
 
         if (backendEvent.FinishReason is { } finishReason)

@@ -87,14 +87,14 @@ internal static class MessageMapper
                 return false;
             }
 
-            if (!ToolCallArguments.TryParse(call.Function.Arguments, out _))
+            if (!ToolCallArguments.TryParse(call.Function.Arguments, out var arguments))
             {
                 error = new($"'{callParam}.function.arguments' must be a JSON object encoded as a string.", $"{callParam}.function.arguments");
                 return false;
             }
 
             // The arguments go on to the backend as the client wrote them.
-            contents.Add(ToolCallArguments.Call(call.Id, call.Function.Name, call.Function.Arguments ?? ""));
+            contents.Add(new FunctionCallContent(call.Id, call.Function.Name, arguments) { RawRepresentation = call.Function.Arguments ?? "" });
         }
 
         message = new ChatMessage(ChatRole.Assistant, contents) { AuthorName = source.Name };

@@ -45,8 +45,7 @@ internal sealed class EmulatedAnswerReader
     private bool _valueInString;
     private bool _valueEscape;
 
-    // The call being read.
-    private int _calls;
+    // The call being read: the last one started, index CallCount - 1.
     private string? _name;
     private readonly StringBuilder _heldArguments = new();
 
@@ -135,7 +134,8 @@ internal sealed class EmulatedAnswerReader
                 }
                 else if (c == '}')
                 {
-                    _state = _state == State.ItemKey ? EndCall() : State.Done;
+                    // The end of a call (the next one starts afresh at its '{') or of the answer.
+                    _state = _state == State.ItemKey ? State.Item : State.Done;
                 }
 
                 return true;
@@ -367,23 +367,12 @@ internal sealed class EmulatedAnswerReader
         _name = _pending.ToString();
         _pending.Clear();
         CallCount++;
-        output.Add(new FunctionCallUpdateContent(_calls, $"call_{Guid.NewGuid():N}"[..29], _name, ""));
+        output.Add(new FunctionCallUpdateContent(CallCount - 1, $"call_{Guid.NewGuid():N}"[..29], _name, ""));
         if (_heldArguments.Length > 0)
         {
-            output.Add(new FunctionCallUpdateContent(_calls, null, null, _heldArguments.ToString()));
+            output.Add(new FunctionCallUpdateContent(CallCount - 1, null, null, _heldArguments.ToString()));
             _heldArguments.Clear();
         }
-    }
-
-    private State EndCall()
-    {
-        if (_name is not null)
-        {
-            _calls++;
-        }
-
-        _name = null;
-        return State.Item;
     }
 
     /// <summary>Hands out the text decoded or the arguments copied since the last piece.</summary>
@@ -414,7 +403,7 @@ internal sealed class EmulatedAnswerReader
                 }
                 else
                 {
-                    output.Add(new FunctionCallUpdateContent(_calls, null, null, _pending.ToString()));
+                    output.Add(new FunctionCallUpdateContent(CallCount - 1, null, null, _pending.ToString()));
                 }
 
                 _pending.Clear();
