@@ -1,3 +1,5 @@
+using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -5,27 +7,53 @@ var builder = DistributedApplication.CreateBuilder(args);
 try
 {
     var settings = LlmSettings.From(builder.Configuration);
-    var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
-
-    // The backend: swap this one line for a container or vLLM; the gateway does not change.
-    var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
-
     var gateway = builder.AddProject<Projects.LlmApp_Gateway>("gateway")
-        .WithLlmBackend(llm)
         .WithGatewayPort(settings.GatewayPort)
         .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath);
 
-    (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint("http")), ("llama-server", llm.Resource.HttpEndpoint)];
-
-    // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
-    if (embeddingModel is not null)
+    if (builder.ExecutionContext.IsPublishMode)
     {
-        var embeddings = builder.AddLlamaCppEmbeddings("embeddings", serverPath, embeddingModel, settings).WithRestartOnCrash();
-        gateway.WithEmbeddingBackend(embeddings, embeddingModel, settings);
-        scraped = [.. scraped, ("llama-server-embeddings", embeddings.Resource.HttpEndpoint)];
-    }
+        // docker-compose.yml for a server (the publish-compose step): the same services, as containers. Nothing is
+        // downloaded or built here: the images build from containers/, the model is fetched on the server.
+        var catalog = ModelCatalog.Load();
+        var model = ComposeModel.Resolve(settings.Compose.Model, "Llm:Compose:Model", settings.Compose.ServedModelName, CatalogEntry.ChatKind, catalog);
 
-    builder.AddPrometheusIfInstalled("prometheus", settings, scraped);
+        // The backend: swap this one line for vLLM; the gateway does not change.
+        var llm = builder.AddLlamaCppContainer("llm", model, settings);
+
+        gateway.WithLlmBackend(llm).PublishAsGatewayContainer(settings.Compose);
+        if (settings.EmbeddingModel is { Length: > 0 } embeddingSetting)
+        {
+            var embeddingModel = ComposeModel.Resolve(embeddingSetting, ModelResolver.EmbeddingModelSetting, settings.EmbeddingServedModelName,
+                CatalogEntry.EmbeddingKind, catalog);
+            var embeddings = builder.AddLlamaCppEmbeddingsContainer("embeddings", embeddingModel, settings);
+            gateway.WithEmbeddingBackend(embeddings, embeddingModel.Entry, settings);
+        }
+
+        var prometheus = builder.AddPrometheusContainer("prometheus", settings.Compose);
+        builder.AddGrafanaContainer("grafana", prometheus);
+        builder.AddComposePublishing();
+    }
+    else
+    {
+        var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
+
+        // The backend: swap this one line for a container or vLLM; the gateway does not change.
+        var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
+
+        gateway.WithLlmBackend(llm);
+        (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint("http")), ("llama-server", llm.Resource.HttpEndpoint)];
+
+        // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
+        if (embeddingModel is not null)
+        {
+            var embeddings = builder.AddLlamaCppEmbeddings("embeddings", serverPath, embeddingModel, settings).WithRestartOnCrash();
+            gateway.WithEmbeddingBackend(embeddings, embeddingModel.Entry, settings);
+            scraped = [.. scraped, ("llama-server-embeddings", embeddings.Resource.HttpEndpoint)];
+        }
+
+        builder.AddPrometheusIfInstalled("prometheus", settings, scraped);
+    }
 }
 catch (SetupException ex)
 {

@@ -27,16 +27,16 @@ public static class LlamaCppEmbeddingsBuilderExtensions
 
     /// <summary>
     /// Points the gateway's <c>/v1/embeddings</c> at the embedding server: <c>Embeddings__*</c> settings, and the gateway
-    /// starts once it is healthy.
+    /// starts once it is healthy. <paramref name="entry"/> is the model's catalog entry, null for a file.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithEmbeddingBackend(
-        this IResourceBuilder<ProjectResource> gateway, IResourceBuilder<LlamaCppResource> embeddings, ResolvedModel model, LlmSettings settings)
+    public static IResourceBuilder<ProjectResource> WithEmbeddingBackend<TBackend>(
+        this IResourceBuilder<ProjectResource> gateway, IResourceBuilder<TBackend> embeddings, CatalogEntry? entry, LlmSettings settings)
+        where TBackend : ILlmBackendResource
     {
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(embeddings);
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
-        var matryoshka = settings.EmbeddingMatryoshka ?? model.Entry?.Matryoshka ?? false;
+        var matryoshka = settings.EmbeddingMatryoshka ?? entry?.Matryoshka ?? false;
         return gateway
             .WithEnvironment("Embeddings__Name", embeddings.Resource.Name)
             .WithEnvironment("Embeddings__Kind", embeddings.Resource.Kind)
@@ -45,42 +45,51 @@ public static class LlamaCppEmbeddingsBuilderExtensions
             .WithEnvironment("Embeddings__MaxInputTokens", settings.EmbeddingBatchSize.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Embeddings__Matryoshka", matryoshka ? "true" : "false")
             .WithRelationship(embeddings.Resource, "Embeddings")
-            .WaitFor(embeddings);
+            .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(embeddings.Resource));
     }
 }
 
-/// <summary>The embedding llama-server's command line, with the reason for each setting next to it.</summary>
+/// <summary>The embedding llama-server's settings, with the reason for each next to them; shared by the executable and the container.</summary>
 internal static class LlamaCppEmbeddingArguments
 {
     public static string[] For(ResolvedModel model, LlmSettings settings)
     {
         var threads = settings.LlamaCpp.Threads > 0 ? settings.LlamaCpp.Threads : Environment.ProcessorCount;
-        var batch = settings.EmbeddingBatchSize.ToString(CultureInfo.InvariantCulture);
-        List<string> arguments =
+        return
         [
             "--model", model.Path,
             "--alias", model.ServedName,
             "--host", "127.0.0.1",
+            .. Options(settings, threads, settings.EmbeddingPooling ?? model.Entry?.Pooling).SelectMany(option => option.Arguments),
+        ];
+    }
+
+    /// <summary>The settings; <paramref name="pooling"/> (how token vectors become one) is the setting's, the catalog's, or null for what the model file says.</summary>
+    public static IReadOnlyList<LlamaServerOption> Options(LlmSettings settings, int threads, string? pooling)
+    {
+        var batch = LlamaCppArguments.Invariant(settings.EmbeddingBatchSize);
+        var context = LlamaCppArguments.Invariant(settings.EmbeddingBatchSize * 2);
+        List<LlamaServerOption> options =
+        [
             // Embeddings only: /v1/embeddings, no generation.
-            "--embeddings",
-            "--metrics",
-            "--threads", threads.ToString(CultureInfo.InvariantCulture),
-            "--threads-batch", threads.ToString(CultureInfo.InvariantCulture),
+            new("LLAMA_ARG_EMBEDDINGS", "1", "--embeddings"),
+            new("LLAMA_ARG_ENDPOINT_METRICS", "1", "--metrics"),
+            new("LLAMA_ARG_THREADS", LlamaCppArguments.Invariant(threads), "--threads", LlamaCppArguments.Invariant(threads)),
+            new(null, "", "--threads-batch", LlamaCppArguments.Invariant(threads)),
             // llama-server embeds each input in one batch: the batch is the longest input it takes, and each of the two
             // slots needs that much context.
-            "--batch-size", batch,
-            "--ubatch-size", batch,
-            "--parallel", "2",
-            "--ctx-size", (settings.EmbeddingBatchSize * 2).ToString(CultureInfo.InvariantCulture),
-            "--no-webui",
+            new("LLAMA_ARG_BATCH", batch, "--batch-size", batch),
+            new("LLAMA_ARG_UBATCH", batch, "--ubatch-size", batch),
+            new("LLAMA_ARG_N_PARALLEL", "2", "--parallel", "2"),
+            new("LLAMA_ARG_CTX_SIZE", context, "--ctx-size", context),
+            new("LLAMA_ARG_UI", "0", "--no-webui"),
         ];
 
-        // How token vectors become one: the setting, the catalog's, or (unset) what the model file says.
-        if ((settings.EmbeddingPooling ?? model.Entry?.Pooling) is { } pooling)
+        if (pooling is not null)
         {
-            arguments.AddRange(["--pooling", pooling]);
+            options.Add(new("LLAMA_ARG_POOLING", pooling, "--pooling", pooling));
         }
 
-        return [.. arguments];
+        return options;
     }
 }

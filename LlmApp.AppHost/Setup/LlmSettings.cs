@@ -52,6 +52,9 @@ public sealed class LlmSettings
     /// <summary>llama.cpp CPU and memory settings.</summary>
     public LlamaCppSettings LlamaCpp { get; set; } = new();
 
+    /// <summary>The generated docker-compose.yml: its model and each service's limits.</summary>
+    public ComposeSettings Compose { get; set; } = new();
+
     /// <summary>Binds and validates the <c>Llm</c> section; a value of the wrong type or range is a <see cref="SetupException"/>.</summary>
     public static LlmSettings From(IConfiguration configuration)
     {
@@ -81,9 +84,27 @@ public sealed class LlmSettings
         Require(LlamaCpp.PromptCacheMiB >= 0, "Llm:LlamaCpp:PromptCacheMiB", LlamaCpp.PromptCacheMiB, "0 (off) or more");
         Require(LlamaCpp.BatchSize >= 32, "Llm:LlamaCpp:BatchSize", LlamaCpp.BatchSize, "at least 32");
         Require(EmbeddingBatchSize >= 32, "Llm:EmbeddingBatchSize", EmbeddingBatchSize, "at least 32");
+        Require(Compose.GatewayPort is > 0 and <= 65535, "Llm:Compose:GatewayPort", Compose.GatewayPort, "a port number");
+        Require(Compose.LlmMemoryMiB >= 256, "Llm:Compose:LlmMemoryMiB", Compose.LlmMemoryMiB, "at least 256");
+        Require(Compose.EmbeddingsMemoryMiB >= 128, "Llm:Compose:EmbeddingsMemoryMiB", Compose.EmbeddingsMemoryMiB, "at least 128");
+        Require(Compose.GatewayMemoryMiB >= 128, "Llm:Compose:GatewayMemoryMiB", Compose.GatewayMemoryMiB, "at least 128");
+        Require(Compose.PrometheusMemoryMiB >= 64, "Llm:Compose:PrometheusMemoryMiB", Compose.PrometheusMemoryMiB, "at least 64");
+        Require(Compose.ModelLoadSeconds >= 10, "Llm:Compose:ModelLoadSeconds", Compose.ModelLoadSeconds, "at least 10");
+        RequireCpus(Compose.LlmCpus, "Llm:Compose:LlmCpus");
+        RequireCpus(Compose.EmbeddingsCpus, "Llm:Compose:EmbeddingsCpus");
+        RequireCpus(Compose.GatewayCpus, "Llm:Compose:GatewayCpus");
+        RequireCpus(Compose.PrometheusCpus, "Llm:Compose:PrometheusCpus");
         if (EmbeddingPooling is { } pooling && pooling is not ("mean" or "cls" or "last" or "rank"))
         {
             throw new SetupException($"Llm:EmbeddingPooling is '{pooling}'; it must be mean, cls, last or rank.");
+        }
+    }
+
+    private static void RequireCpus(double cpus, string setting)
+    {
+        if (!(cpus is >= 0.1 and <= 256))
+        {
+            throw new SetupException($"{setting} is {cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be a number of CPUs between 0.1 and 256.");
         }
     }
 

@@ -1,0 +1,115 @@
+using YamlDotNet.Serialization;
+
+namespace LlmApp.AppHost.Compose;
+
+/// <summary>
+/// A compose file in the shape of the compose specification (no <c>version:</c> key), holding only what the
+/// publisher writes. Valid for Docker Compose v2 and for Debian's docker-compose 1.29. Properties are written in
+/// declaration order, so the output is stable and diffs stay small.
+/// </summary>
+public sealed class ComposeFile
+{
+    [YamlMember(Alias = "name")]
+    public string? Name { get; set; }
+
+    [YamlMember(Alias = "services")]
+    public SortedDictionary<string, ComposeService> Services { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Named volumes; a null value is an empty mapping (a local volume with defaults).</summary>
+    [YamlMember(Alias = "volumes")]
+    public SortedDictionary<string, ComposeVolume> Volumes { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A named volume; empty, so Docker's local driver keeps it across <c>down</c>.</summary>
+public sealed class ComposeVolume;
+
+/// <summary>One compose service: the fields this app's services use, in the order people expect to read them.</summary>
+public sealed class ComposeService
+{
+    [YamlMember(Alias = "image")]
+    public string? Image { get; set; }
+
+    [YamlMember(Alias = "build")]
+    public ComposeBuild? Build { get; set; }
+
+    [YamlMember(Alias = "profiles")]
+    public List<string> Profiles { get; } = [];
+
+    [YamlMember(Alias = "command")]
+    public List<string> Command { get; } = [];
+
+    [YamlMember(Alias = "environment")]
+    public SortedDictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    [YamlMember(Alias = "ports")]
+    public List<string> Ports { get; } = [];
+
+    [YamlMember(Alias = "volumes")]
+    public List<string> Volumes { get; } = [];
+
+    [YamlMember(Alias = "depends_on")]
+    public SortedDictionary<string, ComposeDependency> DependsOn { get; } = new(StringComparer.Ordinal);
+
+    [YamlMember(Alias = "healthcheck")]
+    public ComposeHealthCheck? HealthCheck { get; set; }
+
+    [YamlMember(Alias = "restart")]
+    public string? Restart { get; set; }
+
+    /// <summary>Memory limit (<c>mem_limit</c>), which Compose v2 and 1.29 both honour, unlike <c>deploy.resources</c> in 1.29.</summary>
+    [YamlMember(Alias = "mem_limit")]
+    public string? MemoryLimit { get; set; }
+
+    [YamlMember(Alias = "cpus")]
+    public double? Cpus { get; set; }
+
+    [YamlMember(Alias = "stop_grace_period")]
+    public string? StopGracePeriod { get; set; }
+}
+
+/// <summary>A build from a Dockerfile; paths are relative to the compose file.</summary>
+public sealed class ComposeBuild
+{
+    [YamlMember(Alias = "context")]
+    public required string Context { get; set; }
+
+    [YamlMember(Alias = "dockerfile")]
+    public string? Dockerfile { get; set; }
+}
+
+/// <summary>What a dependent service waits for: <c>service_healthy</c>, <c>service_started</c> or <c>service_completed_successfully</c>.</summary>
+public sealed class ComposeDependency
+{
+    public const string Healthy = "service_healthy";
+    public const string Started = "service_started";
+    public const string CompletedSuccessfully = "service_completed_successfully";
+
+    [YamlMember(Alias = "condition")]
+    public required string Condition { get; set; }
+}
+
+/// <summary>A container health check; durations in compose's notation (<c>10s</c>).</summary>
+public sealed class ComposeHealthCheck
+{
+    [YamlMember(Alias = "test")]
+    public required List<string> Test { get; init; }
+
+    [YamlMember(Alias = "interval")]
+    public string Interval { get; init; } = "10s";
+
+    [YamlMember(Alias = "timeout")]
+    public string Timeout { get; init; } = "5s";
+
+    [YamlMember(Alias = "retries")]
+    public int Retries { get; init; } = 3;
+
+    [YamlMember(Alias = "start_period")]
+    public string? StartPeriod { get; init; }
+
+    /// <summary>An HTTP GET inside the container that must answer 2xx: the image needs curl.</summary>
+    public static ComposeHealthCheck Http(int port, string path, TimeSpan startPeriod) => new()
+    {
+        Test = ["CMD", "curl", "-fsS", "-o", "/dev/null", $"http://127.0.0.1:{port}{path}"],
+        StartPeriod = $"{(int)startPeriod.TotalSeconds}s",
+    };
+}

@@ -1,0 +1,41 @@
+using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.Setup;
+
+namespace Aspire.Hosting;
+
+public static class GatewayContainerExtensions
+{
+    public const string Image = "llmapp-gateway";
+
+    /// <summary>The port the gateway listens on in its container (the image sets ASPNETCORE_HTTP_PORTS to it).</summary>
+    public const int Port = 8080;
+
+    /// <summary>
+    /// Publishes the gateway project as the image built from containers/gateway (the Release build, published
+    /// self-contained on the host), its port the only one the deployment publishes, with a readiness health check.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> PublishAsGatewayContainer(this IResourceBuilder<ProjectResource> gateway, ComposeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(settings);
+        return gateway
+            .WithEndpoint("http", endpoint =>
+            {
+                endpoint.TargetPort = Port;
+                endpoint.IsExternal = true;
+            })
+            .PublishAsComposeImage($"{Image}:latest", "containers/gateway")
+            .WithComposeLimits(settings.GatewayMemoryMiB, settings.GatewayCpus)
+            .PublishAsComposeService(service =>
+            {
+                service.Ports.Clear();
+                service.Ports.Add($"${{LLMAPP_GATEWAY_BIND}}:${{LLMAPP_GATEWAY_PORT}}:{Port}");
+                // Ready means the backend answers too; it loads the model first, so the gateway starts after it.
+                service.HealthCheck = ComposeHealthCheck.Http(Port, GatewayBuilderExtensions.ReadinessPath, TimeSpan.FromSeconds(30));
+            })
+            .WithComposeVariable("LLMAPP_GATEWAY_PORT", settings.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "The gateway's OpenAI API port on this machine: the one port to open in the security group.")
+            .WithComposeVariable("LLMAPP_GATEWAY_BIND", "0.0.0.0",
+                "The address that port is published on: 0.0.0.0 for the network, 127.0.0.1 behind a reverse proxy on this machine.");
+    }
+}

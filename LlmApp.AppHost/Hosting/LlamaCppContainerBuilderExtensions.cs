@@ -1,0 +1,119 @@
+using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.LlamaCpp;
+using LlmApp.AppHost.Setup;
+
+namespace Aspire.Hosting;
+
+public static class LlamaCppContainerBuilderExtensions
+{
+    /// <summary>The image built from containers/llama-cpp, tagged with the llama.cpp version it holds.</summary>
+    public const string Image = "llmapp-llama-cpp";
+
+    /// <summary>The image of the one-shot model fetcher, built from containers/model (LlmApp.ModelTool).</summary>
+    public const string ModelImage = "llmapp-model";
+
+    /// <summary>The port llama-server listens on in its container.</summary>
+    public const int Port = 8080;
+
+    private const string ModelsVolume = "models";
+
+    /// <summary>
+    /// Adds llama-server as a container serving <paramref name="model"/> for chat, with the tuned settings as
+    /// <c>LLAMA_ARG_*</c> variables; the compose deployment's form of <see cref="LlamaCppBuilderExtensions.AddLlamaCpp"/>.
+    /// </summary>
+    public static IResourceBuilder<LlamaCppContainerResource> AddLlamaCppContainer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeModel model, LlmSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var compose = settings.Compose;
+        var threads = settings.LlamaCpp.Threads > 0 ? settings.LlamaCpp.Threads : Math.Max(1, (int)Math.Round(compose.LlmCpus));
+        return builder.AddLlamaServerContainer(name, model, "LLMAPP_", "chat", settings.LlamaCpp.ContextPerSlot,
+                LlamaCppArguments.Options(settings.LlamaCpp, threads), settings)
+            .WithArgs([.. settings.LlamaCpp.ExtraArgs])
+            .WithComposeLimits(compose.LlmMemoryMiB, compose.LlmCpus);
+    }
+
+    /// <summary>Adds the embedding llama-server as a container; the compose form of <see cref="LlamaCppEmbeddingsBuilderExtensions.AddLlamaCppEmbeddings"/>.</summary>
+    public static IResourceBuilder<LlamaCppContainerResource> AddLlamaCppEmbeddingsContainer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeModel model, LlmSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+        var compose = settings.Compose;
+        var threads = Math.Max(1, (int)Math.Round(compose.EmbeddingsCpus));
+        var options = LlamaCppEmbeddingArguments.Options(settings, threads, settings.EmbeddingPooling ?? model.Entry?.Pooling);
+        return builder.AddLlamaServerContainer(name, model, "LLMAPP_EMBEDDING_", "embedding", settings.EmbeddingBatchSize, options, settings)
+            .WithComposeLimits(compose.EmbeddingsMemoryMiB, compose.EmbeddingsCpus);
+    }
+
+    private static IResourceBuilder<LlamaCppContainerResource> AddLlamaServerContainer(
+        this IDistributedApplicationBuilder builder, string name, ComposeModel model, string prefix, string kind, int contextLength,
+        IReadOnlyList<LlamaServerOption> options, LlmSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(model);
+
+        // The model reaches llama-server through a link in the models volume that the fetcher points either at the
+        // downloaded catalog file or at the mounted local file; an unset file variable mounts /dev/null, which the
+        // fetcher ignores.
+        var link = $"/models/{name}.gguf";
+        var mounted = $"/mounted/{name}.gguf";
+        var fileMount = $"${{{prefix}MODEL_FILE:-/dev/null}}:{mounted}:ro";
+        var servedModel = $"${{{prefix}SERVED_MODEL}}";
+
+        var fetcher = builder.AddContainer($"{name}-model", ModelImage, "latest")
+            .PublishAsComposeImage($"{ModelImage}:latest", "containers/model")
+            .WithEnvironment("LLMAPP_MODEL", $"${{{prefix}MODEL}}")
+            .WithEnvironment("LLMAPP_MODELS_DIR", "/models")
+            .WithEnvironment("LLMAPP_MODEL_LINK", link)
+            .WithEnvironment("LLMAPP_MODEL_MOUNTED", mounted)
+            .WithEnvironment("LLMAPP_HF_ENDPOINT", "${LLMAPP_HF_ENDPOINT}")
+            // A token for gated models comes from the shell, never from a file in the repository.
+            .WithEnvironment("HF_TOKEN", "${HF_TOKEN:-}")
+            .WithVolume(ModelsVolume, "/models")
+            .PublishAsComposeService(service =>
+            {
+                // One-shot: it exits once the model is in place, and must not be started again by the restart policy.
+                service.Restart = "no";
+                service.Volumes.Add(fileMount);
+            })
+            .WithComposeVariable($"{prefix}MODEL", model.Entry?.Name ?? "",
+                $"The {kind} model: a name from models/catalog.json, fetched into the models volume on first up (sha256-checked).")
+            .WithComposeVariable($"{prefix}MODEL_FILE", model.LocalFile ?? "",
+                $"A .gguf file on this machine to serve instead of {prefix}MODEL (mounted read-only); empty: use the catalog model.")
+            .WithComposeVariable($"{prefix}SERVED_MODEL", model.ServedName, $"The {kind} model id clients send.")
+            .WithComposeVariable("LLMAPP_HF_ENDPOINT", settings.HuggingFaceEndpoint.ToString(), "Where catalog models are downloaded from (Hugging Face or a mirror).");
+
+        var resource = new LlamaCppContainerResource(name, servedModel, contextLength);
+        var server = builder.AddResource(resource)
+            .WithImage(Image, LlamaCppSource.Version)
+            .PublishAsComposeImage($"{Image}:{LlamaCppSource.Version}", "containers/llama-cpp")
+            // Not published on the host: the gateway is the only way in.
+            .WithHttpEndpoint(targetPort: Port, name: LlamaCppContainerResource.HttpEndpointName)
+            .WithEnvironment("LLAMA_ARG_MODEL", link)
+            .WithEnvironment("LLAMA_ARG_ALIAS", servedModel)
+            .WithEnvironment("LLAMA_ARG_HOST", "0.0.0.0")
+            .WithEnvironment("LLAMA_ARG_PORT", LlamaCppArguments.Invariant(Port))
+            .WithVolume(ModelsVolume, "/models", isReadOnly: true)
+            .WaitForCompletion(fetcher)
+            .PublishAsComposeService(service =>
+            {
+                service.Volumes.Add(fileMount);
+                service.HealthCheck = ComposeHealthCheck.Http(Port, "/health", TimeSpan.FromSeconds(settings.Compose.ModelLoadSeconds));
+            });
+
+        foreach (var option in options)
+        {
+            if (option.EnvironmentVariable is { } variable)
+            {
+                server.WithEnvironment(variable, option.EnvironmentValue);
+            }
+            else
+            {
+                server.WithArgs([.. option.Arguments]);
+            }
+        }
+
+        return server;
+    }
+}

@@ -1,0 +1,37 @@
+using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.Setup;
+
+namespace Aspire.Hosting;
+
+public static class PrometheusContainerExtensions
+{
+    public const string Image = "llmapp-prometheus";
+
+    public const int Port = 9090;
+
+    /// <summary>
+    /// Adds Prometheus as a container (Debian's package, with containers/prometheus/prometheus.yml scraping the gateway
+    /// and llama-server), its data in a volume of its own, reachable from this machine only (an SSH tunnel away).
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddPrometheusContainer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        return builder.AddContainer(name, Image, "latest")
+            .PublishAsComposeImage($"{Image}:latest", "containers/prometheus")
+            .WithHttpEndpoint(targetPort: Port, name: "http")
+            .WithVolume("prometheus-data", "/prometheus")
+            .WithComposeLimits(settings.PrometheusMemoryMiB, settings.PrometheusCpus)
+            .PublishAsComposeService(service =>
+            {
+                service.Ports.Add($"127.0.0.1:${{LLMAPP_PROMETHEUS_PORT}}:{Port}");
+                service.HealthCheck = new ComposeHealthCheck
+                {
+                    Test = ["CMD", "curl", "-fsS", "-o", "/dev/null", $"http://127.0.0.1:{Port}/-/ready"],
+                    StartPeriod = "30s",
+                };
+            })
+            .WithComposeVariable("LLMAPP_PROMETHEUS_PORT", "9090", "Prometheus on 127.0.0.1 of this machine (ssh -L 9090:127.0.0.1:9090 to reach it).");
+    }
+}
