@@ -1,4 +1,5 @@
 using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.Containers;
 using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
 
@@ -33,6 +34,7 @@ try
         var prometheus = builder.AddPrometheusContainer("prometheus", settings.Compose);
         builder.AddGrafanaContainer("grafana", prometheus);
         builder.AddComposePublishing();
+        builder.AddContainerPreparation();
     }
     else
     {
@@ -62,4 +64,6 @@ catch (SetupException ex)
 }
 
 await builder.Build().RunAsync();
-return 0;
+
+// Non-zero when a publish step failed (see StepFailure).
+return Environment.ExitCode;

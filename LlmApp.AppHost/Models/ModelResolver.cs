@@ -59,7 +59,9 @@ public static class ModelResolver
             throw new SetupException($"{settingName} '{value}' is {(entry.Kind == CatalogEntry.EmbeddingKind ? "an embedding" : "a chat")} model; it takes a {kind} model ({Names(catalog, kind)}).");
         }
 
-        var file = await ModelDownloader.EnsureAsync(entry, CachePaths.Models(settings), settings.HuggingFaceEndpoint, httpClient, cancellationToken);
+        // A failed download names the way around it: a local file in the setting.
+        var file = await ModelDownloader.EnsureAsync(entry, CachePaths.Models(settings), settings.HuggingFaceEndpoint, httpClient,
+            $"Set {settingName} (Llm__{settingName["Llm:".Length..]}) to a local .gguf file to run without a download.", cancellationToken);
         SetupLog.Info($"model: {entry.Name} at {file}");
         return new ResolvedModel(file, servedName ?? entry.Name, entry);
     }

@@ -11,6 +11,7 @@ public sealed class ModelDownloaderTests : IAsyncLifetime
     private const string Repo = "aladar/llama-2-tiny-random-GGUF";
     private const string Revision = "main";
     private const string FileName = "llama-2-tiny-random.gguf";
+    private const string Hint = "Set Llm:Model (Llm__Model) to a local .gguf file to run without a download.";
 
     private readonly string _modelsDirectory = TestPaths.NewScratchDirectory();
     private ModelMirror _mirror = null!;
@@ -35,8 +36,8 @@ public sealed class ModelDownloaderTests : IAsyncLifetime
     {
         using var http = new HttpClient();
 
-        var path = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http);
-        var again = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http);
+        var path = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http, Hint);
+        var again = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http, Hint);
 
         Assert.Equal(path, again);
         Assert.Equal(await File.ReadAllBytesAsync(TestPaths.TestModel), await File.ReadAllBytesAsync(path));
@@ -51,13 +52,13 @@ public sealed class ModelDownloaderTests : IAsyncLifetime
         _mirror.CutAfterBytes = 700_000;
 
         var interrupted = await Assert.ThrowsAsync<SetupException>(
-            () => ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http));
+            () => ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http, Hint));
         var partial = ModelDownloader.TargetPath(_entry, _modelsDirectory) + ".part";
         var kept = new FileInfo(partial).Length;
 
-        var path = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http);
+        var path = await ModelDownloader.EnsureAsync(_entry, _modelsDirectory, _mirror.BaseAddress, http, Hint);
 
-        Assert.Contains("Llm:Model", interrupted.Message, StringComparison.Ordinal);
+        Assert.EndsWith(Hint, interrupted.Message, StringComparison.Ordinal);
         Assert.InRange(kept, 1, 700_000);
         Assert.Equal([null, $"bytes={kept}-"], _mirror.Requests);
         Assert.Equal(await File.ReadAllBytesAsync(TestPaths.TestModel), await File.ReadAllBytesAsync(path));
@@ -70,7 +71,7 @@ public sealed class ModelDownloaderTests : IAsyncLifetime
         var wrong = _entry with { Sha256 = new string('0', 64) };
 
         var error = await Assert.ThrowsAsync<SetupException>(
-            () => ModelDownloader.EnsureAsync(wrong, _modelsDirectory, _mirror.BaseAddress, http));
+            () => ModelDownloader.EnsureAsync(wrong, _modelsDirectory, _mirror.BaseAddress, http, Hint));
 
         Assert.Contains("sha256 mismatch", error.Message, StringComparison.Ordinal);
         var target = ModelDownloader.TargetPath(wrong, _modelsDirectory);
@@ -85,9 +86,9 @@ public sealed class ModelDownloaderTests : IAsyncLifetime
         var closed = new Uri("http://127.0.0.1:9/");
 
         var error = await Assert.ThrowsAsync<SetupException>(
-            () => ModelDownloader.EnsureAsync(_entry, _modelsDirectory, closed, http));
+            () => ModelDownloader.EnsureAsync(_entry, _modelsDirectory, closed, http, Hint));
 
         Assert.StartsWith("model download 'tiny' from http://127.0.0.1:9/", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Llm:Model", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(Hint, error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,36 @@
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Compose;
+
+/// <summary>
+/// The committed docker-compose.yml and .env are what the AppHost generates from its app model: a change to the
+/// resources without generating again fails here, with the command that fixes it.
+/// </summary>
+public sealed class ComposeDriftTests
+{
+    private const string Regenerate = "dotnet run --project LlmApp.AppHost -- --operation publish --step publish-compose --output-path .";
+
+    [Theory]
+    [InlineData("docker-compose.yml")]
+    [InlineData(".env")]
+    public async Task TheCommittedFileIsWhatTheAppHostGenerates(string file)
+    {
+        var output = await ComposeGeneration.GenerateAsync();
+
+        var generated = await File.ReadAllTextAsync(Path.Combine(output, file));
+        var committed = await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, file));
+        Assert.True(generated == committed, $"{file} at the repository root differs from a fresh generation; run: {Regenerate}");
+    }
+
+    [Fact]
+    public async Task GenerationNeedsNoNetworkNoModelAndNoLlamaServer()
+    {
+        // No PATH (so no npm, git or cmake to build with) and an empty cache (no model, no llama-server): publishing
+        // must not reach for any of them.
+        var output = await ComposeGeneration.GenerateAsync(
+            [$"--Llm:CacheDirectory={TestPaths.NewScratchDirectory()}", "--Llm:HuggingFaceEndpoint=http://127.0.0.1:9/"],
+            new Dictionary<string, string> { ["PATH"] = TestPaths.NewScratchDirectory() });
+
+        Assert.True(File.Exists(Path.Combine(output, "docker-compose.yml")));
+    }
+}

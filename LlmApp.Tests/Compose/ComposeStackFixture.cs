@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using LlmApp.AppHost.Containers;
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Compose;
+
+/// <summary>
+/// The generated compose deployment, for real: the AppHost generates docker-compose.yml and .env, the images build from
+/// the repository's Dockerfiles (the llama.cpp source and the .NET builds staged on the host, as a user does), and the
+/// stack comes up with the shared tiny model mounted through LLMAPP_MODEL_FILE, its ports on 127.0.0.1 only.
+/// When no Docker engine answers, <see cref="SkipReason"/> says why and the tests skip.
+/// </summary>
+public sealed class ComposeStackFixture : IAsyncLifetime
+{
+    public const string ServedModel = GatewayAppFixture.ServedModel;
+
+    public static readonly string[] LongRunning = ["llm", "gateway", "prometheus"];
+
+    public string? SkipReason { get; private set; }
+
+    public DockerCompose Compose { get; private set; } = null!;
+
+    public Uri Gateway { get; private set; } = null!;
+
+    public Uri Prometheus { get; private set; } = null!;
+
+    /// <summary>How long each phase took, for the test log (cold and warm builds differ by the llama.cpp compile).</summary>
+    public List<string> Timings { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        var (available, reason) = await DockerCompose.EngineAsync();
+        if (!available)
+        {
+            SkipReason = reason;
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        await ContainerContexts.PrepareAsync(TestPaths.RepositoryRoot);
+        Lap(clock, "staging the build contexts (llama.cpp source, dotnet publish of the gateway and the model tool)");
+
+        var output = await ComposeGeneration.GenerateAsync();
+        int gatewayPort = FreePort(), prometheusPort = FreePort();
+        Gateway = new Uri($"http://127.0.0.1:{gatewayPort}/");
+        Prometheus = new Uri($"http://127.0.0.1:{prometheusPort}/");
+        Compose = new DockerCompose("llmapp-compose-test", Path.Combine(output, "docker-compose.yml"), Path.Combine(output, ".env"),
+            new Dictionary<string, string>
+            {
+                ["LLMAPP_MODEL_FILE"] = TestPaths.TestModel,
+                ["LLMAPP_SERVED_MODEL"] = ServedModel,
+                ["LLMAPP_GATEWAY_BIND"] = "127.0.0.1",
+                ["LLMAPP_GATEWAY_PORT"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["LLMAPP_GRAFANA_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+
+        // What an earlier, interrupted run left behind.
+        await Compose.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
+
+        clock.Restart();
+        await Compose.RequireAsync(["build"], TimeSpan.FromMinutes(40));
+        Lap(clock, "docker-compose build");
+
+        await Compose.RequireAsync(["up", "--detach"], TimeSpan.FromMinutes(5));
+        await Compose.WaitHealthyAsync(["llm-model", .. LongRunning], TimeSpan.FromMinutes(5));
+        Lap(clock, "docker-compose up until every service is healthy");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (SkipReason is null && Compose is not null)
+        {
+            await Compose.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
+        }
+    }
+
+    private void Lap(Stopwatch clock, string phase)
+    {
+        Timings.Add($"{phase}: {clock.Elapsed.TotalSeconds:F0} s");
+        clock.Restart();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ComposeStackCollectionDefinition : ICollectionFixture<ComposeStackFixture>
+{
+    public const string Name = "compose stack";
+}

@@ -1,0 +1,169 @@
+using System.ClientModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+using Xunit.Abstractions;
+
+namespace LlmApp.Tests.Compose;
+
+/// <summary>
+/// The generated docker-compose.yml, built and brought up with Debian's docker-compose 1.29: served through the one
+/// published port to the official SDKs, scraped by its Prometheus, limited as generated, restarted after a crash,
+/// and keeping its volumes across <c>down</c>.
+/// </summary>
+[Collection(ComposeStackCollectionDefinition.Name)]
+public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHelper output)
+{
+    private const long MiB = 1024 * 1024;
+
+    [SkippableFact]
+    public async Task TheDotnetSdkGetsAnswersStreamedAndNotThroughThePublishedPort()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        output.WriteLine(string.Join('\n', fixture.Timings));
+        var client = new ChatClient(ComposeStackFixture.ServedModel, new ApiKeyCredential("unused"),
+            new OpenAIClientOptions { Endpoint = new Uri(fixture.Gateway, "v1") });
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0 };
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Say hello")], options);
+        Assert.NotEmpty(completion.Content[0].Text);
+        Assert.True(completion.Usage.OutputTokenCount > 0);
+
+        var text = new StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("Say hello")], options))
+        {
+            text.Append(string.Concat(update.ContentUpdate.Select(part => part.Text)));
+            finish ??= update.FinishReason;
+        }
+
+        Assert.NotEqual(0, text.Length);
+        Assert.NotNull(finish);
+    }
+
+    [SkippableFact]
+    public async Task TheNodeSdkSuitePassesThroughThePublishedPort()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        await NodeSdk.RunAsync("compose.test.mjs", fixture.Gateway);
+    }
+
+    [SkippableFact]
+    public async Task PrometheusScrapesTheGatewayAndLlamaServer()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { BaseAddress = fixture.Prometheus };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string targets;
+        while (!AllUp(targets = await http.GetStringAsync("/api/v1/targets"), "llmapp-gateway", "llama-server"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Prometheus does not scrape both targets:\n{targets}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        // The gateway's own series, not just the target's 'up'.
+        var query = await http.GetStringAsync("/api/v1/query?query=" + Uri.EscapeDataString("count({job=\"llmapp-gateway\"})"));
+        using var result = JsonDocument.Parse(query);
+        var count = result.RootElement.GetProperty("data").GetProperty("result")[0].GetProperty("value")[1].GetString();
+        output.WriteLine($"series scraped from the gateway: {count}");
+        Assert.True(int.Parse(count!, CultureInfo.InvariantCulture) > 10);
+    }
+
+    [SkippableFact]
+    public async Task EachServiceRunsWithinItsLimitsAndOnlyTheGatewayPortFacesTheNetwork()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        (string Service, long Memory, long NanoCpus)[] expected =
+            [("llm", 3072 * MiB, 2_000_000_000), ("gateway", 384 * MiB, 1_000_000_000), ("prometheus", 256 * MiB, 500_000_000)];
+        foreach (var (service, memory, cpus) in expected)
+        {
+            var limits = await fixture.Compose.InspectAsync(service, "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}");
+            output.WriteLine($"{service}: {limits}");
+            Assert.Equal($"{memory} {cpus} unless-stopped", limits);
+        }
+
+        Assert.Equal("", await fixture.Compose.InspectAsync("llm", "{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{.HostIp}}:{{.HostPort}} {{end}}{{end}}"));
+        Assert.Equal($"127.0.0.1:{fixture.Gateway.Port}",
+            (await fixture.Compose.InspectAsync("gateway", "{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{.HostIp}}:{{.HostPort}}{{end}}{{end}}")));
+        Assert.Equal($"127.0.0.1:{fixture.Prometheus.Port}",
+            (await fixture.Compose.InspectAsync("prometheus", "{{range $port, $bindings := .NetworkSettings.Ports}}{{range $bindings}}{{.HostIp}}:{{.HostPort}}{{end}}{{end}}")));
+    }
+
+    [SkippableFact]
+    public async Task KillingLlamaServerEndsTheStreamInFlightWithAnErrorAndTheContainerComesBack()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { BaseAddress = fixture.Gateway, Timeout = TimeSpan.FromSeconds(60) };
+        var restartsBefore = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.RestartCount}}"), CultureInfo.InvariantCulture);
+
+        await using var stream = await SseReader.OpenAsync(http, Request(3500, stream: true));
+        Assert.Equal(HttpStatusCode.OK, stream.Status);
+        Assert.NotNull(await stream.NextDataAsync());
+
+        // A crash, not a stop: docker kill counts as a manual stop, after which the restart policy never fires.
+        var pid = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.State.Pid}}"), CultureInfo.InvariantCulture);
+        Process.GetProcessById(pid).Kill();
+        var (events, elapsed) = await stream.ReadToEndAsync();
+        output.WriteLine($"llama-server (host pid {pid}) killed mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
+        using (var error = JsonDocument.Parse(events[^1]))
+        {
+            Assert.Equal("backend_disconnected", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+
+        var clock = Stopwatch.StartNew();
+        await fixture.Compose.WaitHealthyAsync(["llm"], TimeSpan.FromMinutes(3));
+        Assert.True(int.Parse(await fixture.Compose.InspectAsync("llm", "{{.RestartCount}}"), CultureInfo.InvariantCulture) > restartsBefore,
+            "the llm container was not restarted by its restart policy");
+        HttpStatusCode status;
+        while ((status = (await http.PostAsync("/v1/chat/completions", Json(Request(4, stream: false)))).StatusCode) != HttpStatusCode.OK)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"after the restart the gateway still answers {(int)status}");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+
+        output.WriteLine($"serving again {clock.Elapsed.TotalSeconds:F1} s after the crash");
+    }
+
+    [SkippableFact]
+    public async Task DownKeepsTheModelAndPrometheusVolumes()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        await fixture.Compose.RequireAsync(["down"], TimeSpan.FromMinutes(2));
+        var volumes = await CommandRunner.RunAsync("docker", ["volume", "ls", "--quiet", "--filter", $"label=com.docker.compose.project={fixture.Compose.Project}"],
+            TestPaths.RepositoryRoot);
+        output.WriteLine($"volumes after down:\n{volumes.StandardOutput}");
+        Assert.Contains($"{fixture.Compose.Project}_models", volumes.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{fixture.Compose.Project}_prometheus-data", volumes.StandardOutput, StringComparison.Ordinal);
+
+        // And up again on those volumes, for the tests that run after this one.
+        await fixture.Compose.RequireAsync(["up", "--detach"], TimeSpan.FromMinutes(5));
+        await fixture.Compose.WaitHealthyAsync(["llm-model", .. ComposeStackFixture.LongRunning], TimeSpan.FromMinutes(5));
+    }
+
+    [SkippableFact]
+    public async Task TheGrafanaProfileIsAValidComposeFile()
+    {
+        // Grafana is not packaged in Debian 12 and no registry answers here: the profile is validated, not run.
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var config = await fixture.Compose.RequireAsync(["--profile", "grafana", "config"], TimeSpan.FromSeconds(30));
+        Assert.Contains("grafana/grafana-oss:", config.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static string Request(int maxTokens, bool stream) =>
+        $$"""{"model":"{{ComposeStackFixture.ServedModel}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":{{maxTokens}},"temperature":0,"stream":{{(stream ? "true" : "false")}}}""";
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static bool AllUp(string targets, params string[] jobs)
+    {
+        using var document = JsonDocument.Parse(targets);
+        var active = document.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+            .Select(t => (Job: t.GetProperty("labels").GetProperty("job").GetString(), Health: t.GetProperty("health").GetString())).ToList();
+        return jobs.All(job => active.Any(t => t.Job == job && t.Health == "up"));
+    }
+}
