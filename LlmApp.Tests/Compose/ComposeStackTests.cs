@@ -101,13 +101,15 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
         using var http = new HttpClient { BaseAddress = fixture.Gateway, Timeout = TimeSpan.FromSeconds(60) };
         var restartsBefore = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.RestartCount}}"), CultureInfo.InvariantCulture);
 
+        // A crash, not a stop: docker kill counts as a manual stop, after which the restart policy never fires. The
+        // process is looked up first, so that it dies right after the first token, long before the answer ends.
+        var pid = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.State.Pid}}"), CultureInfo.InvariantCulture);
+        using var llamaServer = Process.GetProcessById(pid);
+        Assert.Equal("llama-server", llamaServer.ProcessName);
         await using var stream = await SseReader.OpenAsync(http, Request(3500, stream: true));
         Assert.Equal(HttpStatusCode.OK, stream.Status);
         Assert.NotNull(await stream.NextDataAsync());
-
-        // A crash, not a stop: docker kill counts as a manual stop, after which the restart policy never fires.
-        var pid = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.State.Pid}}"), CultureInfo.InvariantCulture);
-        Process.GetProcessById(pid).Kill();
+        llamaServer.Kill();
         var (events, elapsed) = await stream.ReadToEndAsync();
         output.WriteLine($"llama-server (host pid {pid}) killed mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
         using (var error = JsonDocument.Parse(events[^1]))
