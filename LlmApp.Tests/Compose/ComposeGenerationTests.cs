@@ -1,0 +1,46 @@
+using LlmApp.Tests.Infrastructure;
+
+namespace LlmApp.Tests.Compose;
+
+/// <summary>What the publish-compose step writes for settings other than the committed defaults.</summary>
+public sealed class ComposeGenerationTests
+{
+    [Fact]
+    public async Task AnEmbeddingModelAddsItsServerItsFetcherAndTheGatewaysWiring()
+    {
+        var output = await ComposeGeneration.GenerateAsync(["--Llm:EmbeddingModel=nomic-embed-text-v1.5"]);
+
+        var compose = await File.ReadAllTextAsync(Path.Combine(output, "docker-compose.yml"));
+        var environment = await File.ReadAllTextAsync(Path.Combine(output, ".env"));
+        Assert.Contains("  embeddings:\n", compose, StringComparison.Ordinal);
+        Assert.Contains("  embeddings-model:\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      LLAMA_ARG_EMBEDDINGS: \"1\"\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      LLAMA_ARG_POOLING: mean\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      Embeddings__Endpoint: \"http://embeddings:8080\"\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      embeddings:\n        condition: service_healthy\n", compose, StringComparison.Ordinal);
+        Assert.Contains("\nLLMAPP_EMBEDDING_MODEL=nomic-embed-text-v1.5\n", environment, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ALocalModelFileIsMountedInsteadOfFetched()
+    {
+        var output = await ComposeGeneration.GenerateAsync([$"--Llm:Compose:Model={TestPaths.TestModel}"]);
+
+        var environment = await File.ReadAllTextAsync(Path.Combine(output, ".env"));
+        Assert.Contains($"\nLLMAPP_MODEL_FILE={TestPaths.TestModel}\n", environment, StringComparison.Ordinal);
+        Assert.Contains("\nLLMAPP_MODEL=\n", environment, StringComparison.Ordinal);
+        Assert.Contains($"\nLLMAPP_SERVED_MODEL={Path.GetFileNameWithoutExtension(TestPaths.TestModel)}\n", environment, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnknownComposeModelIsOneLineNamingTheSetting()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost",
+            ["--operation", "publish", "--step", "publish-compose", "--output-path", TestPaths.NewScratchDirectory(), "--Llm:Compose:Model=no-such-model"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            "llmapp: error: Llm:Compose:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.",
+            result.StandardError.Trim());
+    }
+}
