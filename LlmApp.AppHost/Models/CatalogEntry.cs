@@ -2,7 +2,8 @@ namespace LlmApp.AppHost.Models;
 
 /// <summary>
 /// One model of models/catalog.json: where to get it and how to know it arrived intact. An embedding model also says
-/// how llama-server pools its token vectors and whether it allows shortened (Matryoshka) vectors.
+/// how llama-server pools its token vectors and whether it allows shortened (Matryoshka) vectors. The shape lets the
+/// memory check size a model that is not downloaded yet (a compose file is written without the file).
 /// </summary>
 public sealed record CatalogEntry(
     string Name,
@@ -15,8 +16,42 @@ public sealed record CatalogEntry(
     string Description,
     string Kind = CatalogEntry.ChatKind,
     string? Pooling = null,
-    bool Matryoshka = false)
+    bool Matryoshka = false,
+    ModelShape? Shape = null)
 {
     public const string ChatKind = "chat";
     public const string EmbeddingKind = "embedding";
+}
+
+// Kept beside CatalogEntry, not in a file of its own, because LlmApp.ModelTool compiles this file in by link.
+/// <summary>
+/// The dimensions of a model that size llama-server's memory beyond the file itself: the KV cache (layers, KV heads,
+/// key and value lengths), the compute buffers (embedding and feed-forward lengths) and the output buffer (vocabulary).
+/// Read from a .gguf header (GgufHeader) or, for a model not yet downloaded, from the catalog.
+/// </summary>
+public sealed record ModelShape(
+    string Architecture,
+    int Layers,
+    int Heads,
+    int KvHeads,
+    int EmbeddingLength,
+    int KeyLength,
+    int ValueLength,
+    int FeedForwardLength,
+    int VocabSize,
+    int TrainedContext)
+{
+    // llama.cpp gives these architectures no KV cache at all (llama_model::create_memory returns none): their
+    // attention is non-causal over one batch, so an embedding server of them holds no per-token state.
+    private static readonly HashSet<string> s_withoutKvCache = new(StringComparer.Ordinal)
+    {
+        "bert", "jina-bert-v2", "jina-bert-v3", "nomic-bert", "nomic-bert-moe", "neo-bert", "eurobert", "modern-bert",
+        "gemma-embedding", "wavtokenizer-dec", "dream", "llada", "llada-moe", "rnd1",
+    };
+
+    /// <summary>Whether llama.cpp allocates a KV cache for this architecture.</summary>
+    public bool HasKvCache => !s_withoutKvCache.Contains(Architecture);
+
+    /// <summary>Bytes one token takes in an f16 KV cache, all layers: K and V, two bytes an element.</summary>
+    public long KvBytesPerToken => HasKvCache ? (long)Layers * KvHeads * (KeyLength + ValueLength) * 2 : 0;
 }

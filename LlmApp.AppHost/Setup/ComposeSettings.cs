@@ -23,7 +23,8 @@ public sealed class ComposeSettings
 
     public double LlmCpus { get; set; } = 2;
 
-    public int EmbeddingsMemoryMiB { get; set; } = 512;
+    /// <summary>nomic-embed-text-v1.5 needs about 0.49 GiB with 2048-token inputs (MemoryFit); 640 MiB leaves it room.</summary>
+    public int EmbeddingsMemoryMiB { get; set; } = 640;
 
     public double EmbeddingsCpus { get; set; } = 1;
 

@@ -52,6 +52,12 @@ public sealed class LlmSettings
     /// <summary>llama.cpp CPU and memory settings.</summary>
     public LlamaCppSettings LlamaCpp { get; set; } = new();
 
+    /// <summary>
+    /// Whether to refuse, before anything starts, models whose estimated memory exceeds this machine's; false turns the
+    /// check off when the estimate is wrong for an unusual model.
+    /// </summary>
+    public bool MemoryCheck { get; set; } = true;
+
     /// <summary>The generated docker-compose.yml: its model and each service's limits.</summary>
     public ComposeSettings Compose { get; set; } = new();
 

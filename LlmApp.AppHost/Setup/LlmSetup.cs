@@ -16,6 +16,13 @@ public static class LlmSetup
         // The models first: a wrong Llm:Model should fail in a second, not after a seven-minute build.
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var catalog = ModelCatalog.Load();
+        // Before the download too: a model that cannot fit should not cost a 5 GB download to find out. A catalog
+        // model is sized from the catalog, a file from its header.
+        if (settings.MemoryCheck)
+        {
+            MemoryFit.EnsureFitsThisMachine(settings, catalog);
+        }
+
         var model = await ModelResolver.ResolveAsync(settings, catalog, http, cancellationToken);
         var embeddingModel = await ModelResolver.ResolveEmbeddingAsync(settings, catalog, http, cancellationToken);
         var serverPath = await LlamaServerLocator.LocateAsync(settings, cancellationToken);

@@ -43,4 +43,28 @@ public sealed class ComposeGenerationTests
             "llmapp: error: Llm:Compose:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.",
             result.StandardError.Trim());
     }
+
+    [Fact]
+    public async Task AModelThatDoesNotFitTheServiceLimitIsRefusedInOneLineSayingWhatFits()
+    {
+        // The seed's model on the seed's instance: 4.9 GB of weights in the 3 GiB left for llama-server on 4 GiB.
+        var output = TestPaths.NewScratchDirectory();
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost",
+            ["--operation", "publish", "--step", "publish-compose", "--output-path", output, "--Llm:Compose:Model=llama-3.1-8b-instruct"]);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Trim().Split('\n'));
+        Assert.StartsWith("llmapp: error: llama-3.1-8b-instruct needs about 7.36 GiB (model 4.58 GiB + KV cache 1.00 GiB", line, StringComparison.Ordinal);
+        Assert.Contains("more than the llm service's memory limit of 3.00 GiB (Llm:Compose:LlmMemoryMiB)", line, StringComparison.Ordinal);
+        Assert.Contains("What fits: llama-3.2-1b-instruct, qwen2.5-0.5b-instruct (Llm:Compose:Model)", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(output, "docker-compose.yml")));
+    }
+
+    [Fact]
+    public async Task TheMemoryCheckCanBeTurnedOff()
+    {
+        var output = await ComposeGeneration.GenerateAsync(["--Llm:Compose:Model=llama-3.1-8b-instruct", "--Llm:MemoryCheck=false"]);
+
+        Assert.Contains("\nLLMAPP_MODEL=llama-3.1-8b-instruct\n", await File.ReadAllTextAsync(Path.Combine(output, ".env")), StringComparison.Ordinal);
+    }
 }
