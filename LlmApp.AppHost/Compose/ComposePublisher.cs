@@ -6,9 +6,12 @@ namespace LlmApp.AppHost.Compose;
 /// Makes a compose file from the app model, in the shape of Aspire.Hosting.Docker's publisher (not served on the
 /// NuGet feeds LlmApp is built from): one service per container or project resource, its environment and arguments
 /// resolved for the compose network, <c>WaitFor</c> as <c>depends_on</c> conditions, named volumes, external
-/// endpoints as published ports, then each resource's <see cref="ComposeServiceAnnotation"/> customisations.
+/// endpoints as published ports, then each resource's <see cref="ComposeServiceAnnotation"/> customisations. Paths
+/// are written relative to <paramref name="repositoryRoot"/> by the resources (<c>./containers/gateway</c>) and
+/// relative to <paramref name="outputDirectory"/> in the file, so the file works wherever it is generated.
 /// </summary>
-public sealed class ComposePublisher(DistributedApplicationModel model, DistributedApplicationExecutionContext executionContext)
+public sealed class ComposePublisher(
+    DistributedApplicationModel model, DistributedApplicationExecutionContext executionContext, string repositoryRoot, string outputDirectory)
 {
     /// <summary>The restart policy of every long-running service: back after a crash, not after <c>docker compose stop</c>.</summary>
     public const string DefaultRestart = "unless-stopped";
@@ -56,6 +59,7 @@ public sealed class ComposePublisher(DistributedApplicationModel model, Distribu
             customisation.Configure(service);
         }
 
+        RelocatePaths(service);
         if (service.Image is null && service.Build is null)
         {
             throw new InvalidOperationException($"{resource.Name}: no image to publish; give it PublishAsComposeImage.");
@@ -115,6 +119,30 @@ public sealed class ComposePublisher(DistributedApplicationModel model, Distribu
             var target = endpoint.TargetPort!.Value.ToString(CultureInfo.InvariantCulture);
             service.Ports.Add(endpoint.Port is { } port ? $"{port.ToString(CultureInfo.InvariantCulture)}:{target}" : target);
         }
+    }
+
+    /// <summary>The build context and the bind mounts that start with <c>./</c>, from the repository's root to the output's.</summary>
+    private void RelocatePaths(ComposeService service)
+    {
+        if (service.Build is { } build)
+        {
+            build.Context = Relocate(build.Context);
+        }
+
+        for (var i = 0; i < service.Volumes.Count; i++)
+        {
+            if (service.Volumes[i].StartsWith("./", StringComparison.Ordinal) && service.Volumes[i].IndexOf(':', StringComparison.Ordinal) is > 0 and var colon)
+            {
+                service.Volumes[i] = Relocate(service.Volumes[i][..colon]) + service.Volumes[i][colon..];
+            }
+        }
+    }
+
+    private string Relocate(string repositoryPath)
+    {
+        var relative = Path.GetRelativePath(outputDirectory, Path.GetFullPath(repositoryPath, repositoryRoot)).Replace('\\', '/');
+        // Compose takes a bind mount's source as a path only when it starts with . or /.
+        return relative.StartsWith("..", StringComparison.Ordinal) ? relative : "./" + relative;
     }
 
     private static string Condition(WaitType waitType) => waitType switch

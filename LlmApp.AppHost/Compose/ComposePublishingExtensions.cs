@@ -31,7 +31,8 @@ public static partial class ComposePublishingExtensions
         builder.Pipeline.AddStep(StepName, StepFailure.Reported(async context =>
         {
             var outputDirectory = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-            var (file, variables) = await new ComposePublisher(context.Model, context.ExecutionContext).BuildAsync(context.CancellationToken);
+            var publisher = new ComposePublisher(context.Model, context.ExecutionContext, RepositoryRoot(builder), outputDirectory);
+            var (file, variables) = await publisher.BuildAsync(context.CancellationToken);
 
             Directory.CreateDirectory(outputDirectory);
             var composePath = Path.Combine(outputDirectory, ComposeFileName);
@@ -42,6 +43,13 @@ public static partial class ComposePublishingExtensions
             LogWritten(context.Logger, composePath, environmentPath);
         }), requiredBy: WellKnownPipelineSteps.Publish);
         return builder;
+    }
+
+    /// <summary>The repository the AppHost project sits in: where containers/ is.</summary>
+    public static string RepositoryRoot(IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Wrote {ComposeFile} and {EnvironmentFile}.")]

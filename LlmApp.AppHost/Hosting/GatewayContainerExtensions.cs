@@ -24,7 +24,7 @@ public static class GatewayContainerExtensions
                 endpoint.TargetPort = Port;
                 endpoint.IsExternal = true;
             })
-            .PublishAsComposeImage($"{Image}:latest", "containers/gateway")
+            .PublishAsComposeImage($"{Image}:latest", "./containers/gateway")
             .WithComposeLimits(settings.GatewayMemoryMiB, settings.GatewayCpus)
             .PublishAsComposeService(service =>
             {

@@ -28,7 +28,7 @@ public static class GrafanaContainerExtensions
             {
                 service.Profiles.Add(Profile);
                 service.Ports.Add("127.0.0.1:${LLMAPP_GRAFANA_PORT}:3000");
-                // Relative to the compose file at the repository root.
+                // Relative to the repository root; the publisher writes them relative to the compose file.
                 service.Volumes.Add("./containers/grafana/provisioning:/etc/grafana/provisioning:ro");
                 service.Volumes.Add("./containers/grafana/llmapp-dashboard.json:/var/lib/grafana/dashboards/llmapp-dashboard.json:ro");
             })

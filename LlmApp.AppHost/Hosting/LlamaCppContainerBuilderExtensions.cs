@@ -62,7 +62,7 @@ public static class LlamaCppContainerBuilderExtensions
         var servedModel = $"${{{prefix}SERVED_MODEL}}";
 
         var fetcher = builder.AddContainer($"{name}-model", ModelImage, "latest")
-            .PublishAsComposeImage($"{ModelImage}:latest", "containers/model")
+            .PublishAsComposeImage($"{ModelImage}:latest", "./containers/model")
             .WithEnvironment("LLMAPP_MODEL", $"${{{prefix}MODEL}}")
             .WithEnvironment("LLMAPP_MODELS_DIR", "/models")
             .WithEnvironment("LLMAPP_MODEL_LINK", link)
@@ -87,7 +87,7 @@ public static class LlamaCppContainerBuilderExtensions
         var resource = new LlamaCppContainerResource(name, servedModel, contextLength);
         var server = builder.AddResource(resource)
             .WithImage(Image, LlamaCppSource.Version)
-            .PublishAsComposeImage($"{Image}:{LlamaCppSource.Version}", "containers/llama-cpp")
+            .PublishAsComposeImage($"{Image}:{LlamaCppSource.Version}", "./containers/llama-cpp")
             // Not published on the host: the gateway is the only way in.
             .WithHttpEndpoint(targetPort: Port, name: LlamaCppContainerResource.HttpEndpointName)
             .WithEnvironment("LLAMA_ARG_MODEL", link)

@@ -19,7 +19,7 @@ public static class PrometheusContainerExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
         return builder.AddContainer(name, Image, "latest")
-            .PublishAsComposeImage($"{Image}:latest", "containers/prometheus")
+            .PublishAsComposeImage($"{Image}:latest", "./containers/prometheus")
             .WithHttpEndpoint(targetPort: Port, name: "http")
             .WithVolume("prometheus-data", "/prometheus")
             .WithComposeLimits(settings.PrometheusMemoryMiB, settings.PrometheusCpus)

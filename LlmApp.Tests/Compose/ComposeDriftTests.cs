@@ -17,9 +17,25 @@ public sealed class ComposeDriftTests
     {
         var output = await ComposeGeneration.GenerateAsync();
 
-        var generated = await File.ReadAllTextAsync(Path.Combine(output, file));
+        // Paths are written relative to the output folder: from the temporary one they lead back to the repository.
+        var toRepository = Path.GetRelativePath(output, TestPaths.RepositoryRoot).Replace('\\', '/') + "/";
+        var generated = (await File.ReadAllTextAsync(Path.Combine(output, file))).Replace(toRepository, "./", StringComparison.Ordinal);
         var committed = await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, file));
         Assert.True(generated == committed, $"{file} at the repository root differs from a fresh generation; run: {Regenerate}");
+    }
+
+    [Fact]
+    public async Task PathsLeadFromTheOutputFolderToTheRepositorysContainers()
+    {
+        var output = Path.Combine(TestPaths.NewScratchDirectory(), "deploy");
+        await ComposeGeneration.GenerateAsync(outputDirectory: output);
+
+        var compose = await File.ReadAllTextAsync(Path.Combine(output, "docker-compose.yml"));
+        var toRepository = Path.GetRelativePath(output, TestPaths.RepositoryRoot).Replace('\\', '/');
+        Assert.StartsWith("../", toRepository, StringComparison.Ordinal);
+        Assert.Contains($"      context: {toRepository}/containers/llama-cpp\n", compose, StringComparison.Ordinal);
+        Assert.Contains($"    - \"{toRepository}/containers/grafana/provisioning:/etc/grafana/provisioning:ro\"\n", compose, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.GetFullPath(Path.Combine(output, toRepository, "containers", "llama-cpp"))));
     }
 
     [Fact]

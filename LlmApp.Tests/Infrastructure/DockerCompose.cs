@@ -27,7 +27,8 @@ public sealed class DockerCompose(string project, string composeFile, string env
 
     public Task<CommandRunner.Result> RunAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
         CommandRunner.RunAsync("docker-compose",
-            ["--project-name", Project, "--file", composeFile, "--env-file", environmentFile, "--project-directory", TestPaths.RepositoryRoot, .. arguments],
+            // Paths in the file are relative to where it was generated, as on a server.
+            ["--project-name", Project, "--file", composeFile, "--env-file", environmentFile, .. arguments],
             TestPaths.RepositoryRoot, variables, timeout);
 
     public async Task<CommandRunner.Result> RequireAsync(IEnumerable<string> arguments, TimeSpan timeout)
