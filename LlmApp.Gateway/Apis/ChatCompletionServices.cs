@@ -1,5 +1,6 @@
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using Microsoft.Extensions.AI;
@@ -14,4 +15,5 @@ public sealed record ChatCompletionServices(
     IOptions<BackendOptions> Backend,
     IOptions<ResilienceOptions> Resilience,
     IOptions<StreamingOptions> Streaming,
+    IOptions<RequestLimitsOptions> Limits,
     TimeProvider Time);

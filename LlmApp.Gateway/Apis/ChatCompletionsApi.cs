@@ -26,7 +26,7 @@ public static class ChatCompletionsApi
         var requestAborted = context.RequestAborted;
         var call = context.Features.GetRequiredFeature<ChatCall>();
 
-        var (request, invalid) = await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, requestAborted);
+        var (request, invalid) = await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, requestAborted);
         if (invalid is not null)
         {
             return invalid.ToResult();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.OpenAI;
 
 namespace LlmApp.Gateway.Apis;
@@ -12,8 +13,13 @@ namespace LlmApp.Gateway.Apis;
 internal static class ChatRequestReader
 {
     public static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
-        HttpRequest request, BackendOptions backend, CancellationToken cancellationToken)
+        HttpRequest request, BackendOptions backend, RequestLimitsOptions limits, CancellationToken cancellationToken)
     {
+        if (RequestCaps.DeclaredBodyTooLarge(request, limits) is { } tooLarge)
+        {
+            return (null, tooLarge);
+        }
+
         ChatCompletionRequest? body;
         try
         {
@@ -22,6 +28,10 @@ internal static class ChatRequestReader
         catch (JsonException ex)
         {
             return (null, InvalidJson(ex));
+        }
+        catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
+        {
+            return (null, refused);
         }
 
         if (body is null)
@@ -32,6 +42,11 @@ internal static class ChatRequestReader
         if (body.Model is { Length: > 0 } model && model != backend.Model)
         {
             return (null, GatewayFailure.ModelNotFound(model));
+        }
+
+        if (RequestCaps.Check(body, limits) is { } capped)
+        {
+            return (null, capped);
         }
 
         return ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error)

@@ -3,6 +3,7 @@ using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Resilience;
@@ -39,6 +40,12 @@ public static class EmbeddingsApi
         var call = context.Features.GetRequiredFeature<ChatCall>();
         var options = settings.Value;
 
+        var limits = services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
+        if (RequestCaps.DeclaredBodyTooLarge(context.Request, limits) is { } tooLarge)
+        {
+            return tooLarge.ToResult();
+        }
+
         EmbeddingRequest? request;
         try
         {
@@ -47,6 +54,10 @@ public static class EmbeddingsApi
         catch (JsonException ex)
         {
             return ChatRequestReader.InvalidJson(ex).ToResult();
+        }
+        catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
+        {
+            return refused.ToResult();
         }
 
         if (request is null)

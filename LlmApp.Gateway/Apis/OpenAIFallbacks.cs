@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using LlmApp.Gateway.Failures;
 
 namespace LlmApp.Gateway.Apis;
@@ -8,7 +9,14 @@ public static class OpenAIFallbacks
     public static WebApplication UseOpenAIErrorHandling(this WebApplication app)
     {
         app.UseExceptionHandler(errorApp => errorApp.Run(context =>
-            GatewayFailure.ServerError("server_error").ToResult().ExecuteAsync(context)));
+        {
+            // A request Kestrel itself refused while it was read (too large, too slow, malformed) is the client's
+            // error, with Kestrel's status; anything else is ours.
+            var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error is BadHttpRequestException badRequest
+                ? new GatewayFailure(badRequest.StatusCode, new(badRequest.Message, "invalid_request_error", null, "bad_request"), "bad_request")
+                : GatewayFailure.ServerError("server_error");
+            return failure.ToResult().ExecuteAsync(context);
+        }));
         app.UseStatusCodePages(context =>
         {
             var http = context.HttpContext;

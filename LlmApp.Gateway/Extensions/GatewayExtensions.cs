@@ -2,6 +2,7 @@ using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Embeddings;
+using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
@@ -21,6 +22,7 @@ internal static class GatewayExtensions
     {
         builder.AddSettings<ResilienceOptions>(ResilienceOptions.SectionName);
         builder.AddSettings<StreamingOptions>(StreamingOptions.SectionName);
+        builder.AddRequestLimits();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShutdownDrain>();
         // In-flight answers get the drain window after SIGTERM, and a little more to end with an error event.

@@ -21,6 +21,14 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
     public static GatewayFailure InvalidRequest(string message, string? param = null, string? code = null) =>
         new(StatusCodes.Status400BadRequest, new(message, "invalid_request_error", param, code), code ?? "invalid_request_error");
 
+    /// <summary>413: the body is larger than the server takes.</summary>
+    public static GatewayFailure TooLarge(string message) =>
+        new(StatusCodes.Status413PayloadTooLarge, new(message, "invalid_request_error", null, "request_too_large"), "request_too_large");
+
+    /// <summary>408: the body did not arrive in time.</summary>
+    public static GatewayFailure RequestTimeout(string message) =>
+        new(StatusCodes.Status408RequestTimeout, new(message, "invalid_request_error", null, "request_timeout"), "request_timeout");
+
     public static GatewayFailure ModelNotFound(string model) =>
         new(StatusCodes.Status404NotFound,
             new($"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found"),

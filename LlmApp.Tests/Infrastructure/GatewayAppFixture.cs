@@ -41,8 +41,15 @@ public class GatewayAppFixture : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
-    /// <summary>Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that a long prompt shows them.</summary>
-    protected virtual IEnumerable<(string Name, string Value)> GatewayEnvironment => [("Streaming__KeepAliveInterval", KeepAliveInterval.ToString())];
+    /// <summary>
+    /// Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that
+    /// a long prompt shows them; max_tokens has a ceiling.
+    /// </summary>
+    protected virtual IEnumerable<(string Name, string Value)> GatewayEnvironment =>
+        [("Streaming__KeepAliveInterval", KeepAliveInterval.ToString()), ("Limits__MaxOutputTokens", MaxOutputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>The gateway's ceiling on max_tokens in these tests: under the context (4096), so that the ceiling is what refuses.</summary>
+    public const int MaxOutputTokens = 4000;
 
     /// <summary>
     /// More AppHost arguments. A local Prometheus (installed by .ci/run) scrapes every second on a free port. An embedding
