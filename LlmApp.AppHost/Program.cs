@@ -17,26 +17,13 @@ try
         // docker-compose.yml for a server (the publish-compose step): the same services, as containers. Nothing is
         // downloaded or built here: the images build from containers/, the model is fetched on the server.
         var catalog = ModelCatalog.Load();
-        var model = ComposeModel.Resolve(settings.Compose.Model, "Llm:Compose:Model", settings.Compose.ServedModelName, CatalogEntry.ChatKind, catalog);
-        if (settings.MemoryCheck)
-        {
-            ComposeMemoryCheck.EnsureFits(model, ServerLoad.Chat(settings), settings.Compose.LlmMemoryMiB, "llm", "Llm:Compose:LlmMemoryMiB",
-                "Llm:Compose:Model", catalog);
-        }
 
         // The backend: swap this one line for vLLM; the gateway does not change.
-        var llm = builder.AddLlamaCppContainer("llm", model, settings);
+        var llm = builder.AddLlamaCppContainer("llm", ComposeModels.Chat(settings, catalog), settings);
 
         gateway.WithLlmBackend(llm).PublishAsGatewayContainer(settings.Compose);
-        if (settings.EmbeddingModel is { Length: > 0 } embeddingSetting)
+        if (ComposeModels.Embedding(settings, catalog) is { } embeddingModel)
         {
-            var embeddingModel = ComposeModel.Resolve(embeddingSetting, ModelResolver.EmbeddingModelSetting, settings.EmbeddingServedModelName,
-                CatalogEntry.EmbeddingKind, catalog);
-            if (settings.MemoryCheck)
-            {
-                ComposeMemoryCheck.EnsureFits(embeddingModel, ServerLoad.Embedding(settings), settings.Compose.EmbeddingsMemoryMiB, "embeddings",
-                    "Llm:Compose:EmbeddingsMemoryMiB", ModelResolver.EmbeddingModelSetting, catalog);
-            }
             var embeddings = builder.AddLlamaCppEmbeddingsContainer("embeddings", embeddingModel, settings);
             gateway.WithEmbeddingBackend(embeddings, embeddingModel.Entry, settings);
         }
