@@ -35,6 +35,8 @@ try
     }
     else
     {
+        // API keys first: a wrong keys file is reported before a model download or a llama-server build.
+        gateway.WithApiKeys(settings);
         var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
 
         // The backend: swap this one line for a container or vLLM; the gateway does not change.

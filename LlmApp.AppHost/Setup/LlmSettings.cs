@@ -46,6 +46,18 @@ public sealed class LlmSettings
     /// <summary>Port of the gateway's OpenAI API on localhost.</summary>
     public int GatewayPort { get; set; } = 8000;
 
+    /// <summary>
+    /// An API key <c>/v1</c> requires (<c>Authorization: Bearer &lt;key&gt;</c>), named <c>default</c>; kept as a secret
+    /// parameter. Unset, with no <see cref="ApiKeysFile"/> either: the gateway is open to anyone who reaches its port.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// A JSON file of named keys (<c>{"keys":[{"name":"app1","key":"sk-...","enabled":true}]}</c>) the gateway takes,
+    /// besides <see cref="ApiKey"/>; it reads the file again when it changes, so keys are added and revoked while it runs.
+    /// </summary>
+    public string? ApiKeysFile { get; set; }
+
     /// <summary>The local Prometheus, when installed.</summary>
     public PrometheusSettings Prometheus { get; set; } = new();
 

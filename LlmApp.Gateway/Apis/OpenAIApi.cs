@@ -1,11 +1,16 @@
+using LlmApp.Gateway.Authentication;
+
 namespace LlmApp.Gateway.Apis;
 
 public static class OpenAIApi
 {
-    /// <summary>The OpenAI API under <c>/v1</c>: one group, where authentication will hang.</summary>
+    /// <summary>
+    /// The OpenAI API under <c>/v1</c>: one group, behind API keys once any is configured. The group's filter runs
+    /// before each endpoint's, so a refused request is answered before its body is read.
+    /// </summary>
     public static RouteGroupBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").RequireApiKeys();
         api.MapModelsApi();
         api.MapChatCompletionsApi();
         api.MapEmbeddingsApi();

@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Embeddings;
@@ -15,7 +16,7 @@ namespace LlmApp.Gateway.Extensions;
 internal static class GatewayExtensions
 {
     /// <summary>
-    /// Everything the gateway runs on: settings validated at start, the backend, admission, and the chat pipeline a
+    /// Everything the gateway runs on: settings validated at start, API keys, the backend, admission, and the chat pipeline a
     /// request goes through, outermost first.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
@@ -23,6 +24,7 @@ internal static class GatewayExtensions
         builder.AddSettings<ResilienceOptions>(ResilienceOptions.SectionName);
         builder.AddSettings<StreamingOptions>(StreamingOptions.SectionName);
         builder.AddRequestLimits();
+        builder.AddApiKeys();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShutdownDrain>();
         // In-flight answers get the drain window after SIGTERM, and a little more to end with an error event.

@@ -21,6 +21,10 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
     public static GatewayFailure InvalidRequest(string message, string? param = null, string? code = null) =>
         new(StatusCodes.Status400BadRequest, new(message, "invalid_request_error", param, code), code ?? "invalid_request_error");
 
+    /// <summary>401: no key, or not one this server takes. The answer carries <c>WWW-Authenticate: Bearer</c> (RFC 6750).</summary>
+    public static GatewayFailure Unauthorized(string message) =>
+        new(StatusCodes.Status401Unauthorized, new(message, "invalid_request_error", null, "invalid_api_key"), "invalid_api_key");
+
     /// <summary>413: the body is larger than the server takes.</summary>
     public static GatewayFailure TooLarge(string message) =>
         new(StatusCodes.Status413PayloadTooLarge, new(message, "invalid_request_error", null, "request_too_large"), "request_too_large");
@@ -66,6 +70,11 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
             {
                 var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (Failure.Status == StatusCodes.Status401Unauthorized)
+            {
+                httpContext.Response.Headers.WWWAuthenticate = "Bearer";
             }
 
             return TypedResults.Json(Failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, statusCode: Failure.Status)

@@ -7,7 +7,7 @@ namespace LlmApp.Gateway.Telemetry;
 /// conventions, bucket boundaries included: Microsoft.Extensions.AI records only client-side metrics, and
 /// llama-server has counters and gauges but no latency histograms. Labels stay bounded: model, operation,
 /// stream or not, token type, error type; never a user, a key or a prompt. Admission publishes its own queue length
-/// and refusals on the same meter.
+/// and refusals on the same meter, and the API keys monitor its reload failures.
 /// </summary>
 public sealed class GatewayMetrics
 {

@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.Pipeline;
 
@@ -6,7 +7,8 @@ namespace LlmApp.Gateway.Telemetry;
 /// <summary>
 /// Writes exactly one line for every request to the endpoint it filters, whatever became of it (served, refused by
 /// validation or admission, failed, or abandoned by its client):
-/// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=...</c>.
+/// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=... key=...</c>,
+/// where <c>key</c> is the name of the request's API key (<c>-</c> while <c>/v1</c> is open), never the key.
 /// It starts the request's <see cref="ChatCall"/>, which the chat pipeline fills in.
 /// </summary>
 internal sealed partial class RequestLogFilter(string operation, TimeProvider time, ILogger logger) : IEndpointFilter
@@ -44,22 +46,22 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         }
         finally
         {
-            Log(call, result);
+            Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.Open);
         }
     }
 
-    private void Log(ChatCall call, object? result)
+    private void Log(ChatCall call, object? result, string keyName)
     {
         var duration = time.GetElapsedTime(call.ArrivalTimestamp);
         var status = call.Status ?? (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
         var error = call.Error ?? (result as GatewayFailure.FailureResult)?.Failure.ErrorType ?? "none";
         LogRequest(logger, operation, call.RequestId, call.Model ?? "-", status, call.Stream, call.TimeToFirstToken?.TotalMilliseconds,
-            call.Usage?.InputTokenCount, call.Usage?.OutputTokenCount, duration.TotalMilliseconds, error);
+            call.Usage?.InputTokenCount, call.Usage?.OutputTokenCount, duration.TotalMilliseconds, error, keyName);
     }
 
     [LoggerMessage(EventId = 1, EventName = "Request", Level = LogLevel.Information,
         Message = "{Operation} {RequestId} model={Model} status={Status} stream={Stream} ttft_ms={TimeToFirstTokenMs} " +
-                  "tokens_in={InputTokens} tokens_out={OutputTokens} duration_ms={DurationMs} error={ErrorType}")]
+                  "tokens_in={InputTokens} tokens_out={OutputTokens} duration_ms={DurationMs} error={ErrorType} key={KeyName}")]
     private static partial void LogRequest(ILogger logger, string operation, string requestId, string model, int status, bool stream,
-        double? timeToFirstTokenMs, long? inputTokens, long? outputTokens, double durationMs, string errorType);
+        double? timeToFirstTokenMs, long? inputTokens, long? outputTokens, double durationMs, string errorType, string keyName);
 }

@@ -38,6 +38,29 @@ public sealed class AppHostSetupErrorTests
     }
 
     [Fact]
+    public async Task AMissingKeysFileNamesTheFileAndExitsNonZero()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [$"--Llm:Model={TestPaths.TestModel}", "--Llm:ApiKeysFile=/nowhere.json"]);
+
+        AssertOneLineError(result, "Llm:ApiKeysFile points at '/nowhere.json', which does not exist.");
+    }
+
+    [Theory]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",", "is not valid JSON")]
+    [InlineData("{\"clients\":[]}", "is not valid: it has no \"keys\" list")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"\"}]}", "is not valid: the key named 'app1' is empty.")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\"},{\"name\":\"app1\",\"key\":\"b\"}]}", "is not valid: two keys are named 'app1'.")]
+    public async Task AnInvalidKeysFileNamesTheFileAndTheProblem(string content, string problem)
+    {
+        var file = Path.Combine(TestPaths.NewScratchDirectory(), "keys.json");
+        await File.WriteAllTextAsync(file, content);
+
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [$"--Llm:Model={TestPaths.TestModel}", $"--Llm:ApiKeysFile={file}"]);
+
+        AssertOneLineError(result, $"Llm:ApiKeysFile '{file}' {problem}");
+    }
+
+    [Fact]
     public async Task ASettingOfTheWrongTypeIsNamed()
     {
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:GatewayPort=eighty"]);

@@ -35,6 +35,26 @@ public sealed class GatewaySettingsErrorTests
         AssertNoStackTrace(result);
     }
 
+    [Fact]
+    public async Task AMissingKeysFileAndAnEmptyKeyAreNamed()
+    {
+        var result = await RunGatewayAsync(new()
+        {
+            ["Backend__Endpoint"] = "http://127.0.0.1:1",
+            ["Backend__Model"] = "m",
+            ["Auth__KeysFile"] = "/nowhere/keys.json",
+            ["Auth__Keys__0__Name"] = "ci",
+            ["Auth__Keys__0__Key"] = "",
+        });
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("gateway: error: Auth:KeysFile '/nowhere/keys.json' does not exist.", lines);
+        Assert.Contains("gateway: error: Auth:Keys:0: the key named 'ci' is empty.", lines);
+        AssertNoStackTrace(result);
+    }
+
     private static Task<CommandRunner.Result> RunGatewayAsync(Dictionary<string, string> settings)
     {
         // Never listen anywhere that matters, in case the settings were good after all.

@@ -1,9 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using LlmApp.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmApp.Tests.Telemetry;
 
@@ -49,7 +47,7 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     {
         var canary = $"canary-{Guid.NewGuid():N}";
 
-        var lines = await GatewayLogsWhileAsync(
+        var lines = await GatewayLogs.WhileAsync(fixture.App,
             async () =>
             {
                 using var response = await PostAsync($$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{canary}} please"}],"max_tokens":4,"temperature":0}""");
@@ -65,7 +63,7 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     public async Task EveryRequestGetsOneLogLineEvenWhenRefusedBeforeAdmission()
     {
         var requests = new Dictionary<string, (int Status, string Error)>();
-        var lines = await GatewayLogsWhileAsync(
+        var lines = await GatewayLogs.WhileAsync(fixture.App,
             async () =>
             {
                 foreach (var (json, status, error) in new[]
@@ -94,50 +92,8 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
         Assert.DoesNotContain(lines, l => l.Contains("chat.completion", StringComparison.Ordinal) && l.Contains("gpt-4o", StringComparison.Ordinal));
     }
 
-    /// <summary>The gateway's log lines, from before <paramref name="act"/> until <paramref name="until"/> holds for them.</summary>
-    private async Task<List<string>> GatewayLogsWhileAsync(Func<Task> act, Func<List<string>, bool> until)
-    {
-        var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();
-        var lines = new List<string>();
-        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var watch = Task.Run(async () =>
-        {
-            await foreach (var batch in logs.WatchAsync(Gateway()).WithCancellation(watching.Token))
-            {
-                lock (lines)
-                {
-                    lines.AddRange(batch.Select(l => l.Content));
-                }
-            }
-        });
-
-        await act();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        List<string> seen;
-        while (!until(seen = Snapshot()))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the expected log lines did not arrive");
-            await Task.Delay(100);
-        }
-
-        await watching.CancelAsync();
-        await watch.ContinueWith(_ => { });
-        return seen;
-
-        List<string> Snapshot()
-        {
-            lock (lines)
-            {
-                return [.. lines];
-            }
-        }
-    }
-
     private Task<HttpResponseMessage> PostAsync(string json) =>
         fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
-
-    private IResource Gateway() =>
-        fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
 
     private async Task SendRequestsAsync(int count)
     {

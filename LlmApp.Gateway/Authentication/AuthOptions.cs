@@ -1,0 +1,19 @@
+namespace LlmApp.Gateway.Authentication;
+
+/// <summary>The keys <c>/v1</c> takes, bound from the <c>Auth</c> section: the ones listed here and those of a file, together.</summary>
+public sealed class AuthOptions
+{
+    public const string SectionName = "Auth";
+
+    /// <summary>Keys set in configuration (<c>Auth__Keys__0__Name</c>, <c>Auth__Keys__0__Key</c>, ...).</summary>
+    public List<ApiKeyEntry> Keys { get; set; } = [];
+
+    /// <summary>A JSON file of keys (<c>{"keys":[{"name":...,"key":...}]}</c>), read again when it changes.</summary>
+    public string? KeysFile { get; set; }
+
+    /// <summary>
+    /// No key and no file: <c>/v1</c> is open, as before keys existed. A file that lists no key (every key revoked)
+    /// closes it instead: revoking the last key must not open the door.
+    /// </summary>
+    public bool IsOpen => Keys.Count == 0 && string.IsNullOrEmpty(KeysFile);
+}
