@@ -26,8 +26,12 @@ public static class GatewayContainerExtensions
             })
             .PublishAsComposeImage($"{Image}:latest", "./containers/gateway")
             .WithComposeLimits(settings.GatewayMemoryMiB, settings.GatewayCpus)
+            // API keys (see containers/gateway/entrypoint.sh): the key from the server's .env or shell, never from a
+            // generated file; a keys file mounted read-only, /dev/null when unset.
+            .WithEnvironment("LLMAPP_API_KEY", "${LLMAPP_API_KEY:-}")
             .PublishAsComposeService(service =>
             {
+                service.Volumes.Add("${LLMAPP_API_KEYS_FILE:-/dev/null}:/etc/llmapp/keys.json:ro");
                 service.Ports.Clear();
                 service.Ports.Add($"${{LLMAPP_GATEWAY_BIND}}:${{LLMAPP_GATEWAY_PORT}}:{Port}");
                 // Ready means the backend answers too; it loads the model first, so the gateway starts after it.
@@ -35,6 +39,10 @@ public static class GatewayContainerExtensions
             })
             .WithComposeVariable("LLMAPP_GATEWAY_PORT", settings.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "The gateway's OpenAI API port on this machine: the one port to open in the security group.")
+            .WithComposeVariable("LLMAPP_API_KEY", "",
+                "The API key clients send (Authorization: Bearer ...), set here on the server (chmod 600 .env) or in the shell; empty: /v1 is open to anyone who reaches the port.")
+            .WithComposeVariable("LLMAPP_API_KEYS_FILE", "",
+                "A JSON file of named keys on this machine (see the README's API keys), readable by uid 1654, re-read when it changes; empty: none.")
             .WithComposeVariable("LLMAPP_GATEWAY_BIND", "0.0.0.0",
                 "The address that port is published on: 0.0.0.0 for the network, 127.0.0.1 behind a reverse proxy on this machine.");
     }

@@ -26,6 +26,20 @@ public sealed class ComposeStackFixture : IAsyncLifetime
 
     public Uri Prometheus { get; private set; } = null!;
 
+    /// <summary>The key of LLMAPP_API_KEY, as an operator sets it on the server: the stack runs with keys on.</summary>
+    public string ApiKey { get; } = "sk-compose-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A named key from the keys file mounted through LLMAPP_API_KEYS_FILE.</summary>
+    public string FileApiKey { get; } = "sk-file-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A client of the published port that sends <see cref="ApiKey"/>.</summary>
+    public HttpClient CreateClient(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = Gateway, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiKey);
+        return client;
+    }
+
     /// <summary>How long each phase took, for the test log (cold and warm builds differ by the llama.cpp compile).</summary>
     public List<string> Timings { get; } = [];
 
@@ -43,6 +57,8 @@ public sealed class ComposeStackFixture : IAsyncLifetime
         Lap(clock, "staging the build contexts (llama.cpp source, dotnet publish of the gateway and the model tool)");
 
         var output = await ComposeGeneration.GenerateAsync();
+        var keysFile = Path.Combine(TestPaths.NewScratchDirectory(), "keys.json");
+        await File.WriteAllTextAsync(keysFile, $$"""{"keys":[{"name":"file-app","key":"{{FileApiKey}}"}]}""");
         int gatewayPort = FreePort(), prometheusPort = FreePort();
         Gateway = new Uri($"http://127.0.0.1:{gatewayPort}/");
         Prometheus = new Uri($"http://127.0.0.1:{prometheusPort}/");
@@ -55,6 +71,8 @@ public sealed class ComposeStackFixture : IAsyncLifetime
                 ["LLMAPP_GATEWAY_PORT"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_GRAFANA_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["LLMAPP_API_KEY"] = ApiKey,
+                ["LLMAPP_API_KEYS_FILE"] = keysFile,
             });
 
         // What an earlier, interrupted run left behind.

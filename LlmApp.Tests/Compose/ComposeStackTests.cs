@@ -26,7 +26,7 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         output.WriteLine(string.Join('\n', fixture.Timings));
-        var client = new ChatClient(ComposeStackFixture.ServedModel, new ApiKeyCredential("unused"),
+        var client = new ChatClient(ComposeStackFixture.ServedModel, new ApiKeyCredential(fixture.ApiKey),
             new OpenAIClientOptions { Endpoint = new Uri(fixture.Gateway, "v1") });
         var options = new ChatCompletionOptions { MaxOutputTokenCount = 8, Temperature = 0 };
 
@@ -47,10 +47,31 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
     }
 
     [SkippableFact]
+    public async Task TheKeysOfDotEnvAndOfTheMountedFileAreRequiredOnV1AndHealthStaysOpen()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var anonymous = new HttpClient { BaseAddress = fixture.Gateway };
+        using var refused = await anonymous.GetAsync("/v1/models");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(refused.Headers.WwwAuthenticate).Scheme);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+
+        using var fromFile = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Json(Request(2, stream: false)) };
+        fromFile.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.FileApiKey);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(fromFile)).StatusCode);
+
+        // The request log names the key; neither key is in the container's logs.
+        var logs = await fixture.Compose.RunAsync(["logs", "gateway"], TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(fixture.ApiKey, logs.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(fixture.FileApiKey, logs.Output, StringComparison.Ordinal);
+        Assert.Contains("key=file-app", logs.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task TheNodeSdkSuitePassesThroughThePublishedPort()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        await NodeSdk.RunAsync("compose.test.mjs", fixture.Gateway);
+        await NodeSdk.RunAsync("compose.test.mjs", fixture.Gateway, new Dictionary<string, string> { ["LLMAPP_API_KEY"] = fixture.ApiKey });
     }
 
     [SkippableFact]
@@ -98,7 +119,7 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
     public async Task KillingLlamaServerEndsTheStreamInFlightWithAnErrorAndTheContainerComesBack()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        using var http = new HttpClient { BaseAddress = fixture.Gateway, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = fixture.CreateClient(TimeSpan.FromSeconds(60));
         var restartsBefore = int.Parse(await fixture.Compose.InspectAsync("llm", "{{.RestartCount}}"), CultureInfo.InvariantCulture);
 
         // A crash, not a stop: docker kill counts as a manual stop, after which the restart policy never fires. The

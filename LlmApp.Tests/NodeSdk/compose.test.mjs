@@ -1,11 +1,12 @@
 // The official OpenAI Node SDK, unchanged, against the gateway of the compose deployment. LlmApp.Tests runs this with
-// `node --test`, passing the published gateway's base URL and the served model in LLMAPP_BASE_URL and LLMAPP_MODEL.
+// `node --test`, passing the published gateway's base URL, the served model and the key in LLMAPP_BASE_URL, LLMAPP_MODEL
+// and LLMAPP_API_KEY.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 
 const model = process.env.LLMAPP_MODEL;
-const client = new OpenAI({ baseURL: process.env.LLMAPP_BASE_URL, apiKey: 'unused', maxRetries: 0 });
+const client = new OpenAI({ baseURL: process.env.LLMAPP_BASE_URL, apiKey: process.env.LLMAPP_API_KEY, maxRetries: 0 });
 const messages = [{ role: 'user', content: 'Say hello' }];
 
 test('models.list returns the served model', async () => {
