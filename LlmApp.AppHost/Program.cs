@@ -10,6 +10,7 @@ try
     var settings = LlmSettings.From(builder.Configuration);
     var gateway = builder.AddProject<Projects.LlmApp_Gateway>("gateway")
         .WithGatewayPort(settings.GatewayPort)
+        .WithManagementPort(settings.ManagementPort)
         .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath);
 
     if (builder.ExecutionContext.IsPublishMode)
@@ -43,7 +44,7 @@ try
         var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
 
         gateway.WithLlmBackend(llm);
-        (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint("http")), ("llama-server", llm.Resource.HttpEndpoint)];
+        (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint(GatewayBuilderExtensions.ManagementEndpointName)), ("llama-server", llm.Resource.HttpEndpoint)];
 
         // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
         if (embeddingModel is not null)

@@ -20,4 +20,27 @@ public static class GatewayBuilderExtensions
             endpoint.IsProxied = false;
         });
     }
+
+    /// <summary>The endpoint of the gateway's <c>/metrics</c>, apart from the API's.</summary>
+    public const string ManagementEndpointName = "management";
+
+    /// <summary>The port <c>/metrics</c> listens on in the gateway's container.</summary>
+    public const int ManagementContainerPort = 9464;
+
+    /// <summary>
+    /// Serves the gateway's <c>/metrics</c> on a port of its own (<c>Management:Port</c>), so that the API's port can face
+    /// a network while the metrics stay private: on localhost here, on the compose network in a deployment.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithManagementPort(this IResourceBuilder<ProjectResource> gateway, int port)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        gateway.WithHttpEndpoint(name: ManagementEndpointName, isProxied: false);
+        var endpoint = gateway.GetEndpoint(ManagementEndpointName);
+        gateway.WithEndpoint(ManagementEndpointName, annotation =>
+        {
+            annotation.Port = port > 0 ? port : null;
+            annotation.TargetPort = gateway.ApplicationBuilder.ExecutionContext.IsPublishMode ? ManagementContainerPort : annotation.TargetPort;
+        });
+        return gateway.WithEnvironment("Management__Port", endpoint.Property(EndpointProperty.TargetPort));
+    }
 }

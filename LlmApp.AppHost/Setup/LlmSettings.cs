@@ -58,6 +58,12 @@ public sealed class LlmSettings
     /// </summary>
     public string? ApiKeysFile { get; set; }
 
+    /// <summary>
+    /// Port of the gateway's <c>/metrics</c> on localhost, apart from the API's (0 picks a free one); in compose it is
+    /// not published, so the metrics stay on the compose network.
+    /// </summary>
+    public int ManagementPort { get; set; } = 9464;
+
     /// <summary>The local Prometheus, when installed.</summary>
     public PrometheusSettings Prometheus { get; set; } = new();
 
@@ -95,6 +101,7 @@ public sealed class LlmSettings
     public void Validate()
     {
         Require(GatewayPort is >= 0 and <= 65535, "Llm:GatewayPort", GatewayPort, "a port number (0 picks a free one)");
+        Require(ManagementPort is >= 0 and <= 65535, "Llm:ManagementPort", ManagementPort, "a port number (0 picks a free one)");
         Require(Prometheus.Port is >= 0 and <= 65535, "Llm:Prometheus:Port", Prometheus.Port, "a port number (0 picks a free one)");
         Require(LlamaCpp.Threads >= 0, "Llm:LlamaCpp:Threads", LlamaCpp.Threads, "0 (one per CPU) or more");
         Require(LlamaCpp.Parallel is >= 1 and <= 64, "Llm:LlamaCpp:Parallel", LlamaCpp.Parallel, "between 1 and 64");

@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Configuration;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace LlmApp.Gateway.Telemetry;
@@ -11,6 +12,7 @@ internal static class TelemetryExtensions
     public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
     {
         builder.AddSettings<TelemetryOptions>(TelemetryOptions.SectionName);
+        builder.AddSettings<ManagementOptions>(ManagementOptions.SectionName);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
@@ -28,11 +30,17 @@ internal static class TelemetryExtensions
 
     /// <summary>
     /// Serves <c>/metrics</c> without authentication, as llama-server serves its own: it holds counts and timings only
-    /// (no prompt, user or key in any label). Keep the port off the internet as you would llama-server's.
+    /// (no prompt, user or key in any label). With <c>Management:Port</c> set it answers on that port only, which a
+    /// deployment keeps on its private network, and the API's port answers 404 for it.
     /// </summary>
     public static WebApplication MapGatewayMetrics(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        var endpoint = app.MapPrometheusScrapingEndpoint(MetricsPath);
+        if (app.Services.GetRequiredService<IOptions<ManagementOptions>>().Value.Port is > 0 and var port)
+        {
+            endpoint.RequireHost($"*:{port}");
+        }
+
         return app;
     }
 

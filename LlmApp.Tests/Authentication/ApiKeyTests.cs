@@ -88,12 +88,21 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
     [Theory]
     [InlineData("/healthz")]
     [InlineData("/readyz")]
-    [InlineData("/metrics")]
-    public async Task HealthReadinessAndMetricsNeedNoKey(string path)
+    public async Task HealthAndReadinessNeedNoKey(string path)
     {
         using var response = await fixture.Gateway.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MetricsAreServedWithoutAKeyOnTheManagementPortAndNotOnTheApisPort()
+    {
+        using var management = await fixture.Management.GetAsync("/metrics");
+        using var api = await fixture.Gateway.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, management.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
     }
 
     [Fact]
@@ -162,7 +171,7 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
             },
             until: lines => requestId is not null && lines.Any(l => l.Contains(requestId, StringComparison.Ordinal))
                 && lines.Count(l => l.Contains("Refused /v1/", StringComparison.Ordinal)) >= 2);
-        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
 
         var requestLine = Assert.Single(lines, l => l.Contains($"chat.completion {requestId} ", StringComparison.Ordinal));
         Assert.Contains("key=default", requestLine, StringComparison.Ordinal);
@@ -220,7 +229,7 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
 
     private async Task<double> ReloadFailureCountAsync()
     {
-        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
         var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(ReloadFailures, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture);
     }

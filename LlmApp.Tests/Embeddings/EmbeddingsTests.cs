@@ -111,7 +111,7 @@ public sealed class EmbeddingsTests(GatewayAppFixture fixture)
     {
         await fixture.CreateEmbeddingClient().GenerateEmbeddingAsync("measured");
 
-        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
 
         Assert.Contains(metrics.Split('\n'), line =>
             line.StartsWith("gen_ai_server_request_duration_seconds_count{", StringComparison.Ordinal) && line.Contains("gen_ai_operation_name=\"embeddings\"", StringComparison.Ordinal));

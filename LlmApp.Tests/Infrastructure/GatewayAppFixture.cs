@@ -41,6 +41,9 @@ public class GatewayAppFixture : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
+    /// <summary>The gateway's management port, where its /metrics is served apart from the API.</summary>
+    public HttpClient Management { get; private set; } = null!;
+
     /// <summary>
     /// Settings the gateway gets in these tests. Keep-alive comments come after 100 ms of silence instead of 15 s, so that
     /// a long prompt shows them; max_tokens has a ceiling.
@@ -134,7 +137,7 @@ public class GatewayAppFixture : IAsyncLifetime
         await LlamaServerLocator.LocateAsync(LlmSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build()), cts.Token);
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LlmApp_AppHost>(
-            [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0", .. AppHostArguments],
+            [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0", "--Llm:ManagementPort=0", .. AppHostArguments],
             cts.Token);
 
         var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"));
@@ -149,6 +152,7 @@ public class GatewayAppFixture : IAsyncLifetime
         // Plain clients, not App.CreateHttpClient: Aspire's testing clients carry the standard resilience handler, which
         // retries 429, 5xx and timeouts, and would turn every refusal and failure these tests look for into a success.
         Gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "http"), Timeout = s_clientTimeout };
+        Management = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "management"), Timeout = s_clientTimeout };
         Backend = new HttpClient { BaseAddress = _app.GetEndpoint("llm", "http"), Timeout = s_clientTimeout };
         if (builder.Resources.Any(r => r.Name == "embeddings"))
         {
@@ -162,6 +166,7 @@ public class GatewayAppFixture : IAsyncLifetime
     public virtual async Task DisposeAsync()
     {
         Gateway?.Dispose();
+        Management?.Dispose();
         Backend?.Dispose();
         EmbeddingsBackend?.Dispose();
         if (_app is not null)

@@ -65,7 +65,7 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
             new Dictionary<string, string> { ["LLMAPP_FAILING_SEED"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
         // And the failures are counted by their error.type: an error event in a stream, a 500 for a single answer.
-        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
         Assert.True(UpstreamErrors(metrics, "backend_error") >= 2, $"streamed failures counted: {UpstreamErrors(metrics, "backend_error")}");
         Assert.True(UpstreamErrors(metrics, "http_500") >= 3, $"single-answer failures counted: {UpstreamErrors(metrics, "http_500")}");
     }

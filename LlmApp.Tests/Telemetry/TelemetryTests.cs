@@ -14,9 +14,10 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     {
         using var prometheus = fixture.App.CreateHttpClient("prometheus", "http");
         await SendRequestsAsync(3);
-        var gateway = $"{fixture.GatewayBaseAddress.Host}:{fixture.GatewayBaseAddress.Port}";
+        // Prometheus scrapes the gateway's management port, where /metrics is.
+        var gateway = $"{fixture.Management.BaseAddress!.Host}:{fixture.Management.BaseAddress.Port}";
 
-        // The gateway's port is new in every run, so these series are this run's, whatever the TSDB kept from before.
+        // The port is new in every run, so these series are this run's, whatever the TSDB kept from before.
         var firstTokens = await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""");
         var outputTokens = await WaitForValueAsync(prometheus,
             $$"""sum(gen_ai_client_token_usage_sum{instance="{{gateway}}",otel_scope_name="LlmApp.Gateway",gen_ai_token_type="output"})""");
@@ -30,7 +31,7 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     public async Task PromtoolAcceptsTheGatewayMetrics()
     {
         await SendRequestsAsync(1);
-        var metrics = await fixture.Gateway.GetStringAsync("/metrics");
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
 
         var result = await CommandRunner.RunAsync("sh", ["-c", "promtool check metrics"], Path.GetTempPath(), standardInput: metrics);
 
