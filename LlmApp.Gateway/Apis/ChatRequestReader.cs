@@ -15,11 +15,6 @@ internal static class ChatRequestReader
     public static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
         HttpRequest request, BackendOptions backend, RequestLimitsOptions limits, CancellationToken cancellationToken)
     {
-        if (RequestCaps.DeclaredBodyTooLarge(request, limits) is { } tooLarge)
-        {
-            return (null, tooLarge);
-        }
-
         ChatCompletionRequest? body;
         try
         {
@@ -49,9 +44,12 @@ internal static class ChatRequestReader
             return (null, capped);
         }
 
-        return ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error)
-            ? (mapped, null)
-            : (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+        if (!ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error))
+        {
+            return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+        }
+
+        return RequestCaps.CheckPrompt(mapped, limits) is { } tooLong ? (null, tooLong) : (mapped, null);
     }
 
     /// <summary>A body that does not deserialise, as a 400 naming the parameter where it went wrong.</summary>

@@ -41,11 +41,6 @@ public static class EmbeddingsApi
         var options = settings.Value;
 
         var limits = services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
-        if (RequestCaps.DeclaredBodyTooLarge(context.Request, limits) is { } tooLarge)
-        {
-            return tooLarge.ToResult();
-        }
-
         EmbeddingRequest? request;
         try
         {

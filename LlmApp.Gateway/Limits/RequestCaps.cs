@@ -1,20 +1,19 @@
-using System.Text.Json;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
+using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Limits;
 
 /// <summary>The caps of <see cref="RequestLimitsOptions"/> applied to one request; each refusal names the cap.</summary>
 internal static class RequestCaps
 {
-    /// <summary>A body declared larger than the cap: refused before a byte of it is read.</summary>
-    public static GatewayFailure? DeclaredBodyTooLarge(HttpRequest request, RequestLimitsOptions limits) =>
-        request.ContentLength > limits.MaxRequestBodyBytes ? BodyTooLarge(limits) : null;
-
-    public static GatewayFailure BodyTooLarge(RequestLimitsOptions limits) =>
+    private static GatewayFailure BodyTooLarge(RequestLimitsOptions limits) =>
         GatewayFailure.TooLarge($"The request body is larger than this server's limit of {limits.MaxRequestBodyBytes} bytes (Limits:MaxRequestBodyBytes).");
 
-    /// <summary>What Kestrel refused while the body was read: too large (a chunked body) or arriving too slowly.</summary>
+    /// <summary>
+    /// What Kestrel refused as the body was read: too large (a declared length over the cap fails the first read,
+    /// before a byte is taken or 100-continue is sent; a chunked body fails at the cap) or arriving too slowly.
+    /// </summary>
     public static GatewayFailure? FromBadRequest(BadHttpRequestException exception, RequestLimitsOptions limits) => exception.StatusCode switch
     {
         StatusCodes.Status413PayloadTooLarge => BodyTooLarge(limits),
@@ -29,14 +28,6 @@ internal static class RequestCaps
         {
             return GatewayFailure.InvalidRequest(
                 $"'messages' has {count} messages; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", "messages", "too_many_messages");
-        }
-
-        var characters = Characters(request);
-        if (characters > limits.MaxPromptCharacters)
-        {
-            return GatewayFailure.InvalidRequest(
-                $"The messages hold {characters} characters; this server takes at most {limits.MaxPromptCharacters} (Limits:MaxPromptCharacters).",
-                "messages", "prompt_too_long");
         }
 
         if (limits.MaxOutputTokens > 0)
@@ -60,46 +51,30 @@ internal static class RequestCaps
             $"'{parameter}' is {value}; this server generates at most {limits.MaxOutputTokens} tokens per request (Limits:MaxOutputTokens).",
             parameter, "max_tokens_exceeded");
 
-    /// <summary>Message text (a string, or the text parts of an array) and tool-call arguments, in UTF-16 characters.</summary>
-    private static long Characters(ChatCompletionRequest request)
+    /// <summary>
+    /// The prompt's size: message text and tool-call arguments, in UTF-16 characters. Counted on the mapped messages,
+    /// whose text is already materialised, so a long prompt is not copied out of the JSON a second time.
+    /// </summary>
+    public static GatewayFailure? CheckPrompt(MappedChatRequest request, RequestLimitsOptions limits)
     {
-        long total = 0;
-        foreach (var message in request.Messages ?? [])
+        long characters = 0;
+        foreach (var message in request.Messages)
         {
-            if (message is null)
+            foreach (var content in message.Contents)
             {
-                continue;
-            }
-
-            total += Text(message.Content);
-            foreach (var call in message.ToolCalls ?? [])
-            {
-                total += call?.Function?.Arguments?.Length ?? 0;
-            }
-        }
-
-        return total;
-    }
-
-    private static long Text(JsonElement content)
-    {
-        switch (content.ValueKind)
-        {
-            case JsonValueKind.String:
-                return content.GetString()!.Length;
-            case JsonValueKind.Array:
-                long total = 0;
-                foreach (var part in content.EnumerateArray())
+                characters += content switch
                 {
-                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
-                    {
-                        total += text.GetString()!.Length;
-                    }
-                }
-
-                return total;
-            default:
-                return 0;
+                    TextContent text => text.Text.Length,
+                    FunctionCallContent call => (call.RawRepresentation as string)?.Length ?? 0,
+                    _ => 0,
+                };
+            }
         }
+
+        return characters > limits.MaxPromptCharacters
+            ? GatewayFailure.InvalidRequest(
+                $"The messages hold {characters} characters; this server takes at most {limits.MaxPromptCharacters} (Limits:MaxPromptCharacters).",
+                "messages", "prompt_too_long")
+            : null;
     }
 }
