@@ -33,6 +33,28 @@ public static class ModelResolver
         string setting, string settingName, string? servedName, string kind, LlmSettings settings, ModelCatalog catalog, HttpClient httpClient,
         CancellationToken cancellationToken)
     {
+        var (path, entry) = Identify(setting, settingName, kind, catalog);
+        if (path is not null)
+        {
+            SetupLog.Info($"model: {path} (from {settingName})");
+            return new ResolvedModel(path, servedName ?? Path.GetFileNameWithoutExtension(path));
+        }
+
+        // Identify gives a file or a catalog entry. A failed download names the way around it: a file in the setting.
+        var file = await ModelDownloader.EnsureAsync(entry!, CachePaths.Models(settings), settings.HuggingFaceEndpoint, httpClient,
+            $"Set {settingName} (Llm__{settingName["Llm:".Length..]}) to a local .gguf file to run without a download.", cancellationToken);
+        SetupLog.Info($"model: {entry!.Name} at {file}");
+        return new ResolvedModel(file, servedName ?? entry.Name, entry);
+    }
+
+    /// <summary>
+    /// What a model setting names, without downloading anything: an existing .gguf file, or a catalog entry of
+    /// <paramref name="kind"/>. Anything else is a one-line <see cref="SetupException"/> naming the setting.
+    /// </summary>
+    public static (string? Path, CatalogEntry? Entry) Identify(string setting, string settingName, string kind, ModelCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        ArgumentNullException.ThrowIfNull(catalog);
         var value = setting.Trim();
         if (value.Length == 0)
         {
@@ -42,28 +64,16 @@ public static class ModelResolver
         if (LooksLikePath(value))
         {
             var path = UserPath.Resolve(value);
-            if (!File.Exists(path))
-            {
-                throw new SetupException($"{settingName} points at '{path}', which does not exist.");
-            }
-
-            SetupLog.Info($"model: {path} (from {settingName})");
-            return new ResolvedModel(path, servedName ?? Path.GetFileNameWithoutExtension(path));
+            return File.Exists(path) ? (path, null) : throw new SetupException($"{settingName} points at '{path}', which does not exist.");
         }
 
         var entry = catalog.Find(value)
             ?? throw new SetupException(
                 $"{settingName} '{value}' is neither a catalog name ({Names(catalog, kind)}) nor a path to a .gguf file.");
-        if (entry.Kind != kind)
-        {
-            throw new SetupException($"{settingName} '{value}' is {(entry.Kind == CatalogEntry.EmbeddingKind ? "an embedding" : "a chat")} model; it takes a {kind} model ({Names(catalog, kind)}).");
-        }
-
-        // A failed download names the way around it: a local file in the setting.
-        var file = await ModelDownloader.EnsureAsync(entry, CachePaths.Models(settings), settings.HuggingFaceEndpoint, httpClient,
-            $"Set {settingName} (Llm__{settingName["Llm:".Length..]}) to a local .gguf file to run without a download.", cancellationToken);
-        SetupLog.Info($"model: {entry.Name} at {file}");
-        return new ResolvedModel(file, servedName ?? entry.Name, entry);
+        return entry.Kind == kind
+            ? (null, entry)
+            : throw new SetupException(
+                $"{settingName} '{value}' is {(entry.Kind == CatalogEntry.EmbeddingKind ? "an embedding" : "a chat")} model; it takes a {kind} model ({Names(catalog, kind)}).");
     }
 
     private static bool LooksLikePath(string value) =>
