@@ -11,8 +11,9 @@ namespace LlmApp.Gateway.Admission;
 /// a backend's own queue is unbounded and invisible, so overload is answered here, with a fast 429, instead.
 /// <list type="bullet">
 /// <item>A request goes to the least-loaded healthy backend that serves its operation.</item>
-/// <item>Waiting requests are kept per partition (an API key, later) and served round-robin between partitions, first
-/// come first served within one, so that no caller can take every slot while others wait.</item>
+/// <item>Waiting requests are kept per partition (an API key) and served round-robin between partitions, first
+/// come first served within one, so that no caller can take every slot while others wait. A partition may also have a
+/// limit of its own (the key's <c>maxConcurrent</c>): at it, its requests wait even while slots are free.</item>
 /// <item>A request waits no longer than its deadline; once the host is stopping, nothing new is admitted.</item>
 /// </list>
 /// It publishes its own queue length and refusals.
@@ -23,6 +24,7 @@ public sealed class AdmissionControl : IDisposable
     private readonly Dictionary<ModelBackend, int> _inFlight;
     private readonly Dictionary<string, LinkedList<Waiter>> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _partitionInFlight = new(StringComparer.Ordinal);
 
     // Partitions with waiters, in the order they are served next.
     private readonly LinkedList<string> _turns = new();
@@ -69,9 +71,9 @@ public sealed class AdmissionControl : IDisposable
         Waiter waiter;
         lock (_gate)
         {
-            if (!HasWaiters(request.Operation) && TryTake(request.Operation) is { } backend)
+            if (!HasWaiters(request.Operation) && TryTake(request) is { } backend)
             {
-                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend));
+                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request.Partition));
             }
 
             if (_queued >= _queueLimit)
@@ -86,6 +88,9 @@ public sealed class AdmissionControl : IDisposable
 
             waiter = Enqueue(request);
         }
+
+        // Waiters held back only by their own partition's limit do not stop this one from taking a free slot.
+        Dispatch();
 
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
         try
@@ -110,11 +115,15 @@ public sealed class AdmissionControl : IDisposable
         }
     }
 
-    internal void Release(ModelBackend backend)
+    internal void Release(AdmissionLease lease)
     {
         lock (_gate)
         {
-            _inFlight[backend]--;
+            _inFlight[lease.Backend]--;
+            if (--_partitionInFlight[lease.Partition] == 0)
+            {
+                _partitionInFlight.Remove(lease.Partition);
+            }
         }
 
         Dispatch();
@@ -131,7 +140,7 @@ public sealed class AdmissionControl : IDisposable
                 var queue = _queues[turn.Value];
                 var waiter = queue.First;
                 ModelBackend? backend = null;
-                while (waiter is not null && (backend = TryTake(waiter.Value.Request.Operation)) is null)
+                while (waiter is not null && (backend = TryTake(waiter.Value.Request)) is null)
                 {
                     waiter = waiter.Next;
                 }
@@ -143,7 +152,7 @@ public sealed class AdmissionControl : IDisposable
                 }
 
                 Dequeue(waiter);
-                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend)));
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request.Partition)));
 
                 // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
                 if (turn.List is not null)
@@ -157,9 +166,19 @@ public sealed class AdmissionControl : IDisposable
         }
     }
 
-    /// <summary>Takes a slot on the least-loaded backend for <paramref name="operation"/>, healthy ones first; null if all are full.</summary>
-    private ModelBackend? TryTake(string operation)
+    /// <summary>
+    /// Takes a slot for <paramref name="request"/> on the least-loaded backend for its operation, healthy ones first;
+    /// null if all are full, or its partition is at its own limit.
+    /// </summary>
+    private ModelBackend? TryTake(AdmissionRequest request)
     {
+        var operation = request.Operation;
+        var running = _partitionInFlight.GetValueOrDefault(request.Partition);
+        if (running >= request.PartitionLimit)
+        {
+            return null;
+        }
+
         ModelBackend? best = null;
         var bestFree = 0;
         foreach (var backend in _pool.All)
@@ -179,6 +198,7 @@ public sealed class AdmissionControl : IDisposable
         if (best is not null)
         {
             _inFlight[best]++;
+            _partitionInFlight[request.Partition] = running + 1;
         }
 
         return best;

@@ -2,10 +2,11 @@ namespace LlmApp.Gateway.Admission;
 
 /// <summary>
 /// What a request asks of admission: a slot on a backend that serves <paramref name="Operation"/>, waiting in the
-/// queue of <paramref name="Partition"/> (the caller's API key, once there are keys; "" until then) no longer than
-/// <paramref name="MaxWait"/>.
+/// queue of <paramref name="Partition"/> (the caller's API key name) no longer than <paramref name="MaxWait"/>, and
+/// running beside at most <paramref name="PartitionLimit"/> - 1 others of its partition (the key's <c>maxConcurrent</c>;
+/// null: no limit of its own).
 /// </summary>
-public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait);
+public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait, int? PartitionLimit = null);
 
 public enum AdmissionOutcome
 {

@@ -1,6 +1,7 @@
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Limits;
+using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using Microsoft.Extensions.AI;
@@ -9,11 +10,13 @@ using Microsoft.Extensions.Options;
 namespace LlmApp.Gateway.Apis;
 
 /// <summary>What the chat completions endpoint works with, bound from services with <c>[AsParameters]</c>.</summary>
-public sealed record ChatCompletionServices(
+internal sealed record ChatCompletionServices(
     IChatClient ChatClient,
     AdmissionControl Admission,
     IOptions<BackendOptions> Backend,
     IOptions<ResilienceOptions> Resilience,
     IOptions<StreamingOptions> Streaming,
     IOptions<RequestLimitsOptions> Limits,
+    KeyQuotas Quotas,
+    ContextWindow ContextWindow,
     TimeProvider Time);

@@ -1,6 +1,9 @@
 using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,10 +19,10 @@ public static class ChatCompletionsApi
     }
 
     /// <summary>
-    /// <c>POST /v1/chat/completions</c>, top to bottom: validation, admission, the chat pipeline (deadlines, telemetry,
-    /// tool calls, the backend), then the SSE or JSON writer. The request log filter around it writes its one line.
+    /// <c>POST /v1/chat/completions</c>, top to bottom: validation, the key's rate limits, the context check, admission,
+    /// the chat pipeline (deadlines, telemetry, tool calls, the backend), then the SSE or JSON writer. The request log filter around it writes its one line.
     /// </summary>
-    public static async Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] ChatCompletionServices services)
+    internal static async Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] ChatCompletionServices services)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(services);
@@ -35,31 +38,64 @@ public static class ChatCompletionsApi
         call.Model = services.Backend.Value.Model;
         call.Stream = request!.Stream;
 
-        // The deadline counts from arrival, so the wait for a slot is part of it.
-        var deadline = services.Resilience.Value.TotalTimeout(request.Options.MaxOutputTokens) - services.Time.GetElapsedTime(call.ArrivalTimestamp);
-        var admission = await services.Admission.AdmitAsync(new AdmissionRequest(Operations.Chat, Partition: "", deadline), requestAborted);
-        if (admission.Outcome == AdmissionOutcome.ClientLeft)
+        // The key's limits before anything costs the backend; the tokens reserved are settled with the real usage.
+        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
+        var (quota, limited) = services.Quotas.Acquire(key, Reservation(request, services), context.Response);
+        if (limited is not null)
         {
-            throw new OperationCanceledException(requestAborted);
+            return limited.ToResult();
         }
 
-        if (!admission.IsAdmitted)
+        try
         {
-            return AdmissionRefusals.For(admission.Outcome).ToResult();
-        }
+            if (await services.ContextWindow.CheckAsync(request, requestAborted) is { } tooLong)
+            {
+                return tooLong.ToResult();
+            }
 
-        using var lease = admission.Lease!;
-        call.Backend = lease.Backend.Name;
-        var options = new GatewayChatOptions(request.Options, call);
-        if (!request.Stream)
+            // The deadline counts from arrival, so the wait for a slot is part of it.
+            var deadline = services.Resilience.Value.TotalTimeout(request.Options.MaxOutputTokens) - services.Time.GetElapsedTime(call.ArrivalTimestamp);
+            var admission = await services.Admission.AdmitAsync(
+                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent), requestAborted);
+            if (admission.Outcome == AdmissionOutcome.ClientLeft)
+            {
+                throw new OperationCanceledException(requestAborted);
+            }
+
+            if (!admission.IsAdmitted)
+            {
+                return AdmissionRefusals.For(admission.Outcome).ToResult();
+            }
+
+            using var lease = admission.Lease!;
+            call.Backend = lease.Backend.Name;
+            var options = new GatewayChatOptions(request.Options, call);
+            if (!request.Stream)
+            {
+                return await ChatCompletionResponder.CompleteAsync(services.ChatClient.GetResponseAsync(request.Messages, options, requestAborted), call.Model,
+                    requestAborted);
+            }
+
+            var updates = services.ChatClient.GetStreamingResponseAsync(request.Messages, options, requestAborted);
+            using var writer = new SseWriter(context.Response, services.Streaming.Value.KeepAliveInterval, services.Time);
+            var streamer = new ChatCompletionStreamer(writer, call.Model, request.IncludeUsage);
+            return await streamer.StreamAsync(updates, requestAborted);
+        }
+        finally
         {
-            return await ChatCompletionResponder.CompleteAsync(services.ChatClient.GetResponseAsync(request.Messages, options, requestAborted), call.Model,
-                requestAborted);
+            quota!.Settle(call);
         }
+    }
 
-        var updates = services.ChatClient.GetStreamingResponseAsync(request.Messages, options, requestAborted);
-        using var writer = new SseWriter(context.Response, services.Streaming.Value.KeepAliveInterval, services.Time);
-        var streamer = new ChatCompletionStreamer(writer, call.Model, request.IncludeUsage);
-        return await streamer.StreamAsync(updates, requestAborted);
+    /// <summary>
+    /// The tokens a chat request may use: its prompt, estimated, and its <c>max_tokens</c>; without one, as many as the
+    /// server lets it generate (<c>Limits:MaxOutputTokens</c>, else what the context leaves after the prompt).
+    /// </summary>
+    private static TokenReservation Reservation(MappedChatRequest request, ChatCompletionServices services)
+    {
+        var prompt = TokenReservation.EstimatePrompt(request.PromptCharacters, request.Messages.Count);
+        var cap = services.Limits.Value.MaxOutputTokens;
+        var defaultOutput = cap > 0 ? cap : (int)Math.Max(0, (services.Backend.Value.ContextLength ?? 0) - prompt);
+        return TokenReservation.Chat(prompt, request.Options.MaxOutputTokens, defaultOutput);
     }
 }

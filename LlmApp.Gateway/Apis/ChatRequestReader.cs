@@ -49,7 +49,8 @@ internal static class ChatRequestReader
             return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
         }
 
-        return RequestCaps.CheckPrompt(mapped, limits) is { } tooLong ? (null, tooLong) : (mapped, null);
+        var characters = RequestCaps.CountPrompt(mapped);
+        return RequestCaps.CheckPrompt(characters, limits) is { } tooLong ? (null, tooLong) : (mapped with { PromptCharacters = characters }, null);
     }
 
     /// <summary>A body that does not deserialise, as a 400 naming the parameter where it went wrong.</summary>

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,7 +28,7 @@ public static class EmbeddingsApi
     /// <c>POST /v1/embeddings</c>, the same way as chat: validation, admission (the embedding server's own slots), the
     /// pipeline (spans, metrics, the backend), then the list, as floats or base64.
     /// </summary>
-    public static async Task<IResult> CreateEmbeddings(
+    internal static async Task<IResult> CreateEmbeddings(
         HttpContext context, IOptions<EmbeddingsOptions> settings, IOptions<ResilienceOptions> resilience, AdmissionControl admission,
         IServiceProvider services, TimeProvider time)
     {
@@ -72,8 +74,30 @@ public static class EmbeddingsApi
         }
 
         call.Model = options.Model;
-        var deadline = resilience.Value.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp);
-        var admitted = await admission.AdmitAsync(new AdmissionRequest(Operations.Embeddings, Partition: "", deadline), requestAborted);
+        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
+        var (quota, limited) = services.GetRequiredService<KeyQuotas>().Acquire(key, TokenReservation.Embeddings(EstimateTokens(inputs)), context.Response);
+        if (limited is not null)
+        {
+            return limited.ToResult();
+        }
+
+        try
+        {
+            return await EmbedAsync(context, call, key, request, inputs, options, resilience.Value, admission, services, time);
+        }
+        finally
+        {
+            quota!.Settle(call);
+        }
+    }
+
+    private static async Task<IResult> EmbedAsync(HttpContext context, ChatCall call, ApiKeyIdentity key, EmbeddingRequest request,
+        IReadOnlyList<EmbeddingInput> inputs, EmbeddingsOptions options, ResilienceOptions resilience, AdmissionControl admission,
+        IServiceProvider services, TimeProvider time)
+    {
+        var requestAborted = context.RequestAborted;
+        var deadline = resilience.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp);
+        var admitted = await admission.AdmitAsync(new AdmissionRequest(Operations.Embeddings, key.Name, deadline, key.Limits.MaxConcurrent), requestAborted);
         if (admitted.Outcome == AdmissionOutcome.ClientLeft)
         {
             throw new OperationCanceledException(requestAborted);
@@ -89,7 +113,7 @@ public static class EmbeddingsApi
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
         // What is left of the deadline after the wait for a slot.
         timeout.CancelAfter(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond,
-            (resilience.Value.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp)).Ticks)));
+            (resilience.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp)).Ticks)));
         try
         {
             var generator = services.GetRequiredService<IEmbeddingGenerator<EmbeddingInput, Embedding<float>>>();
@@ -109,4 +133,8 @@ public static class EmbeddingsApi
             return FailureClassifier.Classify(ex).ToResult();
         }
     }
+
+    /// <summary>The inputs' tokens: given as tokens, counted; given as text, estimated at four characters a token.</summary>
+    private static long EstimateTokens(IReadOnlyList<EmbeddingInput> inputs) =>
+        inputs.Sum(input => input.Tokens?.Count ?? TokenReservation.EstimatePrompt(input.Text?.Length ?? 0, messages: 0));
 }

@@ -14,10 +14,14 @@ public sealed class ApiKeyEntry
     /// <summary>False refuses the key without removing it from the file.</summary>
     public bool Enabled { get; set; } = true;
 
-    // Read and kept for the per-key rate limits to come (issue 12); nothing enforces them yet.
+    /// <summary>Requests per minute (chat and embeddings); unset: no limit. Over it: 429 with <c>Retry-After</c>.</summary>
     public int? RequestsPerMinute { get; set; }
 
+    /// <summary>Prompt and completion tokens per minute; unset: no limit.</summary>
     public int? TokensPerMinute { get; set; }
 
+    /// <summary>Requests of this key running at once; more wait their turn in admission's queue. Unset: no limit.</summary>
     public int? MaxConcurrent { get; set; }
+
+    internal KeyLimits Limits => new(RequestsPerMinute, TokensPerMinute, MaxConcurrent);
 }

@@ -12,12 +12,13 @@ internal sealed partial class ApiKeyFilter(ApiKeyStore store, ILogger<ApiKeyFilt
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
+        var http = context.HttpContext;
         if (store.IsOpen)
         {
+            http.Features.Set(ApiKeyIdentity.Open);
             return next(context);
         }
 
-        var http = context.HttpContext;
         var (key, refusal) = ApiKeyCheck.Authenticate(http.Request, store);
         if (refusal is not null)
         {
@@ -25,7 +26,7 @@ internal sealed partial class ApiKeyFilter(ApiKeyStore store, ILogger<ApiKeyFilt
             return ValueTask.FromResult<object?>(GatewayFailure.Unauthorized(refusal.Message).ToResult());
         }
 
-        http.Features.Set(new ApiKeyIdentity(key!.Name));
+        http.Features.Set(new ApiKeyIdentity(key!.Name, key.Limits));
         return next(context);
     }
 

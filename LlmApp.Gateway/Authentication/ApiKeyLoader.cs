@@ -6,11 +6,13 @@ namespace LlmApp.Gateway.Authentication;
 
 /// <summary>
 /// Reads the keys in force, <c>Auth:Keys</c> and <c>Auth:KeysFile</c> together, and hashes them. The same reading
-/// serves the start (its problems stop the gateway, one line each) and every reload (its problems keep the old keys).
+/// serves the start (its problems stop the gateway, one line each) and every reload (its problems keep the old keys),
+/// and the AppHost too, which compiles this file in to check <c>Llm:ApiKeysFile</c> before anything starts.
 /// </summary>
 internal static class ApiKeyLoader
 {
-    public static (StoredKey[] Keys, List<string> Problems) Load(AuthOptions options)
+    /// <summary>The keys, or the problems with them; a problem with the file names it as <paramref name="fileSetting"/> does.</summary>
+    public static (StoredKey[] Keys, List<string> Problems) Load(AuthOptions options, string fileSetting = "Auth:KeysFile")
     {
         var problems = new List<string>();
         var entries = new List<(ApiKeyEntry Entry, string Source)>();
@@ -21,7 +23,7 @@ internal static class ApiKeyLoader
 
         if (options.KeysFile is { Length: > 0 } path)
         {
-            var (fileKeys, problem) = ReadFile(path);
+            var (fileKeys, problem) = ReadFile(path, fileSetting);
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -29,7 +31,7 @@ internal static class ApiKeyLoader
 
             for (var i = 0; i < fileKeys.Count; i++)
             {
-                entries.Add((fileKeys[i], $"Auth:KeysFile '{path}': keys[{i}]"));
+                entries.Add((fileKeys[i], $"keys[{i}] of {fileSetting} '{path}'"));
             }
         }
 
@@ -41,7 +43,16 @@ internal static class ApiKeyLoader
             }
             else if (string.IsNullOrEmpty(entry.Key))
             {
-                problems.Add($"{source}: the key named '{entry.Name}' is empty.");
+                problems.Add($"{source} ('{entry.Name}') has an empty key.");
+            }
+
+            foreach (var (limit, value) in (ReadOnlySpan<(string, int?)>)[
+                ("requestsPerMinute", entry.RequestsPerMinute), ("tokensPerMinute", entry.TokensPerMinute), ("maxConcurrent", entry.MaxConcurrent)])
+            {
+                if (value is <= 0)
+                {
+                    problems.Add($"{source} ('{entry.Name}') has {limit} {value}; a limit is a positive whole number, or left out for none.");
+                }
             }
         }
 
@@ -51,7 +62,7 @@ internal static class ApiKeyLoader
         }
 
         var keys = problems.Count == 0
-            ? entries.Select(e => new StoredKey(e.Entry.Name, Hash(e.Entry.Key), e.Entry.Enabled)).ToArray()
+            ? entries.Select(e => new StoredKey(e.Entry.Name, Hash(e.Entry.Key), e.Entry.Enabled, e.Entry.Limits)).ToArray()
             : [];
         return (keys, problems);
     }
@@ -59,7 +70,7 @@ internal static class ApiKeyLoader
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     /// <summary>The file's keys, or why there are none; the problem names the file, as the user wrote its path.</summary>
-    private static (List<ApiKeyEntry> Keys, string? Problem) ReadFile(string path)
+    private static (List<ApiKeyEntry> Keys, string? Problem) ReadFile(string path, string setting)
     {
         byte[] bytes;
         try
@@ -68,11 +79,11 @@ internal static class ApiKeyLoader
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return ([], $"Auth:KeysFile '{path}' does not exist.");
+            return ([], $"{setting} points at '{path}', which does not exist.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return ([], $"Auth:KeysFile '{path}' cannot be read: {ex.Message}");
+            return ([], $"{setting} '{path}' cannot be read: {ex.Message}");
         }
 
         try
@@ -80,12 +91,12 @@ internal static class ApiKeyLoader
             var content = JsonSerializer.Deserialize(bytes, ApiKeysJsonContext.Default.ApiKeysFileContent);
             if (content?.Keys is not { } keys)
             {
-                return ([], $"Auth:KeysFile '{path}' is not valid: it has no \"keys\" list, as in {{\"keys\":[{{\"name\":\"app1\",\"key\":\"sk-...\"}}]}}.");
+                return ([], $"{setting} '{path}' is not valid: it has no \"keys\" list, as in {{\"keys\":[{{\"name\":\"app1\",\"key\":\"sk-...\"}}]}}.");
             }
 
             if (keys.IndexOf(null) is var missing and >= 0)
             {
-                return ([], $"Auth:KeysFile '{path}' is not valid: keys[{missing}] is null.");
+                return ([], $"{setting} '{path}' is not valid: keys[{missing}] is null.");
             }
 
             return ([.. keys.OfType<ApiKeyEntry>()], null);
@@ -93,7 +104,7 @@ internal static class ApiKeyLoader
         catch (JsonException ex)
         {
             // Its message names the place (Path: $.keys[0].key | LineNumber: 3 ...), and of the text there one character at most.
-            return ([], $"Auth:KeysFile '{path}' is not valid JSON: {ex.Message}");
+            return ([], $"{setting} '{path}' is not valid JSON: {ex.Message}");
         }
     }
 }

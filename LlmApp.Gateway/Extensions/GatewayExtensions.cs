@@ -4,6 +4,7 @@ using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Limits;
+using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
@@ -42,6 +43,8 @@ internal static class GatewayExtensions
 
         builder.AddLlmBackend();
         builder.Services.AddSingleton<AdmissionControl>();
+        builder.Services.AddSingleton<KeyQuotas>();
+        builder.Services.AddSingleton<ContextWindow>();
         builder.AddGatewayTelemetry();
 
         builder.Services.AddChatClient(services => services.GetRequiredService<BackendRouter>())

@@ -49,6 +49,13 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
     public static GatewayFailure Overloaded(string message, string errorType) =>
         new(StatusCodes.Status429TooManyRequests, new(message, "requests", null, "rate_limit_exceeded"), errorType, TimeSpan.FromSeconds(1));
 
+    /// <summary>
+    /// 429: the request's API key is over one of its limits (<paramref name="limit"/>: <c>requests</c> or <c>tokens</c>,
+    /// OpenAI's error type for each). No <paramref name="retryAfter"/>: waiting will not help, the request is too large.
+    /// </summary>
+    public static GatewayFailure RateLimited(string message, string limit, TimeSpan? retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, new(message, limit, null, "rate_limit_exceeded"), "rate_limited", retryAfter);
+
     /// <summary>503 while the backend cannot take requests; the client may come back after <paramref name="retryAfter"/>.</summary>
     public static GatewayFailure Unavailable(string message, string code, string errorType, TimeSpan retryAfter) =>
         new(StatusCodes.Status503ServiceUnavailable, new(message, UpstreamErrorType, null, code), errorType, retryAfter);
@@ -68,8 +75,10 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
         {
             if (Failure.RetryAfter is { } retryAfter)
             {
-                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                // Whole seconds for RFC 9110, and milliseconds, which the OpenAI SDKs read first.
+                var milliseconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds));
+                httpContext.Response.Headers.RetryAfter = ((milliseconds + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+                httpContext.Response.Headers["retry-after-ms"] = milliseconds.ToString(CultureInfo.InvariantCulture);
             }
 
             if (Failure.Status == StatusCodes.Status401Unauthorized)

@@ -55,7 +55,7 @@ internal static class RequestCaps
     /// The prompt's size: message text and tool-call arguments, in UTF-16 characters. Counted on the mapped messages,
     /// whose text is already materialised, so a long prompt is not copied out of the JSON a second time.
     /// </summary>
-    public static GatewayFailure? CheckPrompt(MappedChatRequest request, RequestLimitsOptions limits)
+    public static long CountPrompt(MappedChatRequest request)
     {
         long characters = 0;
         foreach (var message in request.Messages)
@@ -71,10 +71,13 @@ internal static class RequestCaps
             }
         }
 
-        return characters > limits.MaxPromptCharacters
+        return characters;
+    }
+
+    public static GatewayFailure? CheckPrompt(long characters, RequestLimitsOptions limits) =>
+        characters > limits.MaxPromptCharacters
             ? GatewayFailure.InvalidRequest(
                 $"The messages hold {characters} characters; this server takes at most {limits.MaxPromptCharacters} (Limits:MaxPromptCharacters).",
                 "messages", "prompt_too_long")
             : null;
-    }
 }

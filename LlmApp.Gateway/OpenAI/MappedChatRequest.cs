@@ -7,7 +7,11 @@ public sealed record MappedChatRequest(
     IReadOnlyList<ChatMessage> Messages,
     ChatOptions Options,
     bool Stream,
-    bool IncludeUsage);
+    bool IncludeUsage)
+{
+    /// <summary>The prompt's size in UTF-16 characters (message text and tool-call arguments), once the caps counted it.</summary>
+    public long PromptCharacters { get; init; }
+}
 
 /// <summary>A reason to refuse a request with 400, naming the offending parameter as OpenAI does.</summary>
 public sealed record RequestError(string Message, string? Param, string? Code = null);

@@ -14,4 +14,5 @@ namespace LlmApp.Gateway.OpenAI;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ModelCard))]
 [JsonSerializable(typeof(EmbeddingRequest))]
+[JsonSerializable(typeof(TokenizeRequest))]
 internal sealed partial class OpenAIJsonContext : JsonSerializerContext;

@@ -46,7 +46,7 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         }
         finally
         {
-            Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.Open);
+            Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.OpenName);
         }
     }
 

@@ -85,6 +85,10 @@ public sealed class ConstrainedToolCallingChatClient(IChatClient innerClient) : 
         }
     }
 
+    /// <summary>The messages and options as this client hands them to the backend: what the backend's context must hold.</summary>
+    internal static (IEnumerable<ChatMessage> Messages, ChatOptions? Options) AsSent(IEnumerable<ChatMessage> messages, ChatOptions? options) =>
+        NeedsRewrite(messages, options, out var functions) ? Rewrite(messages, options, functions) : (messages, options);
+
     /// <summary>A generation that stopped on its own after calls is a tool-call answer; one cut by max_tokens stays cut.</summary>
     private static ChatFinishReason? FinishReason(ChatFinishReason? reason, EmulatedAnswerReader reader) =>
         reason == ChatFinishReason.Stop && reader.CallCount > 0 ? ChatFinishReason.ToolCalls : reason;

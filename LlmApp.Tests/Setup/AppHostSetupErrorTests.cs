@@ -1,3 +1,4 @@
+using System.Globalization;
 using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Setup;
@@ -46,10 +47,14 @@ public sealed class AppHostSetupErrorTests
     }
 
     [Theory]
-    [InlineData("{\"keys\":[{\"name\":\"app1\",", "is not valid JSON")]
-    [InlineData("{\"clients\":[]}", "is not valid: it has no \"keys\" list")]
-    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"\"}]}", "is not valid: the key named 'app1' is empty.")]
-    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\"},{\"name\":\"app1\",\"key\":\"b\"}]}", "is not valid: two keys are named 'app1'.")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",", "Llm:ApiKeysFile '{0}' is not valid JSON")]
+    [InlineData("{\"clients\":[]}", "Llm:ApiKeysFile '{0}' is not valid: it has no \"keys\" list")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"\"}]}", "keys[0] of Llm:ApiKeysFile '{0}' ('app1') has an empty key.")]
+    [InlineData("{\"keys\":[{\"key\":\"a\"}]}", "keys[0] of Llm:ApiKeysFile '{0}' has no name.")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\",\"tokensPerMinute\":0}]}",
+        "keys[0] of Llm:ApiKeysFile '{0}' ('app1') has tokensPerMinute 0; a limit is a positive whole number, or left out for none.")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\",\"maxConcurrent\":\"two\"}]}", "Llm:ApiKeysFile '{0}' is not valid JSON")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\"},{\"name\":\"app1\",\"key\":\"b\"}]}", "Two keys are named 'app1' (keys[0] of Llm:ApiKeysFile '{0}' and keys[1] of")]
     public async Task AnInvalidKeysFileNamesTheFileAndTheProblem(string content, string problem)
     {
         var file = Path.Combine(TestPaths.NewScratchDirectory(), "keys.json");
@@ -57,7 +62,7 @@ public sealed class AppHostSetupErrorTests
 
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [$"--Llm:Model={TestPaths.TestModel}", $"--Llm:ApiKeysFile={file}"]);
 
-        AssertOneLineError(result, $"Llm:ApiKeysFile '{file}' {problem}");
+        AssertOneLineError(result, string.Format(CultureInfo.InvariantCulture, problem, file));
     }
 
     [Fact]

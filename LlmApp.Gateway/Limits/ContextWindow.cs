@@ -1,0 +1,136 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.ToolCalling;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Limits;
+
+/// <summary>
+/// Refuses a prompt that cannot fit the backend's context (llama-server's context per slot) with 400
+/// <c>context_length_exceeded</c> before it takes a slot, as OpenAI does. Counting tokens costs a call to the backend,
+/// so it is done only when size cannot rule overflow out: a token covers at least one byte of the prompt's UTF-8 text,
+/// so a prompt of B bytes is at most B tokens, plus what the chat template adds around each message. Nearly every
+/// request is ruled out on its character count alone, without a byte being counted.
+/// </summary>
+internal sealed partial class ContextWindow(BackendConnections connections, IOptions<BackendOptions> options, ILogger<ContextWindow> logger)
+{
+    // What a chat template adds, in tokens: a preamble (Llama 3.1's dates) and each message's role header and end.
+    private const int TemplateTokens = 64;
+    private const int TemplateTokensPerMessage = 16;
+
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+
+    /// <summary>The refusal, or null when the prompt fits or its size cannot be learned (the backend then decides).</summary>
+    public async Task<GatewayFailure?> CheckAsync(MappedChatRequest request, CancellationToken cancellationToken)
+    {
+        var backend = options.Value;
+        if (backend.Kind != BackendKind.LlamaCpp || backend.ContextLength is not { } context)
+        {
+            // vLLM checks the length itself while it takes the request in, before the request holds anything.
+            return null;
+        }
+
+        var (messages, sentOptions) = backend.CallsToolsItself
+            ? (request.Messages, request.Options)
+            : ConstrainedToolCallingChatClient.AsSent(request.Messages, request.Options);
+        var allowance = TemplateTokens + (TemplateTokensPerMessage * (long)request.Messages.Count) + ToolBytes(sentOptions);
+
+        // UTF-16 to UTF-8 is at most 3 bytes a character: the cheap bound first, the exact bytes only near the limit.
+        var characters = ReferenceEquals(messages, request.Messages) ? request.PromptCharacters : messages.Sum(m => (long)m.Text.Length);
+        if ((3 * characters) + allowance < context || Utf8Bytes(messages) + allowance < context)
+        {
+            return null;
+        }
+
+        var tokens = await CountAsync(backend, messages, sentOptions, cancellationToken);
+        return tokens >= context
+            ? GatewayFailure.InvalidRequest(
+                $"This model's maximum context length is {context} tokens. However, your messages resulted in {tokens} tokens, which exceeds the " +
+                "available context size. Please reduce the length of the messages.", "messages", "context_length_exceeded")
+            : null;
+    }
+
+    private static long Utf8Bytes(IEnumerable<ChatMessage> messages)
+    {
+        long bytes = 0;
+        foreach (var message in messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                bytes += content switch
+                {
+                    TextContent text => Encoding.UTF8.GetByteCount(text.Text),
+                    FunctionCallContent call => Encoding.UTF8.GetByteCount(call.Name) + Encoding.UTF8.GetByteCount(call.RawRepresentation as string ?? ""),
+                    FunctionResultContent result => Encoding.UTF8.GetByteCount(result.Result?.ToString() ?? ""),
+                    _ => 0,
+                };
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Tools the backend renders into the prompt itself (native tool calls): their names, descriptions and schemas.</summary>
+    private static long ToolBytes(ChatOptions? options) =>
+        options?.Tools?.OfType<AIFunctionDeclaration>().Sum(f =>
+            (3L * (f.Name.Length + (f.Description?.Length ?? 0))) + f.JsonSchema.GetRawText().Length * 3L) ?? 0;
+
+    /// <summary>
+    /// The prompt's tokens as llama-server counts them: the chat template applied (<c>/apply-template</c>), then
+    /// tokenized with its special tokens (<c>/tokenize</c>), as it does for a completion. Null if either call fails.
+    /// </summary>
+    private async Task<int?> CountAsync(BackendOptions backend, IEnumerable<ChatMessage> messages, ChatOptions? sentOptions, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var template = await PostAsync(backend, "apply-template", BackendRequestWriter.Write(messages, sentOptions, backend.Model, stream: false),
+                cancellationToken);
+            if (template?.RootElement.TryGetProperty("prompt", out var prompt) != true || prompt.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            var tokenize = JsonSerializer.SerializeToUtf8Bytes(
+                new TokenizeRequest(prompt.GetString()!, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Default.TokenizeRequest);
+            using var tokens = await PostAsync(backend, "tokenize", tokenize, cancellationToken);
+            return tokens?.RootElement.TryGetProperty("tokens", out var list) == true && list.ValueKind == JsonValueKind.Array
+                ? list.GetArrayLength()
+                : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogCountFailed(logger, backend.Name, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<JsonDocument?> PostAsync(BackendOptions backend, string path, byte[] body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(backend.Endpoint!, path))
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } },
+        };
+        if (backend.ApiKey is { Length: > 0 } key)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        using var response = await connections.Invoker.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            LogCountFailed(logger, backend.Name, $"/{path} answered {(int)response.StatusCode}");
+            return null;
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count a long prompt's tokens on backend {Backend} ({Problem}); the backend checks its length itself.")]
+    private static partial void LogCountFailed(ILogger logger, string backend, string problem);
+}

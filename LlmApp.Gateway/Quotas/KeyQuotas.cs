@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Threading.RateLimiting;
+using LlmApp.Gateway.Authentication;
+using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Telemetry;
+
+namespace LlmApp.Gateway.Quotas;
+
+/// <summary>
+/// Requests and tokens per minute, per API key (OWASP LLM10): <see cref="PartitionedRateLimiter{TResource}"/>s of token
+/// buckets, one partition per key name and limit, so that a reload that changes a key's limit starts it afresh. A key
+/// without limits (and every request while <c>/v1</c> is open) passes without touching a limiter.
+/// </summary>
+public sealed class KeyQuotas : IDisposable
+{
+    private readonly PartitionedRateLimiter<ApiKeyIdentity> _requests;
+    private readonly PartitionedRateLimiter<ApiKeyIdentity> _tokens;
+    private readonly ConcurrentDictionary<(string Name, int Limit), TokenLedger> _ledgers = new();
+    private readonly Counter<long> _refusals;
+
+    public KeyQuotas(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _requests = Partitioned(key => key.Limits.RequestsPerMinute);
+        _tokens = Partitioned(key => key.Limits.TokensPerMinute);
+        _refusals = meterFactory.Create(GatewayMetrics.MeterName).CreateCounter<long>("llmapp.gateway.rate_limited", "{request}",
+            "Requests refused with 429 because their API key was over its requests or tokens per minute, by limit.");
+    }
+
+    /// <summary>
+    /// Takes one request and <paramref name="tokens"/> tokens from <paramref name="key"/>'s limits and writes the
+    /// <c>x-ratelimit-*</c> headers onto <paramref name="response"/>; or says why not (429, with <c>Retry-After</c>).
+    /// </summary>
+    public (KeyQuota? Quota, GatewayFailure? Refusal) Acquire(ApiKeyIdentity key, TokenReservation tokens, HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(response);
+        var (rpm, tpm) = (key.Limits.RequestsPerMinute, key.Limits.TokensPerMinute);
+        if (rpm is null && tpm is null)
+        {
+            return (KeyQuota.Unlimited, null);
+        }
+
+        TokenLedger? ledger = null;
+        var reserved = 0;
+        if (tpm is { } tokenLimit)
+        {
+            if (tokens.Minimum > tokenLimit)
+            {
+                return (null, Refuse(key, "tokens", GatewayFailure.RateLimited(
+                    $"Request too large for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {tokens.Minimum}. " +
+                    "Reduce the prompt or max_tokens.", "tokens", retryAfter: null)));
+            }
+
+            ledger = _ledgers.GetOrAdd((key.Name, tokenLimit), static k => new TokenLedger(k.Limit));
+            reserved = (int)Math.Min(tokens.Reserve, tokenLimit);
+            if (!ledger.TryReserve(_tokens, key, reserved, out var retryAfter))
+            {
+                WriteHeaders(key, ledger, response.Headers);
+                return (null, Refuse(key, "tokens", GatewayFailure.RateLimited(
+                    $"Rate limit reached for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {reserved}. " +
+                    $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "tokens", retryAfter)));
+            }
+        }
+
+        if (rpm is { } requestLimit)
+        {
+            using var lease = _requests.AttemptAcquire(key);
+            if (!lease.IsAcquired)
+            {
+                // The tokens just reserved go back as credit: a refused request uses none.
+                ledger?.Settle(_tokens, key, reserved);
+                WriteHeaders(key, ledger, response.Headers);
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute / requestLimit);
+                return (null, Refuse(key, "requests", GatewayFailure.RateLimited(
+                    $"Rate limit reached for key '{key.Name}' on requests per minute (RPM): Limit {requestLimit}, Used {requestLimit}, Requested 1. " +
+                    $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "requests", retryAfter)));
+            }
+        }
+
+        WriteHeaders(key, ledger, response.Headers);
+        return (new KeyQuota(this, key, ledger, reserved), null);
+    }
+
+    public void Dispose()
+    {
+        _requests.Dispose();
+        _tokens.Dispose();
+    }
+
+    internal void Settle(ApiKeyIdentity key, TokenLedger ledger, long difference) => ledger.Settle(_tokens, key, difference);
+
+    private void WriteHeaders(ApiKeyIdentity key, TokenLedger? ledger, IHeaderDictionary headers)
+    {
+        if (key.Limits.RequestsPerMinute is { } rpm)
+        {
+            RateLimitHeaders.Write(headers, "requests", rpm, _requests.GetStatistics(key)?.CurrentAvailablePermits ?? 0);
+        }
+
+        if (ledger is not null)
+        {
+            RateLimitHeaders.Write(headers, "tokens", ledger.Limit, ledger.Remaining(_tokens, key));
+        }
+    }
+
+    private GatewayFailure Refuse(ApiKeyIdentity key, string limit, GatewayFailure failure)
+    {
+        _ = key;
+        _refusals.Add(1, new KeyValuePair<string, object?>("llmapp.rate_limit", limit));
+        return failure;
+    }
+
+    private static PartitionedRateLimiter<ApiKeyIdentity> Partitioned(Func<ApiKeyIdentity, int?> perMinute) =>
+        PartitionedRateLimiter.Create<ApiKeyIdentity, (string, int)>(key => perMinute(key) is { } limit
+            ? RateLimitPartition.GetTokenBucketLimiter((key.Name, limit), static p => PerMinute.Bucket(p.Item2))
+            : RateLimitPartition.GetNoLimiter((key.Name, 0)));
+}
