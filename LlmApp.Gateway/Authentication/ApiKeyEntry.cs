@@ -4,7 +4,7 @@ namespace LlmApp.Gateway.Authentication;
 /// One named key, from <c>Auth:Keys</c> or the keys file. A class, not a record: a record's generated
 /// <c>ToString</c> would print the key into whatever logged the object.
 /// </summary>
-public sealed class ApiKeyEntry
+internal sealed class ApiKeyEntry
 {
     /// <summary>What logs and the request log line show for requests made with this key; the key itself never is.</summary>
     public string Name { get; set; } = "";
@@ -23,5 +23,5 @@ public sealed class ApiKeyEntry
     /// <summary>Requests of this key running at once; more wait their turn in admission's queue. Unset: no limit.</summary>
     public int? MaxConcurrent { get; set; }
 
-    internal KeyLimits Limits => new(RequestsPerMinute, TokensPerMinute, MaxConcurrent);
+    public KeyLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxConcurrent);
 }

@@ -4,7 +4,7 @@ namespace LlmApp.Gateway.Authentication;
 /// The request's key, by name and limits, set as a request feature by <see cref="ApiKeyFilter"/>: the request log shows
 /// the name, the per-key limits and admission's fair queues use both. Never the key itself.
 /// </summary>
-public sealed record ApiKeyIdentity(string Name, KeyLimits Limits)
+internal sealed record ApiKeyIdentity(string Name, KeyLimits Limits)
 {
     /// <summary>What the request log shows when <c>/v1</c> is open.</summary>
     public const string OpenName = "-";

@@ -62,7 +62,7 @@ internal static class ApiKeyLoader
         }
 
         var keys = problems.Count == 0
-            ? entries.Select(e => new StoredKey(e.Entry.Name, Hash(e.Entry.Key), e.Entry.Enabled, e.Entry.Limits)).ToArray()
+            ? entries.Select(e => new StoredKey(e.Entry.Name, Hash(e.Entry.Key), e.Entry.Enabled, e.Entry.ToLimits())).ToArray()
             : [];
         return (keys, problems);
     }

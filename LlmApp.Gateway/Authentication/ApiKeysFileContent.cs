@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>The keys file: <c>{"keys":[{"name":"app1","key":"sk-...","enabled":true,...}]}</c>.</summary>
-public sealed class ApiKeysFileContent
+internal sealed class ApiKeysFileContent
 {
     public List<ApiKeyEntry?>? Keys { get; set; }
 }

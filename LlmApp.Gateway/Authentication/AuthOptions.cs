@@ -1,7 +1,7 @@
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>The keys <c>/v1</c> takes, bound from the <c>Auth</c> section: the ones listed here and those of a file, together.</summary>
-public sealed class AuthOptions
+internal sealed class AuthOptions
 {
     public const string SectionName = "Auth";
 

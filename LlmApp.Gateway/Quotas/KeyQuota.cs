@@ -4,7 +4,7 @@ using LlmApp.Gateway.Pipeline;
 namespace LlmApp.Gateway.Quotas;
 
 /// <summary>What one request took from its key's limits; <see cref="Settle"/> gives back the tokens it reserved and did not use.</summary>
-public sealed class KeyQuota
+internal sealed class KeyQuota
 {
     /// <summary>A key without limits: nothing to settle.</summary>
     internal static readonly KeyQuota Unlimited = new(null, null, null, 0);

@@ -12,7 +12,7 @@ namespace LlmApp.Gateway.Quotas;
 /// buckets, one partition per key name and limit, so that a reload that changes a key's limit starts it afresh. A key
 /// without limits (and every request while <c>/v1</c> is open) passes without touching a limiter.
 /// </summary>
-public sealed class KeyQuotas : IDisposable
+internal sealed class KeyQuotas : IDisposable
 {
     private readonly PartitionedRateLimiter<ApiKeyIdentity> _requests;
     private readonly PartitionedRateLimiter<ApiKeyIdentity> _tokens;

@@ -5,7 +5,7 @@ namespace LlmApp.Gateway.Quotas;
 /// generate. <see cref="Minimum"/> is the part the client asked for outright (the prompt and an explicit
 /// <c>max_tokens</c>): a request larger than a whole minute's tokens can never run, and is told so.
 /// </summary>
-public readonly record struct TokenReservation(long Reserve, long Minimum)
+internal readonly record struct TokenReservation(long Reserve, long Minimum)
 {
     /// <summary>
     /// About four characters a token, as OpenAI estimates it, plus a few tokens per message for the chat template.

@@ -127,6 +127,41 @@ public sealed class AdmissionControlTests : IDisposable
     }
 
     [Fact]
+    public async Task AKeyAtItsOwnLimitWaitsWhileAnotherKeyTakesTheFreeSlots()
+    {
+        using var admission = Create(queueLimit: 8, slots: 3);
+        var first = await admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None);
+        var second = admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None);
+
+        // "a" waits at its limit with two slots free; "b", arriving after it, is not held behind it.
+        var other = await admission.AdmitAsync(Chat("b"), CancellationToken.None).WaitAsync(s_realTimeLimit);
+        Assert.True(first.IsAdmitted && other.IsAdmitted);
+        Assert.False(second.IsCompleted);
+
+        first.Lease!.Dispose();
+        var granted = await second.WaitAsync(s_realTimeLimit);
+        Assert.True(granted.IsAdmitted);
+        Assert.Equal("a", granted.Lease!.Partition);
+    }
+
+    [Fact]
+    public async Task AWaitingKeyAtItsLimitIsPassedOverForTheNextKeysTurn()
+    {
+        using var admission = Create(queueLimit: 8, slots: 2);
+        var a = await admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None);
+        var b = await admission.AdmitAsync(Chat("b"), CancellationToken.None);
+        var aWaits = admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None);
+        var bWaits = admission.AdmitAsync(Chat("b"), CancellationToken.None);
+
+        b.Lease!.Dispose();
+
+        Assert.True((await bWaits.WaitAsync(s_realTimeLimit)).IsAdmitted);
+        Assert.False(aWaits.IsCompleted);
+        a.Lease!.Dispose();
+        Assert.True((await aWaits.WaitAsync(s_realTimeLimit)).IsAdmitted);
+    }
+
+    [Fact]
     public async Task SlotsLearnedLaterLetWaitingRequestsIn()
     {
         var backend = Backend("llm");
@@ -162,7 +197,7 @@ public sealed class AdmissionControlTests : IDisposable
         _services.Dispose();
     }
 
-    private static AdmissionRequest Chat(string partition = "") => new(Operations.Chat, partition, s_wait);
+    private static AdmissionRequest Chat(string partition = "", int? limit = null) => new(Operations.Chat, partition, s_wait, limit);
 
     private static ModelBackend Backend(string name, int slots = 0) =>
         BackendResilience.Create(name, Operations.Chat, new BackendOptions { Name = name, Endpoint = new Uri("http://127.0.0.1:1"), Model = "tiny" },

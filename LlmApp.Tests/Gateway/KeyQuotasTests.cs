@@ -1,0 +1,173 @@
+using System.Diagnostics.Metrics;
+using LlmApp.Gateway.Authentication;
+using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Quotas;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LlmApp.Tests.Gateway;
+
+/// <summary>
+/// The per-key limits on their own, on .NET's real token buckets: what is refused, the headers, and how a reservation
+/// is settled. Nothing here waits for a bucket to refill: the per-minute buckets refill a token a second at most.
+/// </summary>
+public sealed class KeyQuotasTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly KeyQuotas _quotas;
+
+    public KeyQuotasTests() => _quotas = new KeyQuotas(_services.GetRequiredService<IMeterFactory>());
+
+    [Fact]
+    public void AKeyWithoutLimitsPassesWithoutHeaders()
+    {
+        var response = Response();
+
+        var (quota, refusal) = _quotas.Acquire(Key("free"), new TokenReservation(1_000_000, 1_000_000), response);
+
+        Assert.NotNull(quota);
+        Assert.Null(refusal);
+        Assert.DoesNotContain(response.Headers.Keys, h => h.StartsWith("x-ratelimit", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RequestsPerMinuteRefuseTheRequestOverTheLimitWithRetryAfterAndCountDownInTheHeaders()
+    {
+        var key = Key("rpm", requests: 3);
+        var remaining = new List<string?>();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = Response();
+            Assert.NotNull(_quotas.Acquire(key, default, response).Quota);
+            Assert.Equal("3", response.Headers["x-ratelimit-limit-requests"]);
+            remaining.Add(response.Headers["x-ratelimit-remaining-requests"]);
+        }
+
+        var refused = Response();
+        var (quota, refusal) = _quotas.Acquire(key, default, refused);
+
+        Assert.Equal(["2", "1", "0"], remaining);
+        Assert.Null(quota);
+        Assert.Equal(429, refusal!.Status);
+        Assert.Equal("rate_limit_exceeded", refusal.Error.Code);
+        Assert.Equal("requests", refusal.Error.Type);
+        Assert.InRange(refusal.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
+        Assert.Contains("requests per minute (RPM): Limit 3", refusal.Error.Message, StringComparison.Ordinal);
+        Assert.Equal("0", refused.Headers["x-ratelimit-remaining-requests"]);
+        Assert.Equal("1m0s", refused.Headers["x-ratelimit-reset-requests"]);
+    }
+
+    [Fact]
+    public void OneKeyOverItsLimitDoesNotTouchAnotherKeys()
+    {
+        var busy = Key("busy", requests: 1);
+        Assert.NotNull(_quotas.Acquire(busy, default, Response()).Quota);
+        Assert.NotNull(_quotas.Acquire(busy, default, Response()).Refusal);
+
+        Assert.NotNull(_quotas.Acquire(Key("quiet", requests: 1), default, Response()).Quota);
+    }
+
+    [Fact]
+    public void UnusedReservedTokensComeBackWhenTheAnswerIsSettled()
+    {
+        var key = Key("tpm", tokens: 1000);
+        var response = Response();
+        var quota = _quotas.Acquire(key, new TokenReservation(900, 900), response).Quota!;
+        Assert.Equal("100", response.Headers["x-ratelimit-remaining-tokens"]);
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(500, 500), Response()).Refusal);
+
+        quota.Settle(Answered(usedTokens: 100));
+
+        var after = Response();
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(500, 500), after).Quota);
+        Assert.InRange(int.Parse(after.Headers["x-ratelimit-remaining-tokens"]!, System.Globalization.CultureInfo.InvariantCulture), 400, 410);
+    }
+
+    [Fact]
+    public void TokensUsedBeyondTheReservationAreOwedByTheNextRequest()
+    {
+        var key = Key("debt", tokens: 1000);
+        var quota = _quotas.Acquire(key, new TokenReservation(100, 100), Response()).Quota!;
+
+        quota.Settle(Answered(usedTokens: 700));
+
+        // 900 left in the bucket, 600 owed: 300 can be had, 400 cannot.
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(400, 400), Response()).Refusal);
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(290, 290), Response()).Quota);
+    }
+
+    [Fact]
+    public void ACallThatFailedBeforeItsFirstTokenGivesItsWholeReservationBack()
+    {
+        var key = Key("failed", tokens: 1000);
+        var quota = _quotas.Acquire(key, new TokenReservation(1000, 1000), Response()).Quota!;
+
+        quota.Settle(new ChatCall("req", 0));
+
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(990, 990), Response()).Quota);
+    }
+
+    [Fact]
+    public void AnAnswerCutMidwayWithoutUsageKeepsItsReservation()
+    {
+        var key = Key("cut", tokens: 1000);
+        var quota = _quotas.Acquire(key, new TokenReservation(800, 800), Response()).Quota!;
+
+        quota.Settle(new ChatCall("req", 0) { TimeToFirstToken = TimeSpan.FromMilliseconds(5) });
+
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(300, 300), Response()).Refusal);
+    }
+
+    [Fact]
+    public void ARequestLargerThanAMinutesTokensIsRefusedWithoutRetryAfter()
+    {
+        var (quota, refusal) = _quotas.Acquire(Key("small", tokens: 100), new TokenReservation(500, 500), Response());
+
+        Assert.Null(quota);
+        Assert.Equal("tokens", refusal!.Error.Type);
+        Assert.Null(refusal.RetryAfter);
+        Assert.Contains("Request too large", refusal.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AReservationWithoutMaxTokensIsCappedAtTheLimitInsteadOfRefused()
+    {
+        var key = Key("open-ended", tokens: 100);
+
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(Reserve: 5000, Minimum: 50), Response()).Quota);
+    }
+
+    [Fact]
+    public void ARefusalForRequestsGivesTheTokensItReservedBack()
+    {
+        var key = Key("both", requests: 1, tokens: 1000);
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(100, 100), Response()).Quota);
+
+        var refused = Response();
+        Assert.Equal("requests", _quotas.Acquire(key, new TokenReservation(500, 500), refused).Refusal!.Error.Type);
+
+        Assert.InRange(int.Parse(refused.Headers["x-ratelimit-remaining-tokens"]!, System.Globalization.CultureInfo.InvariantCulture), 900, 910);
+    }
+
+    [Theory]
+    [InlineData(20, "20ms")]
+    [InlineData(1500, "1.5s")]
+    [InlineData(360_000, "6m0s")]
+    [InlineData(61_250, "1m1.25s")]
+    public void ResetTimesAreWrittenAsOpenAIWritesThem(int milliseconds, string expected) =>
+        Assert.Equal(expected, RateLimitHeaders.Duration(TimeSpan.FromMilliseconds(milliseconds)));
+
+    public void Dispose()
+    {
+        _quotas.Dispose();
+        _services.Dispose();
+    }
+
+    private static ApiKeyIdentity Key(string name, int? requests = null, int? tokens = null) => new(name, new KeyLimits(requests, tokens, null));
+
+    private static HttpResponse Response() => new DefaultHttpContext().Response;
+
+    private static ChatCall Answered(int usedTokens) =>
+        new("req", 0) { TimeToFirstToken = TimeSpan.FromMilliseconds(5), Usage = new UsageDetails { TotalTokenCount = usedTokens } };
+}
