@@ -124,7 +124,7 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
         {
             await WaitForStatusAsync(added, HttpStatusCode.Unauthorized);
 
-            fixture.WriteKeysFile([.. fixture.InitialFileKeys, ("added", added, true)]);
+            fixture.WriteKeysFile([.. fixture.InitialFileKeys, new FileKey("added", added)]);
             await WaitForStatusAsync(added, HttpStatusCode.OK);
 
             fixture.WriteKeysFile(fixture.InitialFileKeys);
@@ -197,7 +197,11 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
 
     [Fact]
     public async Task TheNodeSdkWorksWithTheKeyAndGetsAnAuthenticationErrorWithoutIt() =>
-        await NodeSdk.RunAsync("auth.test.mjs", fixture.GatewayBaseAddress, new Dictionary<string, string> { ["LLMAPP_API_KEY"] = fixture.DefaultKey });
+        await NodeSdk.RunAsync("auth.test.mjs", fixture.GatewayBaseAddress, new Dictionary<string, string>
+        {
+            ["LLMAPP_API_KEY"] = fixture.DefaultKey,
+            ["LLMAPP_LIMITED_KEY"] = fixture.NodeBurstKey,
+        });
 
     private ChatClient ChatClient(string key) =>
         new(GatewayAppFixture.ServedModel, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(fixture.GatewayBaseAddress, "v1") });

@@ -128,6 +128,36 @@ public sealed class RequestCapsTests(GatewayAppFixture fixture, ITestOutputHelpe
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Fact]
+    public async Task APromptOverTheContextIsRefusedBeforeItTakesASlot()
+    {
+        // Both slots busy with long answers: a request that needed a slot would wait for one.
+        await using var first = await SseReader.OpenAsync(fixture.Gateway, Streamed(4000));
+        await using var second = await SseReader.OpenAsync(fixture.Gateway, Streamed(4000));
+        Assert.NotNull(await first.NextDataAsync());
+        Assert.NotNull(await second.NextDataAsync());
+
+        using var content = new StringContent(Chat(string.Concat(Enumerable.Repeat("word ", 6000))), Encoding.UTF8, "application/json");
+        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+        var stillRunning = await first.NextDataAsync() is not (null or "[DONE]");
+
+        var error = await AssertErrorAsync(response, HttpStatusCode.BadRequest, "context_length_exceeded", "maximum context length is 4096 tokens");
+        Assert.Equal("messages", error.GetProperty("param").GetString());
+        Assert.True(stillRunning, "the refusal came after a slot was free");
+    }
+
+    [Fact]
+    public async Task APromptTooLongToRuleOutByItsSizeIsCountedAndServedWhenItFits()
+    {
+        // 15,000 bytes could be 15,000 tokens, over the 4,096 of a slot: the gateway counts them (about 3,000) and lets it through.
+        using var content = new StringContent(Chat(string.Concat(Enumerable.Repeat("word ", 3000))), Encoding.UTF8, "application/json");
+        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        Assert.InRange(JsonDocument.Parse(text).RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), 2000, 4095);
+    }
+
     private Task<HttpResponseMessage> PostExpectingContinueAsync(string path, string body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
@@ -137,6 +167,9 @@ public sealed class RequestCapsTests(GatewayAppFixture fixture, ITestOutputHelpe
 
     private static bool IsOpen(TcpClient client) =>
         !(client.Client.Poll(0, SelectMode.SelectRead) && client.Client.Available == 0);
+
+    private static string Streamed(int maxTokens) =>
+        $$"""{"model":"{{M}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":{{maxTokens}},"temperature":0,"stream":true}""";
 
     private static string Chat(string content) =>
         $$"""{"model":"{{M}}","messages":[{"role":"user","content":"{{content}}"}],"max_tokens":1}""";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -10,6 +11,8 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
 {
     public const string FileKeyName = "app1";
     public const string DisabledKeyName = "retired";
+
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private readonly string _directory = TestPaths.NewScratchDirectory();
 
@@ -28,8 +31,41 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
 
     public string KeysFile { get; }
 
+    /// <summary>Two requests a minute: the third of a burst is refused.</summary>
+    public string BurstKey { get; } = NewKey();
+
+    /// <summary>One request a minute each, for the .NET and the Node SDK to see 429 as their own error.</summary>
+    public string SdkBurstKey { get; } = NewKey();
+
+    public string NodeBurstKey { get; } = NewKey();
+
+    /// <summary>6,000 tokens a minute (100 a second back), and requests counted too: every header is there.</summary>
+    public string MeteredKey { get; } = NewKey();
+
+    public const int MeteredTokensPerMinute = 6000;
+
+    /// <summary>The same limits as <see cref="MeteredKey"/>, for the test that reads its budget to the token.</summary>
+    public string SettledKey { get; } = NewKey();
+
+    /// <summary>200 tokens a minute: a request with max_tokens 500 can never run.</summary>
+    public string SmallKey { get; } = NewKey();
+
+    /// <summary>One request at a time.</summary>
+    public string SingleKey { get; } = NewKey();
+
     /// <summary>What the keys file holds at start, and what a test that changed it puts back.</summary>
-    public (string Name, string Key, bool Enabled)[] InitialFileKeys => [(FileKeyName, FileKey, true), (DisabledKeyName, DisabledKey, false)];
+    public FileKey[] InitialFileKeys =>
+    [
+        new(FileKeyName, FileKey, RequestsPerMinute: 600),
+        new(DisabledKeyName, DisabledKey, Enabled: false),
+        new("burst", BurstKey, RequestsPerMinute: 2),
+        new("sdk-burst", SdkBurstKey, RequestsPerMinute: 1),
+        new("node-burst", NodeBurstKey, RequestsPerMinute: 1),
+        new("metered", MeteredKey, RequestsPerMinute: 1000, TokensPerMinute: MeteredTokensPerMinute),
+        new("settled", SettledKey, TokensPerMinute: MeteredTokensPerMinute),
+        new("small", SmallKey, TokensPerMinute: 200),
+        new("single", SingleKey, MaxConcurrent: 1),
+    ];
 
     protected override IEnumerable<string> AppHostArguments =>
         ["--Llm:Prometheus:Enabled=false", $"--Llm:ApiKey={DefaultKey}", $"--Llm:ApiKeysFile={KeysFile}"];
@@ -37,8 +73,7 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
     public static string NewKey() => $"sk-llmapp-{Guid.NewGuid():N}";
 
     /// <summary>Replaces the keys file in one rename, as an editor or a deployment tool does, so the gateway never reads half a file.</summary>
-    public void WriteKeysFile((string Name, string Key, bool Enabled)[] keys) =>
-        WriteKeysFileText(JsonSerializer.Serialize(new { keys = keys.Select(k => new { name = k.Name, key = k.Key, requestsPerMinute = 60, enabled = k.Enabled }) }));
+    public void WriteKeysFile(FileKey[] keys) => WriteKeysFileText(JsonSerializer.Serialize(new { keys }, s_json));
 
     public void WriteKeysFileText(string text)
     {
@@ -56,6 +91,9 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
         Directory.Delete(_directory, recursive: true);
     }
 }
+
+/// <summary>One entry of the keys file, as a user writes it.</summary>
+public sealed record FileKey(string Name, string Key, bool Enabled = true, int? RequestsPerMinute = null, int? TokensPerMinute = null, int? MaxConcurrent = null);
 
 [CollectionDefinition(Name)]
 public sealed class ApiKeyAppCollectionDefinition : ICollectionFixture<ApiKeyAppFixture>

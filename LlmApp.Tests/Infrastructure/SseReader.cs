@@ -20,11 +20,12 @@ public sealed class SseReader : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<SseReader> OpenAsync(HttpClient client, string json, CancellationToken cancellationToken = default)
+    public static async Task<SseReader> OpenAsync(HttpClient client, string json, string? apiKey = null, CancellationToken cancellationToken = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
+            Headers = { Authorization = apiKey is null ? null : new("Bearer", apiKey) },
         };
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));

@@ -169,7 +169,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             // Long enough (seconds) that no stream ends before the last request arrives: the count below is exact.
-            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(2000, stream: true), cts.Token);
+            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(2000, stream: true), cancellationToken: cts.Token);
             if (stream.Status != HttpStatusCode.OK)
             {
                 return (Status: (int)stream.Status, Done: false, RetryAfter: stream.Response.Headers.RetryAfter is not null);

@@ -1,0 +1,179 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace LlmApp.Tests.Authentication;
+
+/// <summary>
+/// Per-key limits against the real stack, with the keys file's limits: requests and tokens per minute with OpenAI's
+/// headers and 429s, real usage settled against what was reserved, and a key held to one request at a time. Each test
+/// has a key of its own, so that no test spends another's budget.
+/// </summary>
+[Collection(ApiKeyAppCollectionDefinition.Name)]
+public sealed class RateLimitTests(ApiKeyAppFixture fixture)
+{
+    private const string M = GatewayAppFixture.ServedModel;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EveryRateLimitHeaderComesWithTheAnswer(bool stream)
+    {
+        using var response = await PostAsync(fixture.MeteredKey, Chat("Hello", maxTokens: 4, stream: stream));
+        await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("1000", Header(response, "x-ratelimit-limit-requests"));
+        Assert.InRange(Number(response, "x-ratelimit-remaining-requests"), 900, 999);
+        Assert.Matches("^[0-9.]+(ms|s)$", Header(response, "x-ratelimit-reset-requests"));
+        Assert.Equal(ApiKeyAppFixture.MeteredTokensPerMinute.ToString(CultureInfo.InvariantCulture), Header(response, "x-ratelimit-limit-tokens"));
+        Assert.InRange(Number(response, "x-ratelimit-remaining-tokens"), 0, ApiKeyAppFixture.MeteredTokensPerMinute - 4);
+        Assert.Matches("^([0-9]+m)?[0-9.]+(ms|s)$", Header(response, "x-ratelimit-reset-tokens"));
+    }
+
+    [Fact]
+    public async Task ABurstOverAKeysLimitGets429WithRetryAfterWhileAnotherKeyIsServed()
+    {
+        using var first = await PostAsync(fixture.BurstKey, Chat("Hello", maxTokens: 1));
+        using var second = await PostAsync(fixture.BurstKey, Chat("Hello", maxTokens: 1));
+        using var third = await PostAsync(fixture.BurstKey, Chat("Hello", maxTokens: 1));
+        using var other = await PostAsync(fixture.FileKey, Chat("Hello", maxTokens: 1));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+
+        var error = await ErrorAsync(third);
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal("requests", error.GetProperty("type").GetString());
+        Assert.Contains("requests per minute (RPM): Limit 2", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.InRange(third.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        Assert.InRange(Number(third, "retry-after-ms"), 1, 30_000);
+        Assert.Equal("0", Header(third, "x-ratelimit-remaining-requests"));
+    }
+
+    [Fact]
+    public async Task TokensReservedUpFrontAreSettledWithTheRealUsage()
+    {
+        var key = fixture.SettledKey;
+        var limit = ApiKeyAppFixture.MeteredTokensPerMinute;
+        var clock = Stopwatch.StartNew();
+
+        // A reservation of max_tokens 2000, of which a stop string uses a few.
+        using var first = await PostAsync(key, Chat("Hello", maxTokens: 2000, stop: "e"));
+        using var body = JsonDocument.Parse(await first.Content.ReadAsStringAsync());
+        var used = body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+        Assert.InRange(Number(first, "x-ratelimit-remaining-tokens"), limit - 2100, limit - 2000);
+        Assert.True(used < 1000, $"the answer used {used} tokens; the stop string should have ended it early");
+
+        using var second = await PostAsync(key, Chat("Hello", maxTokens: 10));
+        var refill = (int)(clock.Elapsed.TotalSeconds * limit / 60) + 100;
+
+        // What is left is the limit less what the first really used and what the second reserved (prompt estimate and 10).
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.InRange(Number(second, "x-ratelimit-remaining-tokens"), limit - used - 30, Math.Min(limit, limit - used + refill));
+    }
+
+    [Fact]
+    public async Task ARequestLargerThanAMinutesTokensIsRefusedWithoutRetryAfterAndASmallerOneIsServed()
+    {
+        using var tooLarge = await PostAsync(fixture.SmallKey, Chat("Hello", maxTokens: 500));
+        using var served = await PostAsync(fixture.SmallKey, Chat("Hello", maxTokens: 20));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, tooLarge.StatusCode);
+        var error = await ErrorAsync(tooLarge);
+        Assert.Equal("tokens", error.GetProperty("type").GetString());
+        Assert.Contains("Request too large", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Null(tooLarge.Headers.RetryAfter);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal("200", Header(served, "x-ratelimit-limit-tokens"));
+    }
+
+    [Fact]
+    public async Task AKeyLimitedToOneRequestAtATimeWaitsItsTurnWhileAnotherKeyIsServed()
+    {
+        // "Go on" at temperature 0 runs its whole length on the tiny model (other prompts can trip llama-server's output parser).
+        await using var running = await SseReader.OpenAsync(fixture.Gateway, Chat("Go on", maxTokens: 3000, stream: true, temperature: 0), apiKey: fixture.SingleKey);
+        Assert.Equal(HttpStatusCode.OK, running.Status);
+        Assert.NotNull(await running.NextDataAsync());
+
+        var sameKey = Timed(PostAsync(fixture.SingleKey, Chat("Hello", maxTokens: 1)));
+        var otherKey = Timed(PostAsync(fixture.FileKey, Chat("Hello", maxTokens: 1)));
+        var (otherResponse, otherDone) = await otherKey;
+        var (events, _) = await running.ReadToEndAsync();
+        var streamDone = Stopwatch.GetTimestamp();
+        var (sameResponse, sameDone) = await sameKey;
+
+        using (otherResponse)
+        using (sameResponse)
+        {
+            Assert.True(events[^1] == "[DONE]", string.Join("\n", events.TakeLast(2)));
+            Assert.Equal(HttpStatusCode.OK, otherResponse.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, sameResponse.StatusCode);
+            Assert.True(otherDone < streamDone, "the other key's request waited for the limited key's stream");
+            Assert.True(sameDone > streamDone, "the limited key ran two requests at once");
+        }
+    }
+
+    [Fact]
+    public async Task TheOpenAISdkSeesA429AsItsOwnErrorWithTheRetryAfter()
+    {
+        var client = new ChatClient(M, new ApiKeyCredential(fixture.SdkBurstKey), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(fixture.GatewayBaseAddress, "v1"),
+            // Its default retries would wait out the minute; the test is about what it is told.
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        });
+        await client.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { MaxOutputTokenCount = 1 });
+
+        var refused = await Assert.ThrowsAsync<ClientResultException>(
+            () => client.CompleteChatAsync([new UserChatMessage("Hello")], new ChatCompletionOptions { MaxOutputTokenCount = 1 }));
+
+        Assert.Equal(429, refused.Status);
+        Assert.True(refused.GetRawResponse()!.Headers.TryGetValue("Retry-After", out var retryAfter) && int.Parse(retryAfter!, CultureInfo.InvariantCulture) >= 1);
+        Assert.Contains("rate_limit_exceeded", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<(HttpResponseMessage Response, long Done)> Timed(Task<HttpResponseMessage> request)
+    {
+        var response = await request;
+        return (response, Stopwatch.GetTimestamp());
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string key, string json)
+    {
+        var request = ApiKeyAppFixture.Request(HttpMethod.Post, "/v1/chat/completions", key);
+        request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        return fixture.Gateway.SendAsync(request);
+    }
+
+    private static string Chat(string content, int maxTokens, bool stream = false, string? stop = null, double? temperature = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["model"] = M,
+            ["messages"] = new[] { new { role = "user", content } },
+            ["max_tokens"] = maxTokens,
+            ["stream"] = stream,
+            ["stop"] = stop is null ? null : new[] { stop },
+            ["temperature"] = temperature,
+        }.Where(p => p.Value is not null).ToDictionary());
+
+    private static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? Assert.Single(values) : throw new Xunit.Sdk.XunitException($"no {name} header");
+
+    private static long Number(HttpResponseMessage response, string name) => long.Parse(Header(response, name), CultureInfo.InvariantCulture);
+
+    private static async Task<JsonElement> ErrorAsync(HttpResponseMessage response)
+    {
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("error").Clone();
+    }
+}
