@@ -25,6 +25,11 @@ try
         return 0;
     }
 
+    if (options.BackendKeyFile is { } keyFile && BackendKeyFile.Ensure(keyFile))
+    {
+        SetupLog.Info($"backend key: made {keyFile} (llama-server takes requests only with it)");
+    }
+
     if (ModelLink.IsMounted(options.Mounted))
     {
         ModelLink.Point(options.Link, options.Mounted!);

@@ -6,14 +6,14 @@ namespace LlmApp.ModelTool;
 /// What llmapp-model was asked to do. Each option comes from its flag or else its environment variable, so the compose
 /// file can set the variables once and a person at a shell can override them with flags.
 /// </summary>
-public sealed record ToolOptions(string Model, string ModelsDirectory, string Link, string? Mounted, Uri Endpoint, string? CatalogPath)
+public sealed record ToolOptions(string Model, string ModelsDirectory, string Link, string? Mounted, Uri Endpoint, string? CatalogPath, string? BackendKeyFile = null)
 {
     public const string Usage = """
         llmapp-model: fetch a catalog model into a models directory and link it for llama-server.
 
         Usage:
           llmapp-model --model <catalog name> --models-dir <dir> --link <path>
-                       [--mounted <file>] [--endpoint <url>] [--catalog <path>]
+                       [--mounted <file>] [--endpoint <url>] [--catalog <path>] [--backend-key-file <path>]
 
         Options (each also read from the environment variable shown; the flag wins):
           --model <name>       LLMAPP_MODEL         catalog name of the model to fetch
@@ -24,6 +24,10 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
                                                     a directory is an error
           --endpoint <url>     LLMAPP_HF_ENDPOINT   Hugging Face or a mirror (default https://huggingface.co)
           --catalog <path>                          catalog JSON (default: models/catalog.json beside the tool)
+          --backend-key-file <path>
+                               LLMAPP_BACKEND_KEY_FILE
+                                                    where the key llama-server and the gateway share is kept;
+                                                    made (random, 256 bits) if it does not exist yet
           -h, --help                                show this help
 
         A download resumes a partial file and is verified against the catalog's sha256; a verified file is
@@ -44,6 +48,7 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
         ["--mounted"] = "LLMAPP_MODEL_MOUNTED",
         ["--endpoint"] = "LLMAPP_HF_ENDPOINT",
         ["--catalog"] = null,
+        ["--backend-key-file"] = "LLMAPP_BACKEND_KEY_FILE",
     };
 
     /// <summary>The options, or null when help was asked for. A mistake is a <see cref="SetupException"/> naming the flag.</summary>
@@ -83,7 +88,8 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
             Path.GetFullPath(Required("--link")),
             Get("--mounted") is { Length: > 0 } mounted ? Path.GetFullPath(mounted) : null,
             Get("--endpoint") is { } endpoint ? ParseEndpoint(endpoint) : s_defaultEndpoint,
-            Get("--catalog"));
+            Get("--catalog"),
+            Get("--backend-key-file") is { Length: > 0 } keyFile ? Path.GetFullPath(keyFile) : null);
     }
 
     private static Uri ParseEndpoint(string value)

@@ -29,9 +29,12 @@ public static class GatewayContainerExtensions
             // API keys (see containers/gateway/entrypoint.sh): the key from the server's .env or shell, never from a
             // generated file; a keys file mounted read-only, /dev/null when unset.
             .WithEnvironment("LLMAPP_API_KEY", "${LLMAPP_API_KEY:-}")
+            // llama-server's key, made on the server by the model fetcher; the entrypoint sends it as Backend__ApiKey.
+            .WithEnvironment("LLMAPP_BACKEND_KEY_FILE", LlamaCppContainerBuilderExtensions.BackendKeyFile)
             .PublishAsComposeService(service =>
             {
                 service.Volumes.Add("${LLMAPP_API_KEYS_FILE:-/dev/null}:/etc/llmapp/keys.json:ro");
+                service.Volumes.Add($"{LlamaCppContainerBuilderExtensions.BackendKeyVolume}:{LlamaCppContainerBuilderExtensions.BackendKeyDirectory}:ro");
                 service.Ports.Clear();
                 service.Ports.Add($"${{LLMAPP_GATEWAY_BIND}}:${{LLMAPP_GATEWAY_PORT}}:{Port}");
                 // Ready means the backend answers too; it loads the model first, so the gateway starts after it.

@@ -24,7 +24,10 @@ public static class LlamaCppBuilderExtensions
         return builder.AddLlamaServer(name, serverPath, model.ServedName, settings.ContextPerSlot, LlamaCppArguments.For(model, settings));
     }
 
-    /// <summary>A llama-server executable with <paramref name="arguments"/>, its port from Aspire and a health check on <c>/health</c>.</summary>
+    /// <summary>
+    /// A llama-server executable with <paramref name="arguments"/>, its port from Aspire, a key of its own
+    /// (<c>LLAMA_API_KEY</c>; only <c>/health</c> answers without it) and a health check on <c>/health</c>.
+    /// </summary>
     internal static IResourceBuilder<LlamaCppResource> AddLlamaServer(
         this IDistributedApplicationBuilder builder, string name, string serverPath, string servedModel, int contextLength, string[] arguments)
     {
@@ -35,6 +38,7 @@ public static class LlamaCppBuilderExtensions
             // no extra hop sits on the per-token path.
             .WithHttpEndpoint(name: LlamaCppResource.HttpEndpointName, env: "LLAMA_ARG_PORT", isProxied: false)
             .WithArgs(arguments)
-            .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName);
+            .WithHttpHealthCheck("/health", endpointName: LlamaCppResource.HttpEndpointName)
+            .WithGeneratedKey("LLAMA_API_KEY");
     }
 }

@@ -18,6 +18,16 @@ public static class LlamaCppContainerBuilderExtensions
     private const string ModelsVolume = "models";
 
     /// <summary>
+    /// Where the deployment's llama-server key is kept: a volume of its own, written once by the first model fetcher
+    /// and mounted read-only into llama-server, the gateway and Prometheus, which are the only ones that know it.
+    /// </summary>
+    public const string BackendKeyVolume = "backend-key";
+
+    public const string BackendKeyDirectory = "/etc/llmapp/backend-key";
+
+    public const string BackendKeyFile = BackendKeyDirectory + "/key";
+
+    /// <summary>
     /// Adds llama-server as a container serving <paramref name="model"/> for chat, with the tuned settings as
     /// <c>LLAMA_ARG_*</c> variables; the compose deployment's form of <see cref="LlamaCppBuilderExtensions.AddLlamaCpp"/>.
     /// </summary>
@@ -71,6 +81,8 @@ public static class LlamaCppContainerBuilderExtensions
             // A token for gated models comes from the shell, never from a file in the repository.
             .WithEnvironment("HF_TOKEN", "${HF_TOKEN:-}")
             .WithVolume(ModelsVolume, "/models")
+            .WithEnvironment("LLMAPP_BACKEND_KEY_FILE", BackendKeyFile)
+            .WithVolume(BackendKeyVolume, BackendKeyDirectory)
             .PublishAsComposeService(service =>
             {
                 // One-shot: it exits once the model is in place, and must not be started again by the restart policy.
@@ -95,6 +107,9 @@ public static class LlamaCppContainerBuilderExtensions
             .WithEnvironment("LLAMA_ARG_HOST", "0.0.0.0")
             .WithEnvironment("LLAMA_ARG_PORT", LlamaCppArguments.Invariant(Port))
             .WithVolume(ModelsVolume, "/models", isReadOnly: true)
+            // Everything but /health takes the key; the gateway and Prometheus read it from the same volume.
+            .WithEnvironment("LLAMA_ARG_API_KEY_FILE", BackendKeyFile)
+            .WithVolume(BackendKeyVolume, BackendKeyDirectory, isReadOnly: true)
             .WaitForCompletion(fetcher)
             .PublishAsComposeService(service =>
             {

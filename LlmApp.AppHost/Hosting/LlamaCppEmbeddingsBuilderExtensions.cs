@@ -38,6 +38,7 @@ public static class LlamaCppEmbeddingsBuilderExtensions
         ArgumentNullException.ThrowIfNull(settings);
         var matryoshka = settings.EmbeddingMatryoshka ?? entry?.Matryoshka ?? false;
         return gateway
+            .WithBackendKeyIn(embeddings.Resource, "Embeddings__ApiKey")
             .WithEnvironment("Embeddings__Name", embeddings.Resource.Name)
             .WithEnvironment("Embeddings__Kind", embeddings.Resource.Kind)
             .WithEnvironment("Embeddings__Endpoint", embeddings.Resource.HttpEndpoint)

@@ -4,8 +4,8 @@ public static class LlmBackendExtensions
 {
     /// <summary>
     /// Points the gateway at an LLM backend: its name, kind, endpoint and served model reach the gateway as
-    /// <c>Backend__Name</c>, <c>Backend__Kind</c>, <c>Backend__Endpoint</c> and <c>Backend__Model</c>, and the gateway
-    /// starts once the backend is healthy.
+    /// <c>Backend__Name</c>, <c>Backend__Kind</c>, <c>Backend__Endpoint</c> and <c>Backend__Model</c>, its key (if it has
+    /// one) as <c>Backend__ApiKey</c>, and the gateway starts once the backend is healthy.
     /// </summary>
     public static IResourceBuilder<TGateway> WithLlmBackend<TGateway, TBackend>(
         this IResourceBuilder<TGateway> gateway, IResourceBuilder<TBackend> backend)
@@ -21,6 +21,7 @@ public static class LlmBackendExtensions
         }
 
         return gateway
+            .WithBackendKeyIn(backend.Resource, "Backend__ApiKey")
             .WithEnvironment("Backend__Name", backend.Resource.Name)
             .WithEnvironment("Backend__Kind", backend.Resource.Kind)
             .WithEnvironment("Backend__Endpoint", backend.Resource.HttpEndpoint)

@@ -50,7 +50,10 @@ public static class PrometheusBuilderExtensions
         });
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource.Resource, async (_, cancellationToken) =>
-            await File.WriteAllTextAsync(configFile, Configuration(prometheus.ScrapeInterval, targets), cancellationToken));
+        {
+            var keyFiles = await WriteKeyFilesAsync(directory, targets, cancellationToken);
+            await File.WriteAllTextAsync(configFile, Configuration(prometheus.ScrapeInterval, targets, keyFiles), cancellationToken);
+        });
 
         foreach (var (_, target) in targets)
         {
@@ -60,7 +63,40 @@ public static class PrometheusBuilderExtensions
         return resource;
     }
 
-    private static string Configuration(TimeSpan scrapeInterval, (string Job, EndpointReference Endpoint)[] targets)
+    /// <summary>
+    /// The keys of the targets that require one (llama-server), each in a file only this user can read, which the
+    /// scrape job names (<c>credentials_file</c>): the key stays out of prometheus.yml and off its command line.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> WriteKeyFilesAsync(
+        string directory, (string Job, EndpointReference Endpoint)[] targets, CancellationToken cancellationToken)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (job, endpoint) in targets)
+        {
+            if (endpoint.Resource.BackendKey() is not { } key)
+            {
+                continue;
+            }
+
+            var file = Path.Combine(directory, $"{job}.key");
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var writer = new StreamWriter(file, options))
+            {
+                await writer.WriteAsync(await key.GetValueAsync(cancellationToken));
+            }
+
+            files[job] = file;
+        }
+
+        return files;
+    }
+
+    private static string Configuration(TimeSpan scrapeInterval, (string Job, EndpointReference Endpoint)[] targets, Dictionary<string, string> keyFiles)
     {
         var text = new StringBuilder()
             .AppendLine("# Written by LlmApp.AppHost at start; containers/prometheus/prometheus.yml is the compose version.")
@@ -69,8 +105,14 @@ public static class PrometheusBuilderExtensions
             .AppendLine("scrape_configs:");
         foreach (var (job, endpoint) in targets)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  - job_name: {job}")
-                .AppendLine("    static_configs:")
+            text.AppendLine(CultureInfo.InvariantCulture, $"  - job_name: {job}");
+            if (keyFiles.TryGetValue(job, out var keyFile))
+            {
+                text.AppendLine("    authorization:")
+                    .AppendLine(CultureInfo.InvariantCulture, $"      credentials_file: '{keyFile}'");
+            }
+
+            text.AppendLine("    static_configs:")
                 .AppendLine(CultureInfo.InvariantCulture, $"      - targets: ['{endpoint.Host}:{endpoint.Port}']");
         }
 

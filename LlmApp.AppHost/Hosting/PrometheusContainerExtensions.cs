@@ -22,6 +22,8 @@ public static class PrometheusContainerExtensions
             .PublishAsComposeImage($"{Image}:latest", "./containers/prometheus")
             .WithHttpEndpoint(targetPort: Port, name: "http")
             .WithVolume("prometheus-data", "/prometheus")
+            // llama-server's key, for its /metrics (prometheus.yml names the file).
+            .WithVolume(LlamaCppContainerBuilderExtensions.BackendKeyVolume, LlamaCppContainerBuilderExtensions.BackendKeyDirectory, isReadOnly: true)
             .WithComposeLimits(settings.PrometheusMemoryMiB, settings.PrometheusCpus)
             .PublishAsComposeService(service =>
             {

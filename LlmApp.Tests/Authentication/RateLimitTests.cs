@@ -58,6 +58,12 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
         Assert.InRange(third.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         Assert.InRange(Number(third, "retry-after-ms"), 1, 30_000);
         Assert.Equal("0", Header(third, "x-ratelimit-remaining-requests"));
+
+        // Counted by limit on /metrics, with no key (nor its name) on the series.
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("llmapp_gateway_rate_limited_total{", StringComparison.Ordinal)
+            && l.Contains("llmapp_rate_limit=\"requests\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.BurstKey, metrics, StringComparison.Ordinal);
     }
 
     [Fact]

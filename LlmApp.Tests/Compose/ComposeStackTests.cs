@@ -96,6 +96,34 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
     }
 
     [SkippableFact]
+    public async Task LlamaServerTakesRequestsOnlyWithTheKeyMadeOnTheServer()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var llm = await fixture.Compose.ContainerAsync("llm");
+
+        async Task<string> StatusAsync(string path, bool withKey)
+        {
+            var header = withKey ? "-H \"Authorization: Bearer $(cat /etc/llmapp/backend-key/key)\" " : "";
+            var result = await CommandRunner.RunAsync("docker",
+                ["exec", llm, "sh", "-c", $"curl -s -o /dev/null -w '%{{http_code}}' {header}http://127.0.0.1:8080{path}"],
+                TestPaths.RepositoryRoot, timeout: TimeSpan.FromSeconds(30));
+            return result.StandardOutput.Trim();
+        }
+
+        Assert.Equal("401", await StatusAsync("/slots", withKey: false));
+        Assert.Equal("401", await StatusAsync("/metrics", withKey: false));
+        Assert.Equal("200", await StatusAsync("/slots", withKey: true));
+        Assert.Equal("200", await StatusAsync("/health", withKey: false));
+
+        // Made on the server, not shipped: neither the committed files nor the image hold it.
+        var key = (await CommandRunner.RunAsync("docker", ["exec", llm, "cat", "/etc/llmapp/backend-key/key"], TestPaths.RepositoryRoot,
+            timeout: TimeSpan.FromSeconds(30))).StandardOutput.Trim();
+        Assert.Equal(64, key.Length);
+        Assert.DoesNotContain(key, await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "docker-compose.yml")), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, ".env")), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task EachServiceRunsWithinItsLimitsAndOnlyTheGatewayPortFacesTheNetwork()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
@@ -162,6 +190,7 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
         output.WriteLine($"volumes after down:\n{volumes.StandardOutput}");
         Assert.Contains($"{fixture.Compose.Project}_models", volumes.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"{fixture.Compose.Project}_prometheus-data", volumes.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{fixture.Compose.Project}_backend-key", volumes.StandardOutput, StringComparison.Ordinal);
 
         // And up again on those volumes, for the tests that run after this one.
         await fixture.Compose.RequireAsync(["up", "--detach"], TimeSpan.FromMinutes(5));

@@ -50,6 +50,7 @@ public sealed class BackendKindTests(GatewayAppFixture fixture)
             ["Backend__Endpoint"] = fixture.Backend.BaseAddress!.ToString(),
             ["Backend__Model"] = GatewayAppFixture.ServedModel,
             ["Backend__Kind"] = "openai",
+            ["Backend__ApiKey"] = fixture.BackendKey,
         });
 
     private static string Request(int maxTokens, bool stream, string? extra = null) =>

@@ -82,6 +82,9 @@ public class GatewayAppFixture : IAsyncLifetime
     /// <summary>llama-server itself, for tests that look behind the gateway (its /slots).</summary>
     public HttpClient Backend { get; private set; } = null!;
 
+    /// <summary>The key the AppHost generated for llama-server, which it requires on everything but <c>/health</c>.</summary>
+    public string BackendKey { get; private set; } = "";
+
     /// <summary>The embedding llama-server itself, when this fixture runs one.</summary>
     public HttpClient? EmbeddingsBackend { get; private set; }
 
@@ -161,7 +164,19 @@ public class GatewayAppFixture : IAsyncLifetime
 
         // llama-server closes the connection after each streamed answer: a pooled one may be dead by the next request.
         Backend.DefaultRequestHeaders.ConnectionClose = true;
+
+        // Each llama-server requires the key the AppHost generated for it; tests that call one directly send it.
+        BackendKey = await BackendKeyAsync(builder, "llm", cts.Token);
+        Backend.DefaultRequestHeaders.Authorization = new("Bearer", BackendKey);
+        if (EmbeddingsBackend is not null)
+        {
+            EmbeddingsBackend.DefaultRequestHeaders.Authorization = new("Bearer", await BackendKeyAsync(builder, "embeddings", cts.Token));
+        }
     }
+
+    private static async Task<string> BackendKeyAsync(IDistributedApplicationTestingBuilder builder, string backend, CancellationToken cancellationToken) =>
+        await builder.Resources.Single(r => r.Name == backend).BackendKey()!.GetValueAsync(cancellationToken)
+        ?? throw new InvalidOperationException($"{backend} has no key.");
 
     public virtual async Task DisposeAsync()
     {

@@ -166,6 +166,30 @@ public sealed class ModelToolTests : IAsyncLifetime
         Assert.Equal("llmapp-model: error: --link (or LLMAPP_MODEL_LINK) is required.", Assert.Single(Lines(run.StandardError)));
     }
 
+    [Fact]
+    public async Task TheBackendKeyIsMadeOnceRandomAndReadableByTheServicesThatMountIt()
+    {
+        var keyFile = Path.Combine(_scratch, "backend-key", "key");
+        var other = Path.Combine(_scratch, "other-deployment", "key");
+
+        var first = await RunAsync(["--model", "tiny", "--mounted", TestPaths.TestModel], environment: new Dictionary<string, string> { ["LLMAPP_BACKEND_KEY_FILE"] = keyFile });
+        var key = await File.ReadAllTextAsync(keyFile);
+        var second = await RunAsync(["--model", "tiny", "--mounted", TestPaths.TestModel, "--backend-key-file", keyFile]);
+        await RunAsync(["--model", "tiny", "--mounted", TestPaths.TestModel, "--backend-key-file", other]);
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.Output + second.Output);
+        Assert.Matches("^[0-9a-f]{64}\n$", key);
+        Assert.Equal(key, await File.ReadAllTextAsync(keyFile));
+        Assert.NotEqual(key, await File.ReadAllTextAsync(other));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(keyFile));
+        }
+
+        Assert.Contains("backend key: made", first.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key.Trim(), first.Output + second.Output, StringComparison.Ordinal);
+    }
+
     private Task<CommandRunner.Result> RunAsync(
         IEnumerable<string> arguments, bool includeDefaults = true, IDictionary<string, string>? environment = null)
     {
@@ -176,6 +200,7 @@ public sealed class ModelToolTests : IAsyncLifetime
         var blank = new Dictionary<string, string>
         {
             ["LLMAPP_MODEL"] = "", ["LLMAPP_MODELS_DIR"] = "", ["LLMAPP_MODEL_LINK"] = "", ["LLMAPP_MODEL_MOUNTED"] = "", ["LLMAPP_HF_ENDPOINT"] = "",
+            ["LLMAPP_BACKEND_KEY_FILE"] = "",
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
