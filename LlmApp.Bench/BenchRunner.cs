@@ -15,6 +15,11 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
         {
             Timeout = settings.RequestTimeout,
         };
+        if (settings.ApiKey is { Length: > 0 } key)
+        {
+            http.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        }
+
         var model = settings.Model ?? await DiscoverModelAsync(http, settings.Targets[0], cancellationToken);
         if (model is null)
         {

@@ -39,6 +39,9 @@ internal sealed record BenchSettings
 
     public string? PngPath { get; init; }
 
+    /// <summary>An API key sent to every endpoint (<c>--api-key</c>), for a gateway with keys and per-key limits on.</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>Multi-turn conversations instead of single requests, to measure the prompt cache.</summary>
     public ConversationSettings? Conversations { get; init; }
 

@@ -30,6 +30,7 @@ var sloSpeed = new Option<double>("--slo-tokens-per-second") { Description = "Go
 var json = new Option<string?>("--json") { Description = "Write the results as JSON (vLLM bench serve field names) to this file." };
 var png = new Option<string?>("--png") { Description = "Write a chart of the results to this PNG file." };
 var conversations = new Option<int>("--conversations") { Description = "Run this many multi-turn conversations side by side instead (prompt-cache workload)." };
+var apiKey = new Option<string?>("--api-key") { Description = "Sent to every endpoint as Authorization: Bearer (servers without keys ignore it)." };
 var turns = new Option<int>("--turns") { DefaultValueFactory = _ => 6 };
 var systemTokens = new Option<int>("--system-tokens") { DefaultValueFactory = _ => 400 };
 var turnTokens = new Option<int>("--turn-tokens") { DefaultValueFactory = _ => 40 };
@@ -37,7 +38,7 @@ var turnTokens = new Option<int>("--turn-tokens") { DefaultValueFactory = _ => 4
 var root = new RootCommand("Measures OpenAI-compatible chat endpoints: TTFT, TPOT, ITL, latency, throughput, goodput, and CPU per token.")
 {
     baseUrl, compare, pids, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
-    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens,
+    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens, apiKey,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -60,6 +61,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Slo = new Slo(parse.GetValue(sloTtft), parse.GetValue(sloSpeed)),
             JsonPath = parse.GetValue(json),
             PngPath = parse.GetValue(png),
+            ApiKey = parse.GetValue(apiKey),
             Conversations = parse.GetValue(conversations) is > 0 and var n
                 ? new ConversationSettings(n, parse.GetValue(turns), parse.GetValue(systemTokens), parse.GetValue(turnTokens))
                 : null,

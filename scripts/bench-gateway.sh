@@ -8,7 +8,9 @@
 #
 # Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the shared tiny model), CONFIGURATION of the
 # gateway (Release by default; Debug for the figures of `dotnet run`), SLOTS (4) and QUEUE (64), so that nothing is
-# refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results.
+# refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1
+# to add a second gateway, "gateway-keyed", with an API key and per-key limits on (all of them, set high enough that
+# none refuses): what keys and limits cost, beside the open gateway in the same run.
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,8 +72,21 @@ pids+=($!); passthrough=$!
   exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
     ASPNETCORE_URLS=http://127.0.0.1:18002 dotnet LlmApp.Gateway.dll) >"$work/gateway.log" 2>&1 &
 pids+=($!); gateway=$!
+targets="direct=http://127.0.0.1:18080/v1,nginx=http://127.0.0.1:18090/v1,relay=http://127.0.0.1:18095/v1,passthrough=http://127.0.0.1:18096/v1,gateway=http://127.0.0.1:18002/v1"
+keyed_args=()
+if [ "${KEYED:-0}" = 1 ]; then
+  key=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  (cd "$root/LlmApp.Gateway/bin/$configuration/net10.0" &&
+    exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
+      Auth__Keys__0__Name=bench Auth__Keys__0__Key="$key" Auth__Keys__0__RequestsPerMinute=1000000 \
+      Auth__Keys__0__TokensPerMinute=1000000000 Auth__Keys__0__MaxConcurrent=1000 \
+      ASPNETCORE_URLS=http://127.0.0.1:18003 dotnet LlmApp.Gateway.dll) >"$work/gateway-keyed.log" 2>&1 &
+  pids+=($!); keyed=$!
+  targets="$targets,gateway-keyed=http://127.0.0.1:18003/v1"
+  keyed_args=(--pid "gateway-keyed=$keyed" --api-key "$key")
+fi
 
-for url in http://127.0.0.1:18080/health http://127.0.0.1:18002/readyz; do
+for url in http://127.0.0.1:18080/health http://127.0.0.1:18002/readyz ${keyed:+http://127.0.0.1:18003/readyz}; do
   for _ in $(seq 120); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.5; done
 done
 curl -fs http://127.0.0.1:18002/readyz >/dev/null || { echo "bench-gateway: error: the gateway did not become ready; see $work/gateway.log" >&2; keep=1; exit 1; }
@@ -82,8 +97,8 @@ worker=$(pgrep -P "$nginx_master" | head -1)
 
 status=0
 "${bench[@]}" --model bench \
-  --compare "direct=http://127.0.0.1:18080/v1,nginx=http://127.0.0.1:18090/v1,relay=http://127.0.0.1:18095/v1,passthrough=http://127.0.0.1:18096/v1,gateway=http://127.0.0.1:18002/v1" \
-  --pid "direct=$direct" --pid "nginx=$worker" --pid "relay=$relay" --pid "passthrough=$passthrough" --pid "gateway=$gateway" \
+  --compare "$targets" \
+  --pid "direct=$direct" --pid "nginx=$worker" --pid "relay=$relay" --pid "passthrough=$passthrough" --pid "gateway=$gateway" "${keyed_args[@]}" \
   ${BENCH_JSON:+--json "$BENCH_JSON"} ${BENCH_PNG:+--png "$BENCH_PNG"} "$@" || status=$?
 echo "gateway ($configuration) resident memory high-water mark: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$gateway/status") MB"
 exit $status
