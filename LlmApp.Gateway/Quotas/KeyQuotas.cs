@@ -48,7 +48,7 @@ internal sealed class KeyQuotas : IDisposable
         {
             if (tokens.Minimum > tokenLimit)
             {
-                return (null, Refuse(key, "tokens", GatewayFailure.RateLimited(
+                return (null, Refuse("tokens", GatewayFailure.RateLimited(
                     $"Request too large for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {tokens.Minimum}. " +
                     "Reduce the prompt or max_tokens.", "tokens", retryAfter: null)));
             }
@@ -58,7 +58,7 @@ internal sealed class KeyQuotas : IDisposable
             if (!ledger.TryReserve(_tokens, key, reserved, out var retryAfter))
             {
                 WriteHeaders(key, ledger, response.Headers);
-                return (null, Refuse(key, "tokens", GatewayFailure.RateLimited(
+                return (null, Refuse("tokens", GatewayFailure.RateLimited(
                     $"Rate limit reached for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {reserved}. " +
                     $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "tokens", retryAfter)));
             }
@@ -73,7 +73,7 @@ internal sealed class KeyQuotas : IDisposable
                 ledger?.Settle(_tokens, key, reserved);
                 WriteHeaders(key, ledger, response.Headers);
                 var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute / requestLimit);
-                return (null, Refuse(key, "requests", GatewayFailure.RateLimited(
+                return (null, Refuse("requests", GatewayFailure.RateLimited(
                     $"Rate limit reached for key '{key.Name}' on requests per minute (RPM): Limit {requestLimit}, Used {requestLimit}, Requested 1. " +
                     $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "requests", retryAfter)));
             }
@@ -104,9 +104,8 @@ internal sealed class KeyQuotas : IDisposable
         }
     }
 
-    private GatewayFailure Refuse(ApiKeyIdentity key, string limit, GatewayFailure failure)
+    private GatewayFailure Refuse(string limit, GatewayFailure failure)
     {
-        _ = key;
         _refusals.Add(1, new KeyValuePair<string, object?>("llmapp.rate_limit", limit));
         return failure;
     }
