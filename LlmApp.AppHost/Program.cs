@@ -40,11 +40,16 @@ try
         gateway.WithApiKeys(settings);
         var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
 
-        // The backend: swap this one line for a container or vLLM; the gateway does not change.
-        var llm = builder.AddLlamaCpp("llm", serverPath, model, settings.LlamaCpp).WithRestartOnCrash();
+        // The backend: swap this one line for a container or vLLM; the gateway does not change. Llm:LlamaCpp:Replicas
+        // runs several llama-servers, between which the gateway routes each conversation to the one holding its prefix.
+        var llm = builder.AddLlamaCppReplicas("llm", serverPath, model, settings.LlamaCpp);
 
-        gateway.WithLlmBackend(llm);
-        (string Job, EndpointReference Endpoint)[] scraped = [("llmapp-gateway", gateway.GetEndpoint(GatewayBuilderExtensions.ManagementEndpointName)), ("llama-server", llm.Resource.HttpEndpoint)];
+        gateway.WithLlmBackends(llm);
+        (string Job, EndpointReference Endpoint)[] scraped =
+        [
+            ("llmapp-gateway", gateway.GetEndpoint(GatewayBuilderExtensions.ManagementEndpointName)),
+            .. llm.Select(replica => ("llama-server", replica.Resource.HttpEndpoint)),
+        ];
 
         // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
         if (embeddingModel is not null)

@@ -11,9 +11,23 @@ public static class BackendKeyExtensions
         where TBackend : ILlmBackendResource, IResourceWithEnvironment
     {
         ArgumentNullException.ThrowIfNull(backend);
+        return backend.WithBackendKey(backend.ApplicationBuilder.AddBackendKey($"{backend.Resource.Name}-key"), variable);
+    }
+
+    /// <summary>A key generated at each start: a secret parameter, masked in the dashboard. Replicas of one model share one.</summary>
+    public static IResourceBuilder<ParameterResource> AddBackendKey(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+    }
+
+    /// <summary><paramref name="backend"/> requires <paramref name="key"/>, passed in <paramref name="variable"/>; whatever calls it finds the key on the resource.</summary>
+    public static IResourceBuilder<TBackend> WithBackendKey<TBackend>(this IResourceBuilder<TBackend> backend, IResourceBuilder<ParameterResource> key, string variable)
+        where TBackend : ILlmBackendResource, IResourceWithEnvironment
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrEmpty(variable);
-        var key = backend.ApplicationBuilder.AddParameter($"{backend.Resource.Name}-key",
-            new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
         return backend.WithEnvironment(variable, key).WithAnnotation(new BackendKeyAnnotation(key.Resource));
     }
 

@@ -30,4 +30,41 @@ public static class LlmBackendExtensions
             // WaitFor takes a builder of IResource; builders are not covariant, so make one for the same resource.
             .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(backend.Resource));
     }
+
+    /// <summary>
+    /// Points the gateway at replicas of one model: one replica is <see cref="WithLlmBackend"/>, as before; more become
+    /// the gateway's list (<c>Backend__Backends__i__Name</c>, <c>__Endpoint</c>, <c>__ApiKey</c>), which it routes
+    /// between by each conversation's prefix. The gateway starts once every replica is healthy.
+    /// </summary>
+    public static IResourceBuilder<TGateway> WithLlmBackends<TGateway, TBackend>(
+        this IResourceBuilder<TGateway> gateway, params IResourceBuilder<TBackend>[] replicas)
+        where TGateway : IResourceWithEnvironment, IResourceWithWaitSupport
+        where TBackend : ILlmBackendResource
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(replicas);
+        if (replicas.Length == 1)
+        {
+            return gateway.WithLlmBackend(replicas[0]);
+        }
+
+        var first = replicas[0].Resource;
+        if (first.ContextLength is { } contextLength)
+        {
+            gateway.WithEnvironment("Backend__ContextLength", contextLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        gateway.WithEnvironment("Backend__Kind", first.Kind).WithEnvironment("Backend__Model", first.ServedModel);
+        for (var i = 0; i < replicas.Length; i++)
+        {
+            var replica = replicas[i].Resource;
+            gateway.WithEnvironment($"Backend__Backends__{i}__Name", replica.Name)
+                .WithEnvironment($"Backend__Backends__{i}__Endpoint", replica.HttpEndpoint)
+                .WithBackendKeyIn(replica, $"Backend__Backends__{i}__ApiKey")
+                .WithRelationship(replica, "Backend")
+                .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(replica));
+        }
+
+        return gateway;
+    }
 }

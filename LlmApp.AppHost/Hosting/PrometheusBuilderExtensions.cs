@@ -71,7 +71,8 @@ public static class PrometheusBuilderExtensions
         string directory, (string Job, EndpointReference Endpoint)[] targets, CancellationToken cancellationToken)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (job, endpoint) in targets)
+        // Replicas share a job and their key: one file per job.
+        foreach (var (job, endpoint) in targets.DistinctBy(t => t.Job))
         {
             if (endpoint.Resource.BackendKey() is not { } key)
             {
@@ -103,17 +104,18 @@ public static class PrometheusBuilderExtensions
             .AppendLine("global:")
             .AppendLine(CultureInfo.InvariantCulture, $"  scrape_interval: {(int)scrapeInterval.TotalSeconds}s")
             .AppendLine("scrape_configs:");
-        foreach (var (job, endpoint) in targets)
+        // One job per kind of target; replicas of llama-server are targets of one job, told apart by their instance label.
+        foreach (var job in targets.GroupBy(t => t.Job, t => t.Endpoint))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  - job_name: {job}");
-            if (keyFiles.TryGetValue(job, out var keyFile))
+            text.AppendLine(CultureInfo.InvariantCulture, $"  - job_name: {job.Key}");
+            if (keyFiles.TryGetValue(job.Key, out var keyFile))
             {
                 text.AppendLine("    authorization:")
                     .AppendLine(CultureInfo.InvariantCulture, $"      credentials_file: '{keyFile}'");
             }
 
             text.AppendLine("    static_configs:")
-                .AppendLine(CultureInfo.InvariantCulture, $"      - targets: ['{endpoint.Host}:{endpoint.Port}']");
+                .AppendLine(CultureInfo.InvariantCulture, $"      - targets: [{string.Join(", ", job.Select(e => $"'{e.Host}:{e.Port}'"))}]");
         }
 
         return text.ToString();

@@ -25,6 +25,20 @@ public sealed class LlamaCppSettings
     /// </summary>
     public int PromptCacheMiB { get; set; } = 512;
 
+    /// <summary>
+    /// llama-server processes serving the model side by side, behind the one gateway, which keeps each conversation
+    /// on the replica that holds its prefix. The cores are split between them (each gets <see cref="Threads"/> / N).
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>This replica's share of the threads: <see cref="Threads"/> (or every core) split between <see cref="Replicas"/>.</summary>
+    public LlamaCppSettings ForReplica()
+    {
+        var copy = (LlamaCppSettings)MemberwiseClone();
+        copy.Threads = Math.Max(1, (Threads > 0 ? Threads : Environment.ProcessorCount) / Math.Max(1, Replicas));
+        return copy;
+    }
+
     /// <summary>Extra arguments appended verbatim, for anything the settings above do not cover.</summary>
     public string[] ExtraArgs { get; set; } = [];
 }

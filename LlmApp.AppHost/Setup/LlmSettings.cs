@@ -105,6 +105,7 @@ public sealed class LlmSettings
         Require(Prometheus.Port is >= 0 and <= 65535, "Llm:Prometheus:Port", Prometheus.Port, "a port number (0 picks a free one)");
         Require(LlamaCpp.Threads >= 0, "Llm:LlamaCpp:Threads", LlamaCpp.Threads, "0 (one per CPU) or more");
         Require(LlamaCpp.Parallel is >= 1 and <= 64, "Llm:LlamaCpp:Parallel", LlamaCpp.Parallel, "between 1 and 64");
+        Require(LlamaCpp.Replicas is >= 1 and <= 16, "Llm:LlamaCpp:Replicas", LlamaCpp.Replicas, "between 1 and 16");
         Require(LlamaCpp.ContextPerSlot >= 256, "Llm:LlamaCpp:ContextPerSlot", LlamaCpp.ContextPerSlot, "at least 256 tokens");
         Require(LlamaCpp.PromptCacheMiB >= 0, "Llm:LlamaCpp:PromptCacheMiB", LlamaCpp.PromptCacheMiB, "0 (off) or more");
         Require(LlamaCpp.BatchSize >= 32, "Llm:LlamaCpp:BatchSize", LlamaCpp.BatchSize, "at least 32");

@@ -10,7 +10,8 @@ namespace LlmApp.Gateway.Admission;
 /// Admits at most as many requests to each backend as it has slots, with one bounded queue in front of them all:
 /// a backend's own queue is unbounded and invisible, so overload is answered here, with a fast 429, instead.
 /// <list type="bullet">
-/// <item>A request goes to the least-loaded healthy backend that serves its operation.</item>
+/// <item>A request goes to a backend that serves its operation and has a free slot, as <see cref="ReplicaChooser"/>
+/// picks it (by the conversation's prefix, round-robin or least-loaded; healthy ones while any is).</item>
 /// <item>Waiting requests are kept per partition (an API key) and served round-robin between partitions, first
 /// come first served within one, so that no caller can take every slot while others wait. A partition may also have a
 /// limit of its own (the key's <c>maxConcurrent</c>): at it, its requests wait even while slots are free.</item>
@@ -29,6 +30,8 @@ public sealed class AdmissionControl : IDisposable
     // Partitions with waiters, in the order they are served next.
     private readonly LinkedList<string> _turns = new();
     private readonly BackendPool _pool;
+    private readonly Dictionary<string, ModelBackend[]> _byOperation;
+    private readonly ReplicaChooser _chooser;
     private readonly int _queueLimit;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
@@ -36,7 +39,7 @@ public sealed class AdmissionControl : IDisposable
     private int _queued;
 
     public AdmissionControl(BackendPool pool, IOptions<ResilienceOptions> options, IHostApplicationLifetime lifetime, IMeterFactory meterFactory,
-        TimeProvider time)
+        TimeProvider time, IOptions<BackendOptions>? backendOptions = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,6 +50,8 @@ public sealed class AdmissionControl : IDisposable
         _time = time;
         _stopping = lifetime.ApplicationStopping;
         _inFlight = pool.All.ToDictionary(b => b, _ => 0);
+        _byOperation = pool.All.GroupBy(b => b.Operation, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        _chooser = new ReplicaChooser(backendOptions?.Value.Routing ?? BackendRouting.LeastLoaded);
         foreach (var backend in pool.All)
         {
             backend.CapacityChanged += Dispatch;
@@ -56,6 +61,10 @@ public sealed class AdmissionControl : IDisposable
         meter.CreateObservableGauge("llmapp.queue.length", () => Volatile.Read(ref _queued), "{request}", "Requests waiting for a backend slot.");
         _rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
     }
+
+    /// <summary>Whether requests for <paramref name="operation"/> are routed by their prefix: affine routing, and more than one backend to route to.</summary>
+    public bool UsesAffinity(string operation) =>
+        _chooser.Routing == BackendRouting.Affine && _byOperation.TryGetValue(operation, out var backends) && backends.Length > 1;
 
     /// <summary>Requests waiting for a slot now.</summary>
     public int Queued => Volatile.Read(ref _queued);
@@ -73,7 +82,7 @@ public sealed class AdmissionControl : IDisposable
         {
             if (!HasWaiters(request.Operation) && TryTake(request) is { } backend)
             {
-                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request.Partition));
+                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request.Partition, request.Affinity));
             }
 
             if (_queued >= _queueLimit)
@@ -152,7 +161,7 @@ public sealed class AdmissionControl : IDisposable
                 }
 
                 Dequeue(waiter);
-                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request.Partition)));
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request.Partition, waiter.Value.Request.Affinity)));
 
                 // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
                 if (turn.List is not null)
@@ -167,34 +176,18 @@ public sealed class AdmissionControl : IDisposable
     }
 
     /// <summary>
-    /// Takes a slot for <paramref name="request"/> on the least-loaded backend for its operation, healthy ones first;
-    /// null if all are full, or its partition is at its own limit.
+    /// Takes a slot for <paramref name="request"/> on the backend <see cref="ReplicaChooser"/> picks; null if none has
+    /// one free, or the request's partition is at its own limit.
     /// </summary>
     private ModelBackend? TryTake(AdmissionRequest request)
     {
-        var operation = request.Operation;
         var running = _partitionInFlight.GetValueOrDefault(request.Partition);
-        if (running >= request.PartitionLimit)
+        if (running >= request.PartitionLimit || !_byOperation.TryGetValue(request.Operation, out var candidates))
         {
             return null;
         }
 
-        ModelBackend? best = null;
-        var bestFree = 0;
-        foreach (var backend in _pool.All)
-        {
-            var free = backend.Slots - _inFlight[backend];
-            if (backend.Operation != operation || free <= 0)
-            {
-                continue;
-            }
-
-            if (best is null || (backend.IsHealthy && !best.IsHealthy) || (backend.IsHealthy == best.IsHealthy && free > bestFree))
-            {
-                (best, bestFree) = (backend, free);
-            }
-        }
-
+        var best = _chooser.Choose(candidates, request.Affinity, Free);
         if (best is not null)
         {
             _inFlight[best]++;
@@ -202,6 +195,47 @@ public sealed class AdmissionControl : IDisposable
         }
 
         return best;
+    }
+
+    private int Free(ModelBackend backend) => backend.Slots - _inFlight[backend];
+
+    /// <summary>
+    /// Failover before the first byte: moves <paramref name="lease"/> from its backend, which failed the call, to the
+    /// least-loaded other healthy one with a free slot, and marks the failed one unhealthy until its next good probe,
+    /// so that new requests go elsewhere at once. False when there is no other (one backend, or all full or down).
+    /// </summary>
+    internal bool TryMove(AdmissionLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var failed = lease.Backend;
+        lock (_gate)
+        {
+            failed.SetHealthy(false);
+            ModelBackend? best = null;
+            foreach (var backend in _byOperation[failed.Operation])
+            {
+                if (backend != failed && backend.IsHealthy && Free(backend) > 0 && (best is null || Free(backend) > Free(best)))
+                {
+                    best = backend;
+                }
+            }
+
+            if (best is null)
+            {
+                return false;
+            }
+
+            _inFlight[failed]--;
+            _inFlight[best]++;
+            lease.MoveTo(best);
+            if (lease.Affinity is { } affinity)
+            {
+                _chooser.Moved(affinity, best, _byOperation[failed.Operation]);
+            }
+        }
+
+        Dispatch();
+        return true;
     }
 
     private bool HasWaiters(string operation) => _waiting.GetValueOrDefault(operation) > 0;

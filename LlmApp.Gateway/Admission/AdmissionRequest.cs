@@ -4,9 +4,9 @@ namespace LlmApp.Gateway.Admission;
 /// What a request asks of admission: a slot on a backend that serves <paramref name="Operation"/>, waiting in the
 /// queue of <paramref name="Partition"/> (the caller's API key name) no longer than <paramref name="MaxWait"/>, and
 /// running beside at most <paramref name="PartitionLimit"/> - 1 others of its partition (the key's <c>maxConcurrent</c>;
-/// null: no limit of its own).
+/// null: no limit of its own). <paramref name="Affinity"/> keeps a conversation on one replica (see <see cref="PrefixAffinity"/>).
 /// </summary>
-public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait, int? PartitionLimit = null);
+public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait, int? PartitionLimit = null, ulong? Affinity = null);
 
 public enum AdmissionOutcome
 {

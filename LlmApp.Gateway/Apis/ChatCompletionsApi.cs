@@ -55,8 +55,9 @@ public static class ChatCompletionsApi
 
             // The deadline counts from arrival, so the wait for a slot is part of it.
             var deadline = services.Resilience.Value.TotalTimeout(request.Options.MaxOutputTokens) - services.Time.GetElapsedTime(call.ArrivalTimestamp);
+            var affinity = services.Admission.UsesAffinity(Operations.Chat) ? PrefixAffinity.Of(request.Messages) : (ulong?)null;
             var admission = await services.Admission.AdmitAsync(
-                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent), requestAborted);
+                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent, affinity), requestAborted);
             if (admission.Outcome == AdmissionOutcome.ClientLeft)
             {
                 throw new OperationCanceledException(requestAborted);
@@ -69,6 +70,7 @@ public static class ChatCompletionsApi
 
             using var lease = admission.Lease!;
             call.Backend = lease.Backend.Name;
+            call.Lease = lease;
             var options = new GatewayChatOptions(request.Options, call);
             if (!request.Stream)
             {

@@ -16,7 +16,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true);
+        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
         HttpResponseMessage response;
         Stream stream;
@@ -59,7 +59,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     /// </summary>
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false);
+        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false, CachePrompt);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
         try
         {
@@ -71,6 +71,8 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
             throw OutOfService();
         }
     }
+
+    private bool CachePrompt => backend.Options.Kind == BackendKind.LlamaCpp;
 
     /// <summary>Whether the call was cut because the backend was taken out of service, not by its caller.</summary>
     private bool TakenOutOfService(Exception exception, CancellationToken caller) =>

@@ -15,13 +15,17 @@ internal static class BackendExtensions
     public static IHostApplicationBuilder AddLlmBackend(this IHostApplicationBuilder builder)
     {
         builder.AddSettings<BackendOptions>(BackendOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<BackendOptions>, BackendOptionsValidator>();
         builder.AddSettings<EmbeddingsOptions>(EmbeddingsOptions.SectionName);
         builder.Services.AddSingleton(services =>
         {
             var options = services.GetRequiredService<IOptions<BackendOptions>>().Value;
             var embeddings = services.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
             var resilience = services.GetRequiredService<IOptions<ResilienceOptions>>().Value;
-            List<ModelBackend> backends = [BackendResilience.Create(options.Name, Operations.Chat, options, resilience)];
+            List<ModelBackend> backends =
+            [
+                .. options.Resolve().Select(b => BackendResilience.Create(b.Options.Name, Operations.Chat, b.Options, resilience, b.Capacity)),
+            ];
             if (embeddings.IsEnabled)
             {
                 // Probed, admitted and broken-circuited like the chat backend, for embeddings only.

@@ -4,9 +4,11 @@ using LlmApp.Gateway.Configuration;
 namespace LlmApp.Gateway.Backend;
 
 /// <summary>
-/// Where the OpenAI-compatible inference server (llama-server today, vLLM later) lives and what it serves.
-/// Bound from the <c>Backend</c> section; the AppHost sets <c>Backend__Endpoint</c>, <c>Backend__Model</c> and
-/// <c>Backend__Kind</c>.
+/// Where the OpenAI-compatible inference servers (llama-server, vLLM) live and what they serve. Bound from the
+/// <c>Backend</c> section. One backend: <c>Backend:Endpoint</c> (and <c>Name</c>, <c>Kind</c>, <c>ApiKey</c>), as the
+/// AppHost sets it for one llama-server. Several replicas of the model: <c>Backend:Backends:0:Name</c>,
+/// <c>:Endpoint</c>, <c>:Kind</c>, <c>:Capacity</c>, <c>:ApiKey</c>, ..., which take the place of the single one; the
+/// model and its context are shared. The checks are <see cref="BackendOptionsValidator"/>'s.
 /// </summary>
 public sealed class BackendOptions
 {
@@ -16,10 +18,15 @@ public sealed class BackendOptions
     [Required(AllowEmptyStrings = false)]
     public string Name { get; set; } = "llm";
 
-    /// <summary>Root URL of the backend, without <c>/v1</c>, e.g. <c>http://127.0.0.1:8080</c>.</summary>
-    [Required]
+    /// <summary>Root URL of the backend, without <c>/v1</c>, e.g. <c>http://127.0.0.1:8080</c>; unset when <see cref="Backends"/> lists them.</summary>
     [AbsoluteHttpUri]
     public Uri? Endpoint { get; set; }
+
+    /// <summary>Replicas of the model, each with its own slots, health, circuit breaker and metrics label; empty: the one <see cref="Endpoint"/>.</summary>
+    public List<BackendEndpointOptions> Backends { get; set; } = [];
+
+    /// <summary>How a request picks among several backends (ignored with one).</summary>
+    public BackendRouting Routing { get; set; } = BackendRouting.Affine;
 
     /// <summary>The model id clients send and see in <c>/v1/models</c>; the backend serves it under this alias.</summary>
     [Required(AllowEmptyStrings = false)]
@@ -43,6 +50,57 @@ public sealed class BackendOptions
     public bool? NativeToolCalls { get; set; }
 
     public bool CallsToolsItself => NativeToolCalls ?? Kind == BackendKind.OpenAI;
+
+    /// <summary>
+    /// Each backend's settings: those of <see cref="Backends"/> with the shared ones filled in, or this one alone, with
+    /// the slots it was configured with (0: learned from llama-server's <c>/props</c>).
+    /// </summary>
+    public IEnumerable<(BackendOptions Options, int? Capacity)> Resolve() => Backends.Count == 0
+        ? [(this, null)]
+        : Backends.Select(b => (new BackendOptions
+        {
+            Name = b.Name,
+            Endpoint = b.Endpoint,
+            Model = Model,
+            Kind = b.Kind ?? Kind,
+            ApiKey = b.ApiKey ?? ApiKey,
+            ContextLength = ContextLength,
+            NativeToolCalls = NativeToolCalls,
+        }, b.Capacity));
+}
+
+/// <summary>One of several backends, in <c>Backend:Backends</c>.</summary>
+public sealed class BackendEndpointOptions
+{
+    public string Name { get; set; } = "";
+
+    public Uri? Endpoint { get; set; }
+
+    /// <summary>Its kind, when it is not <c>Backend:Kind</c>.</summary>
+    public BackendKind? Kind { get; set; }
+
+    /// <summary>Requests it runs at once; unset: learned from llama-server's <c>/props</c>, or <c>Resilience:MaxConcurrentRequests</c>.</summary>
+    public int? Capacity { get; set; }
+
+    /// <summary>Its key, when it is not <c>Backend:ApiKey</c>.</summary>
+    public string? ApiKey { get; set; }
+}
+
+/// <summary>How a request picks among several backends.</summary>
+public enum BackendRouting
+{
+    /// <summary>
+    /// By the conversation's prefix (its system prompt and first user message), hashed onto a replica by rendezvous
+    /// hashing, so that each turn finds its earlier turns in that replica's prompt cache; the least-loaded one when
+    /// that replica is full or down (and the conversation stays on its new replica).
+    /// </summary>
+    Affine,
+
+    /// <summary>Each request to the next replica with a free slot in turn.</summary>
+    RoundRobin,
+
+    /// <summary>Each request to the replica with the most free slots.</summary>
+    LeastLoaded,
 }
 
 /// <summary>The kinds of OpenAI-compatible server the gateway knows how to sit in front of.</summary>

@@ -19,7 +19,11 @@ namespace LlmApp.Gateway.Backend;
 /// </remarks>
 internal static class BackendRequestWriter
 {
-    public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model, bool stream)
+    /// <summary>
+    /// The body for <paramref name="model"/>. <paramref name="cachePrompt"/> asks llama-server to keep the prompt in the
+    /// slot's cache and reuse what matches of it (its default, said outright: prefix-affine routing counts on it).
+    /// </summary>
+    public static byte[] Write(IEnumerable<ChatMessage> messages, ChatOptions? options, string model, bool stream, bool cachePrompt = false)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -40,6 +44,12 @@ internal static class BackendRequestWriter
                 json.WriteBoolean("include_usage"u8, true);
                 json.WriteEndObject();
             }
+
+            if (cachePrompt)
+            {
+                json.WriteBoolean("cache_prompt"u8, true);
+            }
+
             if (options is not null)
             {
                 WriteOptions(json, options);

@@ -14,7 +14,7 @@ internal static class BackendResilience
     /// never happen once the client has a byte. POST is exactly what may be retried here: a request that got no
     /// response headers (refused, reset) or a 503 (model loading) generated nothing.
     /// </summary>
-    public static ModelBackend Create(string name, string operation, BackendOptions options, ResilienceOptions resilience)
+    public static ModelBackend Create(string name, string operation, BackendOptions options, ResilienceOptions resilience, int? capacity = null)
     {
         var circuitState = new CircuitBreakerStateProvider();
         var circuitControl = new CircuitBreakerManualControl();
@@ -41,7 +41,7 @@ internal static class BackendResilience
             })
             .Build();
 
-        return new ModelBackend(name, operation, options, resilience.MaxConcurrentRequests, pipeline, circuitState, circuitControl);
+        return new ModelBackend(name, operation, options, capacity ?? resilience.MaxConcurrentRequests, pipeline, circuitState, circuitControl);
     }
 
     /// <summary>Failures that say the backend is unreachable or not ready yet, as opposed to a bad request.</summary>

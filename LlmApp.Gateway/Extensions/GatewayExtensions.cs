@@ -56,7 +56,11 @@ internal static class GatewayExtensions
             })
             .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
             .UseGatewayTelemetry()
-            .UseGenerationDeadlines();
+            .UseGenerationDeadlines()
+            // Innermost: a retry on another replica happens inside the deadlines and is one call to telemetry.
+            .Use((inner, services) => services.GetRequiredService<BackendPool>().All.Count(b => b.Operation == Operations.Chat) > 1
+                ? new ReplicaFailoverChatClient(inner, services.GetRequiredService<GatewayMetrics>())
+                : inner);
         builder.AddEmbeddings();
         return builder;
     }

@@ -6,7 +6,6 @@ using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Options;
 
 namespace LlmApp.Gateway.Limits;
 
@@ -17,7 +16,7 @@ namespace LlmApp.Gateway.Limits;
 /// so a prompt of B bytes is at most B tokens, plus what the chat template adds around each message. Nearly every
 /// request is ruled out on its character count alone, without a byte being counted.
 /// </summary>
-internal sealed partial class ContextWindow(BackendConnections connections, IOptions<BackendOptions> options, ILogger<ContextWindow> logger)
+internal sealed partial class ContextWindow(BackendConnections connections, BackendPool pool, ILogger<ContextWindow> logger)
 {
     // What a chat template adds, in tokens: a preamble (Llama 3.1's dates) and each message's role header and end.
     private const int TemplateTokens = 64;
@@ -28,7 +27,13 @@ internal sealed partial class ContextWindow(BackendConnections connections, IOpt
     /// <summary>The refusal, or null when the prompt fits or its size cannot be learned (the backend then decides).</summary>
     public async Task<GatewayFailure?> CheckAsync(MappedChatRequest request, CancellationToken cancellationToken)
     {
-        var backend = options.Value;
+        // Replicas serve one model with one template: any of them counts alike, a live one if there is one.
+        var chat = pool.All.Where(b => b.Operation == Operations.Chat).OrderByDescending(b => b.IsHealthy).FirstOrDefault();
+        if (chat?.Options is not { } backend)
+        {
+            return null;
+        }
+
         if (backend.Kind != BackendKind.LlamaCpp || backend.ContextLength is not { } context)
         {
             // vLLM checks the length itself while it takes the request in, before the request holds anything.

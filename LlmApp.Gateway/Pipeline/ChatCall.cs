@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Admission;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Pipeline;
@@ -21,6 +22,12 @@ public sealed class ChatCall(string requestId, long arrivalTimestamp)
 
     /// <summary>The backend admission chose; the router sends the call there.</summary>
     public string? Backend { get; set; }
+
+    /// <summary>The slot admission gave the call, which failover may move to another replica before the first byte.</summary>
+    public AdmissionLease? Lease { get; set; }
+
+    /// <summary>How many times the call moved to another replica after its backend failed before the first byte.</summary>
+    public int Failovers { get; set; }
 
     /// <summary>The HTTP status, when it is not the one the endpoint's result carries (a stream, a client that left).</summary>
     public int? Status { get; set; }

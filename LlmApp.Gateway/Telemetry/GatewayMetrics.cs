@@ -5,7 +5,7 @@ namespace LlmApp.Gateway.Telemetry;
 /// <summary>
 /// The gateway's own metrics. The <c>gen_ai.server.*</c> histograms follow the OpenTelemetry GenAI semantic
 /// conventions, bucket boundaries included: Microsoft.Extensions.AI records only client-side metrics, and
-/// llama-server has counters and gauges but no latency histograms. Labels stay bounded: model, operation,
+/// llama-server has counters and gauges but no latency histograms. Labels stay bounded: model, operation, backend,
 /// stream or not, token type, error type; never a user, a key or a prompt. Admission publishes its own queue length
 /// and refusals on the same meter, and the API keys monitor its reload failures.
 /// </summary>
@@ -33,6 +33,11 @@ public sealed class GatewayMetrics
             "Tokens per request, by gen_ai.token.type (input or output).", tags: null, advice: new() { HistogramBucketBoundaries = s_tokenUsage });
         ActiveRequests = meter.CreateUpDownCounter<long>("llmapp.requests.active", "{request}", "Generations running on the backend now.");
         UpstreamErrors = meter.CreateCounter<long>("llmapp.upstream.errors", "{error}", "Failed or timed-out backend calls, by error.type.");
+        PromptTokens = meter.CreateCounter<long>("llmapp.backend.prompt_tokens", "{token}", "Prompt tokens each backend was sent, by llmapp.backend.");
+        CachedPromptTokens = meter.CreateCounter<long>("llmapp.backend.cached_prompt_tokens", "{token}",
+            "Prompt tokens each backend served from its prompt cache instead of reading them again, by llmapp.backend.");
+        Failovers = meter.CreateCounter<long>("llmapp.backend.failovers", "{request}",
+            "Calls moved to another replica because theirs failed before the first byte, by the replica they left (llmapp.backend).");
         Meter = meter;
     }
 
@@ -49,4 +54,10 @@ public sealed class GatewayMetrics
     public UpDownCounter<long> ActiveRequests { get; }
 
     public Counter<long> UpstreamErrors { get; }
+
+    public Counter<long> PromptTokens { get; }
+
+    public Counter<long> CachedPromptTokens { get; }
+
+    public Counter<long> Failovers { get; }
 }

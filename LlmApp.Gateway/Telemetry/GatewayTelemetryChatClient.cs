@@ -148,6 +148,12 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
     private void Record(ChatCall? call, KeyValuePair<string, object?>[] tags, long arrival, long firstToken, UsageDetails? usage, string? errorType)
     {
         var end = time.GetTimestamp();
+        if (call?.Backend is { } backend)
+        {
+            // The backend that answered (after any failover), on every series but the active count, which must add and remove the same labels.
+            tags = [.. tags, new("llmapp.backend", backend)];
+        }
+
         if (errorType is not null)
         {
             tags = [.. tags, new("error.type", errorType)];
@@ -164,6 +170,8 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         if (usage?.InputTokenCount is { } input)
         {
             metrics.TokenUsage.Record(input, [.. tags, new("gen_ai.token.type", "input")]);
+            metrics.PromptTokens.Add(input, tags);
+            metrics.CachedPromptTokens.Add(usage.CachedInputTokenCount ?? 0, tags);
         }
 
         if (usage?.OutputTokenCount is { } output)
