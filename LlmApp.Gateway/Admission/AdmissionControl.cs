@@ -59,6 +59,7 @@ public sealed class AdmissionControl : IDisposable
 
         var meter = meterFactory.Create(GatewayMetrics.MeterName);
         meter.CreateObservableGauge("llmapp.queue.length", () => Volatile.Read(ref _queued), "{request}", "Requests waiting for a backend slot.");
+        meter.CreateObservableGauge("llmapp.backend.slots.busy", BusySlots, "{request}", "Requests running on each backend now, by llmapp.backend.");
         _rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
     }
 
@@ -82,10 +83,11 @@ public sealed class AdmissionControl : IDisposable
         {
             if (!HasWaiters(request.Operation) && TryTake(request) is { } backend)
             {
-                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request.Partition, request.Affinity));
+                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request, _time.GetTimestamp()));
             }
 
-            if (_queued >= _queueLimit)
+            // A call moving off a failed replica was admitted once already: the queue's limit is for new arrivals.
+            if (_queued >= _queueLimit && !request.Moving)
             {
                 return Refuse(request, AdmissionOutcome.QueueFull);
             }
@@ -161,7 +163,7 @@ public sealed class AdmissionControl : IDisposable
                 }
 
                 Dequeue(waiter);
-                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request.Partition, waiter.Value.Request.Affinity)));
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request, _time.GetTimestamp())));
 
                 // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
                 if (turn.List is not null)
@@ -199,42 +201,55 @@ public sealed class AdmissionControl : IDisposable
 
     private int Free(ModelBackend backend) => backend.Slots - _inFlight[backend];
 
+    private static KeyValuePair<string, object?> Backend(ModelBackend backend) => new("llmapp.backend", backend.Name);
+
+    private IEnumerable<Measurement<int>> BusySlots()
+    {
+        lock (_gate)
+        {
+            return [.. _inFlight.Select(b => new Measurement<int>(b.Value, Backend(b.Key)))];
+        }
+    }
+
     /// <summary>
-    /// Failover before the first byte: moves <paramref name="lease"/> from its backend, which failed the call, to the
-    /// least-loaded other healthy one with a free slot, and marks the failed one unhealthy until its next good probe,
-    /// so that new requests go elsewhere at once. False when there is no other (one backend, or all full or down).
+    /// Failover before the first byte: <paramref name="lease"/>'s backend failed the call. It is marked unhealthy
+    /// until its next good probe (so that nothing new goes there), the slot is given up, and the call is admitted
+    /// again, waiting its turn if need be, within what is left of its deadline, on another healthy backend. False,
+    /// with no slot held, when there is no other healthy backend (one backend, or all down) or no slot came in time.
     /// </summary>
-    internal bool TryMove(AdmissionLease lease)
+    internal async Task<bool> MoveAsync(AdmissionLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var failed = lease.Backend;
-        lock (_gate)
+        var candidates = _byOperation[failed.Operation];
+        failed.SetHealthy(false);
+        if (!candidates.Any(b => b != failed && b.IsHealthy))
         {
-            failed.SetHealthy(false);
-            ModelBackend? best = null;
-            foreach (var backend in _byOperation[failed.Operation])
-            {
-                if (backend != failed && backend.IsHealthy && Free(backend) > 0 && (best is null || Free(backend) > Free(best)))
-                {
-                    best = backend;
-                }
-            }
+            return false;
+        }
 
-            if (best is null)
-            {
-                return false;
-            }
+        lease.Dispose();
+        var remaining = lease.Request.MaxWait - _time.GetElapsedTime(lease.AdmittedAt);
+        var again = await AdmitAsync(lease.Request with { MaxWait = remaining, Moving = true }, cancellationToken);
+        if (again.Outcome == AdmissionOutcome.ClientLeft)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
 
-            _inFlight[failed]--;
-            _inFlight[best]++;
-            lease.MoveTo(best);
-            if (lease.Affinity is { } affinity)
+        if (!again.IsAdmitted)
+        {
+            return false;
+        }
+
+        lease.TakeOver(again.Lease!);
+        if (lease.Request.Affinity is { } affinity)
+        {
+            lock (_gate)
             {
-                _chooser.Moved(affinity, best, _byOperation[failed.Operation]);
+                _chooser.Moved(affinity, lease.Backend, candidates);
             }
         }
 
-        Dispatch();
         return true;
     }
 

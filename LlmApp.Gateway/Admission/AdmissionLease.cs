@@ -8,27 +8,28 @@ public sealed class AdmissionLease : IDisposable
     private readonly AdmissionControl _owner;
     private int _released;
 
-    internal AdmissionLease(AdmissionControl owner, ModelBackend backend, string partition, ulong? affinity = null)
+    internal AdmissionLease(AdmissionControl owner, ModelBackend backend, AdmissionRequest request, long admittedAt)
     {
         _owner = owner;
         Backend = backend;
-        Partition = partition;
-        Affinity = affinity;
+        Request = request;
+        AdmittedAt = admittedAt;
     }
 
-    /// <summary>The backend the slot is on; failover may move it before the first byte (<see cref="TryMove"/>).</summary>
+    /// <summary>The backend the slot is on; failover may move it before the first byte (<see cref="MoveAsync"/>).</summary>
     public ModelBackend Backend { get; private set; }
 
-    /// <summary>The request's <see cref="PrefixAffinity"/>, if routing uses one.</summary>
-    public ulong? Affinity { get; }
-
-    /// <summary>Moves the slot to another healthy backend with room, if there is one (see <see cref="AdmissionControl.TryMove"/>).</summary>
-    public bool TryMove() => _owner.TryMove(this);
-
-    internal void MoveTo(ModelBackend backend) => Backend = backend;
+    /// <summary>What was asked of admission: the slot's operation, partition (API key), deadline and affinity.</summary>
+    public AdmissionRequest Request { get; }
 
     /// <summary>Whose slot it is: the partition (API key) it counts against while held.</summary>
-    public string Partition { get; }
+    public string Partition => Request.Partition;
+
+    /// <summary>When the request was admitted, as a <see cref="TimeProvider"/> timestamp.</summary>
+    public long AdmittedAt { get; }
+
+    /// <summary>Gives the slot up and takes one on another healthy backend (see <see cref="AdmissionControl.MoveAsync"/>); false: none, and no slot held.</summary>
+    public Task<bool> MoveAsync(CancellationToken cancellationToken) => _owner.MoveAsync(this, cancellationToken);
 
     public void Dispose()
     {
@@ -36,5 +37,13 @@ public sealed class AdmissionLease : IDisposable
         {
             _owner.Release(this);
         }
+    }
+
+    /// <summary>Holds <paramref name="other"/>'s slot from now on, in place of its own, which was given up.</summary>
+    internal void TakeOver(AdmissionLease other)
+    {
+        Backend = other.Backend;
+        Interlocked.Exchange(ref other._released, 1);
+        Interlocked.Exchange(ref _released, 0);
     }
 }

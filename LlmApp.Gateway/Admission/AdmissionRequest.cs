@@ -6,7 +6,11 @@ namespace LlmApp.Gateway.Admission;
 /// running beside at most <paramref name="PartitionLimit"/> - 1 others of its partition (the key's <c>maxConcurrent</c>;
 /// null: no limit of its own). <paramref name="Affinity"/> keeps a conversation on one replica (see <see cref="PrefixAffinity"/>).
 /// </summary>
-public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait, int? PartitionLimit = null, ulong? Affinity = null);
+public sealed record AdmissionRequest(string Operation, string Partition, TimeSpan MaxWait, int? PartitionLimit = null, ulong? Affinity = null)
+{
+    /// <summary>A call moving off a replica that failed it (failover): admitted once already, it is not refused for a full queue.</summary>
+    public bool Moving { get; init; }
+}
 
 public enum AdmissionOutcome
 {

@@ -36,7 +36,7 @@ internal sealed class ReplicaChooser(BackendRouting routing)
         switch (Routing)
         {
             case BackendRouting.Affine when affinity is { } key:
-                var home = Rendezvous(candidates, key, anyHealthy);
+                var home = Rendezvous(candidates, key);
                 var preferred = _moved.TryGetValue(key, out var moved) && candidates.Contains(moved) ? moved : home;
                 if (Usable(preferred))
                 {
@@ -71,23 +71,19 @@ internal sealed class ReplicaChooser(BackendRouting routing)
 
     /// <summary>A conversation now on <paramref name="backend"/> (moved there by failover) stays there.</summary>
     public void Moved(ulong affinity, ModelBackend backend, IReadOnlyList<ModelBackend> candidates) =>
-        Remember(affinity, backend, Rendezvous(candidates, affinity, candidates.Any(b => b.IsHealthy)));
+        Remember(affinity, backend, Rendezvous(candidates, affinity));
 
     /// <summary>
     /// Rendezvous (highest random weight) hashing: each backend scores the key, the highest wins. Adding or removing a
-    /// replica moves only the conversations that score highest on it. Down replicas do not compete while any is up.
+    /// replica moves only the conversations that score highest on it. Health plays no part: a conversation's home is
+    /// where it goes when nothing is wrong, and one that had to leave it is remembered as moved.
     /// </summary>
-    private ModelBackend Rendezvous(IReadOnlyList<ModelBackend> candidates, ulong key, bool anyHealthy)
+    private ModelBackend Rendezvous(IReadOnlyList<ModelBackend> candidates, ulong key)
     {
         ModelBackend? best = null;
         ulong bestScore = 0;
         foreach (var backend in candidates)
         {
-            if (anyHealthy && !backend.IsHealthy)
-            {
-                continue;
-            }
-
             var score = Mix(key ^ NameHash(backend));
             if (best is null || score > bestScore)
             {

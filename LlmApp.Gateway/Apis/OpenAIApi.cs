@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Authentication;
 
 namespace LlmApp.Gateway.Apis;
@@ -10,6 +11,8 @@ public static class OpenAIApi
     /// </summary>
     public static RouteGroupBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
+        // Made now rather than on the first request, so that its gauges (queue length, busy slots) are on /metrics from the start.
+        _ = app.ServiceProvider.GetRequiredService<AdmissionControl>();
         var api = app.MapGroup("/v1").RequireApiKeys();
         api.MapModelsApi();
         api.MapChatCompletionsApi();

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using LlmApp.Gateway.Telemetry;
 using System.Text.Json;
 using Polly.CircuitBreaker;
 
@@ -11,8 +13,23 @@ namespace LlmApp.Gateway.Backend;
 /// stopped) is isolated, so that requests get 503 at once instead of waiting out their first-token timeout, and the
 /// calls it is still serving end.
 /// </summary>
-internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactory httpClientFactory, ILogger<BackendMonitor> logger) : BackgroundService
+internal sealed partial class BackendMonitor : BackgroundService
 {
+    private readonly BackendPool _pool;
+    private readonly IHttpClientFactory _httpClientFactory;
+    private readonly ILogger<BackendMonitor> _logger;
+
+    public BackendMonitor(BackendPool pool, IHttpClientFactory httpClientFactory, IMeterFactory meterFactory, ILogger<BackendMonitor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _pool = pool;
+        _httpClientFactory = httpClientFactory;
+        _logger = logger;
+        meterFactory.Create(GatewayMetrics.MeterName).CreateObservableGauge("llmapp.backend.up",
+            () => pool.All.Select(b => new Measurement<int>(b.IsHealthy ? 1 : 0, new KeyValuePair<string, object?>("llmapp.backend", b.Name))), "{backend}",
+            "1 while the backend answers its health probes and takes requests, 0 while it does not, by llmapp.backend.");
+    }
+
     public const string ProbeClientName = "backend-probe";
 
     /// <summary>How long a probe may take; llama-server answers <c>/health</c> on its HTTP threads, busy slots or not.</summary>
@@ -24,15 +41,15 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
     private const int FailuresBeforeIsolating = 3;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(pool.All.Select(backend => WatchAsync(backend, stoppingToken)));
+        Task.WhenAll(_pool.All.Select(backend => WatchAsync(backend, stoppingToken)));
 
     private async Task WatchAsync(ModelBackend backend, CancellationToken stoppingToken)
     {
-        using var client = httpClientFactory.CreateClient(ProbeClientName);
+        using var client = _httpClientFactory.CreateClient(ProbeClientName);
         var learnSlots = backend.ConfiguredSlots == 0 && backend.Options.Kind == BackendKind.LlamaCpp;
         if (backend.ConfiguredSlots == 0 && !learnSlots)
         {
-            LogNoSlots(logger, backend.Name);
+            LogNoSlots(_logger, backend.Name);
         }
 
         var failures = 0;
@@ -52,14 +69,14 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
                 if (backend.CircuitState.CircuitState is not CircuitState.Closed)
                 {
                     await backend.CircuitControl.CloseAsync(stoppingToken);
-                    LogRecovered(logger, backend.Name);
+                    LogRecovered(_logger, backend.Name);
                 }
             }
             else if (++failures == FailuresBeforeIsolating)
             {
                 await backend.CircuitControl.IsolateAsync(stoppingToken);
                 backend.TakeOutOfService();
-                LogIsolated(logger, backend.Name, failures, problem);
+                LogIsolated(_logger, backend.Name, failures, problem);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -88,7 +105,7 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 // Not llama-server after all: keep the fallback, and say how to set it.
-                LogNoSlots(logger, backend.Name);
+                LogNoSlots(_logger, backend.Name);
                 return true;
             }
 
@@ -96,11 +113,11 @@ internal sealed partial class BackendMonitor(BackendPool pool, IHttpClientFactor
             if (props.RootElement.TryGetProperty("total_slots", out var slots) && slots.TryGetInt32(out var total) && total > 0)
             {
                 backend.SetSlots(total);
-                LogSlots(logger, backend.Name, total);
+                LogSlots(_logger, backend.Name, total);
             }
             else
             {
-                LogNoSlots(logger, backend.Name);
+                LogNoSlots(_logger, backend.Name);
             }
 
             return true;

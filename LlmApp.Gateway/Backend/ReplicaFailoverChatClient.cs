@@ -8,8 +8,8 @@ namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// With several replicas: a call whose backend fails before the client has a byte (unreachable, its circuit open,
-/// 503 while it loads, taken out of service) is tried again on another replica with a free slot, its admission slot
-/// moved there (<see cref="Admission.AdmissionLease.TryMove"/>). After the first update, a failure ends the stream
+/// 503 while it loads, taken out of service) is tried again on another healthy replica, its admission slot
+/// moved there, waiting its turn if need be (<see cref="Admission.AdmissionLease.MoveAsync"/>). After the first update, a failure ends the stream
 /// with its error event, as with one backend: a half-sent answer is never restarted elsewhere. Not in the pipeline
 /// when there is one backend.
 /// </summary>
@@ -26,7 +26,10 @@ internal sealed class ReplicaFailoverChatClient(IChatClient innerClient, Gateway
             }
             catch (Exception ex) when (CanFailOver(ex, options, cancellationToken))
             {
-                // Moved: try again there.
+                if (!await MoveAsync(options, cancellationToken))
+                {
+                    throw;
+                }
             }
         }
     }
@@ -51,6 +54,10 @@ internal sealed class ReplicaFailoverChatClient(IChatClient innerClient, Gateway
             catch (Exception ex) when (CanFailOver(ex, options, cancellationToken))
             {
                 await updates.DisposeAsync();
+                if (!await MoveAsync(options, cancellationToken))
+                {
+                    throw;
+                }
             }
         }
 
@@ -64,23 +71,23 @@ internal sealed class ReplicaFailoverChatClient(IChatClient innerClient, Gateway
         }
     }
 
-    /// <summary>Whether <paramref name="exception"/> leaves the call free to run elsewhere, and the slot moved to another replica.</summary>
-    private bool CanFailOver(Exception exception, ChatOptions? options, CancellationToken cancellationToken)
-    {
-        if (cancellationToken.IsCancellationRequested || options.GetCall() is not { Lease: { } lease } call)
-        {
-            return false;
-        }
-
-        var nothingGenerated = exception switch
+    /// <summary>Whether <paramref name="exception"/> left the call free to run elsewhere: nothing was generated, and it has a slot to move.</summary>
+    private static bool CanFailOver(Exception exception, ChatOptions? options, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && options.GetCall() is { Lease: not null } && exception switch
         {
             HttpRequestException or IOException or BrokenCircuitException => true,
             BackendFailureException { Fault: BackendFault.OutOfService } => true,
             BackendFailureException { Fault: BackendFault.Status, Status: StatusCodes.Status503ServiceUnavailable } => true,
             _ => false,
         };
+
+    /// <summary>Moves the call's slot to another replica (see <see cref="Admission.AdmissionLease.MoveAsync"/>); false when there is none.</summary>
+    private async Task<bool> MoveAsync(ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var call = options.GetCall()!;
+        var lease = call.Lease!;
         var from = lease.Backend.Name;
-        if (!nothingGenerated || !lease.TryMove())
+        if (!await lease.MoveAsync(cancellationToken))
         {
             return false;
         }

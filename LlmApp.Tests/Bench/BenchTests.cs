@@ -22,6 +22,8 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         [
             "--compare", $"direct={Url(fixture.Backend)},gateway={Url(fixture.Gateway)}",
             "--pid", $"direct={fixture.BackendProcessId()}",
+            // llama-server takes its generated key; the open gateway ignores it.
+            "--api-key", fixture.BackendKey,
             "--concurrency", "1,2", "--num-prompts", "4", "--rounds", "2", "--warmup", "1",
             "--prompt-tokens", "32", "--output-tokens", "8", "--json", json, "--png", png,
         ]);

@@ -65,12 +65,16 @@ public class GatewayAppFixture : IAsyncLifetime
         "--Llm:EmbeddingMatryoshka=true", $"--Llm:EmbeddingBatchSize={EmbeddingBatchSize}",
     ];
 
-    /// <summary>The operating-system process id of llama-server, as Aspire reports it.</summary>
-    public int BackendProcessId()
+    /// <summary>The llama-server resource <see cref="Backend"/> talks to: <c>llm</c>, or the first replica when there are several.</summary>
+    protected virtual string BackendName => "llm";
+
+    /// <summary>The operating-system process id of a llama-server (by default <see cref="BackendName"/>), as Aspire reports it.</summary>
+    public int BackendProcessId(string? resource = null)
     {
-        if (!App.ResourceNotifications.TryGetCurrentState("llm", out var state))
+        resource ??= BackendName;
+        if (!App.ResourceNotifications.TryGetCurrentState(resource, out var state))
         {
-            throw new InvalidOperationException("The llm resource has no state.");
+            throw new InvalidOperationException($"The {resource} resource has no state.");
         }
 
         var pid = state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
@@ -156,7 +160,7 @@ public class GatewayAppFixture : IAsyncLifetime
         // retries 429, 5xx and timeouts, and would turn every refusal and failure these tests look for into a success.
         Gateway = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "http"), Timeout = s_clientTimeout };
         Management = new HttpClient { BaseAddress = _app.GetEndpoint("gateway", "management"), Timeout = s_clientTimeout };
-        Backend = new HttpClient { BaseAddress = _app.GetEndpoint("llm", "http"), Timeout = s_clientTimeout };
+        Backend = new HttpClient { BaseAddress = _app.GetEndpoint(BackendName, "http"), Timeout = s_clientTimeout };
         if (builder.Resources.Any(r => r.Name == "embeddings"))
         {
             EmbeddingsBackend = new HttpClient { BaseAddress = _app.GetEndpoint("embeddings", "http"), Timeout = s_clientTimeout };
@@ -166,7 +170,7 @@ public class GatewayAppFixture : IAsyncLifetime
         Backend.DefaultRequestHeaders.ConnectionClose = true;
 
         // Each llama-server requires the key the AppHost generated for it; tests that call one directly send it.
-        BackendKey = await BackendKeyAsync(builder, "llm", cts.Token);
+        BackendKey = await BackendKeyAsync(builder, BackendName, cts.Token);
         Backend.DefaultRequestHeaders.Authorization = new("Bearer", BackendKey);
         if (EmbeddingsBackend is not null)
         {

@@ -66,6 +66,14 @@ public sealed class AppHostSetupErrorTests
     }
 
     [Fact]
+    public async Task ReplicasOutOfRangeAreNamed()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [$"--Llm:Model={TestPaths.TestModel}", "--Llm:LlamaCpp:Replicas=0"]);
+
+        AssertOneLineError(result, "Llm:LlamaCpp:Replicas is 0; it must be between 1 and 16.");
+    }
+
+    [Fact]
     public async Task ASettingOfTheWrongTypeIsNamed()
     {
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:GatewayPort=eighty"]);

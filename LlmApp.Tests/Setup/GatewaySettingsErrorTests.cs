@@ -36,6 +36,41 @@ public sealed class GatewaySettingsErrorTests
     }
 
     [Fact]
+    public async Task ABadListOfBackendsIsNamedOneLineAProblem()
+    {
+        var result = await RunGatewayAsync(new()
+        {
+            ["Backend__Model"] = "m",
+            ["Backend__Backends__0__Name"] = "llm-1",
+            ["Backend__Backends__0__Endpoint"] = "http://127.0.0.1:1",
+            ["Backend__Backends__1__Name"] = "llm-1",
+            ["Backend__Backends__1__Endpoint"] = "models.example:8080",
+            ["Backend__Backends__2__Name"] = "llm-3",
+            ["Backend__Backends__2__Endpoint"] = "http://127.0.0.1:3",
+            ["Backend__Backends__2__Capacity"] = "0",
+        });
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("gateway: error: Backend:Backends:1:Name 'llm-1' is also Backend:Backends:0:Name; each backend needs a name of its own.", lines);
+        Assert.Contains(lines, l => l.StartsWith("gateway: error: Backend:Backends:1:Endpoint must be an absolute http or https URL", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("gateway: error: Backend:Backends:2:Capacity must be a positive number", StringComparison.Ordinal));
+        AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task NoBackendAtAllIsNamed()
+    {
+        var result = await RunGatewayAsync(new() { ["Backend__Model"] = "m" });
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("gateway: error: Backend:Endpoint is required", line, StringComparison.Ordinal);
+        AssertNoStackTrace(result);
+    }
+
+    [Fact]
     public async Task AMissingKeysFileAndAnEmptyKeyAreNamed()
     {
         var result = await RunGatewayAsync(new()
@@ -50,8 +85,8 @@ public sealed class GatewaySettingsErrorTests
         Assert.Equal(1, result.ExitCode);
         var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
-        Assert.Contains("gateway: error: Auth:KeysFile '/nowhere/keys.json' does not exist.", lines);
-        Assert.Contains("gateway: error: Auth:Keys:0: the key named 'ci' is empty.", lines);
+        Assert.Contains("gateway: error: Auth:KeysFile points at '/nowhere/keys.json', which does not exist.", lines);
+        Assert.Contains("gateway: error: Auth:Keys:0 ('ci') has an empty key.", lines);
         AssertNoStackTrace(result);
     }
 
