@@ -116,14 +116,23 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
-                foreach (var target in settings.Targets)
+                var task = progress.AddTask("conversations", maxValue: conversations.Conversations * conversations.Turns * settings.Targets.Count * settings.Rounds);
+                for (var round = 0; round < settings.Rounds; round++)
                 {
-                    var task = progress.AddTask($"conversations {target.Name}", maxValue: conversations.Conversations * conversations.Turns);
-                    results.Add(await runner.RunAsync(target, model, settings, system, user, () => task.Increment(1), cancellationToken));
+                    // Interleaved, each round starting with the next target, as the single-request workload does.
+                    for (var i = 0; i < settings.Targets.Count; i++)
+                    {
+                        var target = settings.Targets[(round + i) % settings.Targets.Count];
+                        results.Add(await runner.RunAsync(target, model, settings, system, user, () => task.Increment(1), cancellationToken));
+                    }
                 }
             });
 
-        var report = ConversationReport.Of(model, conversations, system, user, results);
+        // Each target's rounds as one run: their turns together, their durations and CPU added up.
+        var merged = settings.Targets.Select(t => results.Where(r => r.Target == t.Name).ToList()).Select(runs => new ConversationResult(
+            runs[0].Target, [.. runs.SelectMany(r => r.Turns)], TimeSpan.FromTicks(runs.Sum(r => r.Duration.Ticks)),
+            runs.All(r => r.Cpu is not null) ? TimeSpan.FromTicks(runs.Sum(r => r.Cpu!.Value.Ticks)) : null)).ToList();
+        var report = ConversationReport.Of(model, conversations, system, user, merged);
         ConversationReport.Write(console, report);
         if (settings.JsonPath is { } path)
         {
