@@ -19,17 +19,17 @@ try
         // downloaded or built here: the images build from containers/, the model is fetched on the server.
         var catalog = ModelCatalog.Load();
 
-        // The backend: swap this one line for vLLM; the gateway does not change.
-        var llm = builder.AddLlamaCppContainer("llm", ComposeModels.Chat(settings, catalog), settings);
+        // The backend: swap this one line for vLLM; the gateway does not change. Llm:LlamaCpp:Replicas gives llm-1 ... llm-N.
+        var llm = builder.AddLlamaCppContainers("llm", ComposeModels.Chat(settings, catalog), settings);
 
-        gateway.WithLlmBackend(llm).PublishAsGatewayContainer(settings.Compose);
+        gateway.WithLlmBackends(llm).PublishAsGatewayContainer(settings.Compose);
         if (ComposeModels.Embedding(settings, catalog) is { } embeddingModel)
         {
             var embeddings = builder.AddLlamaCppEmbeddingsContainer("embeddings", embeddingModel, settings);
             gateway.WithEmbeddingBackend(embeddings, embeddingModel.Entry, settings);
         }
 
-        var prometheus = builder.AddPrometheusContainer("prometheus", settings.Compose);
+        var prometheus = builder.AddPrometheusContainer("prometheus", settings.Compose, llm);
         builder.AddGrafanaContainer("grafana", prometheus);
         builder.AddComposePublishing();
         builder.AddContainerPreparation();

@@ -48,5 +48,5 @@ internal sealed record BenchSettings
     public int RequestsAt(int concurrency) => NumPrompts ?? Math.Max(20, 4 * concurrency);
 }
 
-/// <summary><c>--conversations N --turns T --system-tokens S --turn-tokens U</c>.</summary>
-internal sealed record ConversationSettings(int Conversations, int Turns, int SystemTokens, int TurnTokens);
+/// <summary><c>--conversations N --turns T --system-tokens S --turn-tokens U --think-ms M</c> (a random pause of up to M ms between turns).</summary>
+internal sealed record ConversationSettings(int Conversations, int Turns, int SystemTokens, int TurnTokens, int ThinkMs = 0);

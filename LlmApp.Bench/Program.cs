@@ -34,11 +34,12 @@ var apiKey = new Option<string?>("--api-key") { Description = "Sent to every end
 var turns = new Option<int>("--turns") { DefaultValueFactory = _ => 6 };
 var systemTokens = new Option<int>("--system-tokens") { DefaultValueFactory = _ => 400 };
 var turnTokens = new Option<int>("--turn-tokens") { DefaultValueFactory = _ => 40 };
+var thinkMs = new Option<int>("--think-ms") { Description = "With --conversations: a random pause of up to this many ms between a conversation's turns." };
 
 var root = new RootCommand("Measures OpenAI-compatible chat endpoints: TTFT, TPOT, ITL, latency, throughput, goodput, and CPU per token.")
 {
     baseUrl, compare, pids, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
-    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens, apiKey,
+    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens, thinkMs, apiKey,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -63,7 +64,7 @@ root.SetAction(async (parse, cancellationToken) =>
             PngPath = parse.GetValue(png),
             ApiKey = parse.GetValue(apiKey),
             Conversations = parse.GetValue(conversations) is > 0 and var n
-                ? new ConversationSettings(n, parse.GetValue(turns), parse.GetValue(systemTokens), parse.GetValue(turnTokens))
+                ? new ConversationSettings(n, parse.GetValue(turns), parse.GetValue(systemTokens), parse.GetValue(turnTokens), parse.GetValue(thinkMs))
                 : null,
         };
         var console = AnsiConsole.Console;

@@ -6,8 +6,10 @@
 #   scripts/bench-replicas.sh                  # llama-server's prompt cache in RAM on (512 MiB, the AppHost's default)
 #   CACHE_RAM=0 scripts/bench-replicas.sh      # reuse only from what a slot still holds
 #
-# Arguments go to LlmApp.Bench; the default workload is 8 conversations of 6 turns, 400-token system prompts, 40 tokens
-# a turn, 32 out, 3 rounds. Environment: MODEL (the shared tiny model), CONFIGURATION (Release), CACHE_RAM (512).
+# The workload: 8 conversations of 6 turns, 400-token system prompts, 40 tokens a turn, 32 out, a random pause of up to
+# THINK_MS (1000) between a conversation's turns (so that turns do not arrive in lockstep, which would make round-robin
+# send every conversation to the same replica each time), in ROUNDS rounds (3); further arguments go to LlmApp.Bench.
+# Environment: MODEL (the shared tiny model), CONFIGURATION (Release), CACHE_RAM (512), ROUNDS (3), THINK_MS (1000).
 # Ports 18180-18181 (replicas) and 18102-18104 (gateways) on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,4 +55,4 @@ done
 echo "two replicas, 2 slots and 1 thread each, --cache-ram $cache_ram"
 dotnet "$root/LlmApp.Bench/bin/Release/net10.0/LlmApp.Bench.dll" --model bench \
   --compare "$(IFS=,; echo "${targets[*]}")" \
-  --conversations 8 --turns 6 --system-tokens 400 --turn-tokens 40 --output-tokens 32 --rounds 3 "$@"
+  --conversations 8 --turns 6 --system-tokens 400 --turn-tokens 40 --output-tokens 32 --think-ms "${THINK_MS:-1000}" --rounds "${ROUNDS:-3}" "$@"

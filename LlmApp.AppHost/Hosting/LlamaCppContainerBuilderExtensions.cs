@@ -28,19 +28,28 @@ public static class LlamaCppContainerBuilderExtensions
     public const string BackendKeyFile = BackendKeyDirectory + "/key";
 
     /// <summary>
-    /// Adds llama-server as a container serving <paramref name="model"/> for chat, with the tuned settings as
-    /// <c>LLAMA_ARG_*</c> variables; the compose deployment's form of <see cref="LlamaCppBuilderExtensions.AddLlamaCpp"/>.
+    /// Adds llama-server as containers serving <paramref name="model"/> for chat, with the tuned settings as
+    /// <c>LLAMA_ARG_*</c> variables; the compose deployment's form of <see cref="LlamaCppBuilderExtensions.AddLlamaCppReplicas"/>.
+    /// One replica is the service <paramref name="name"/>; more are <c>name-1</c> ... <c>name-N</c>, sharing one model
+    /// fetcher and splitting <c>Llm:Compose:LlmCpus</c> between them, each with the memory limit of one.
     /// </summary>
-    public static IResourceBuilder<LlamaCppContainerResource> AddLlamaCppContainer(
+    public static IResourceBuilder<LlamaCppContainerResource>[] AddLlamaCppContainers(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeModel model, LlmSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var compose = settings.Compose;
-        var threads = settings.LlamaCpp.Threads > 0 ? settings.LlamaCpp.Threads : Math.Max(1, (int)Math.Round(compose.LlmCpus));
-        return builder.AddLlamaServerContainer(name, model, "LLMAPP_", "chat", settings.LlamaCpp.ContextPerSlot,
-                LlamaCppArguments.Options(settings.LlamaCpp, threads), settings)
-            .WithArgs([.. settings.LlamaCpp.ExtraArgs])
-            .WithComposeLimits(compose.LlmMemoryMiB, compose.LlmCpus);
+        var replicas = settings.LlamaCpp.Replicas;
+        var cpus = compose.LlmCpus / replicas;
+        var threads = settings.LlamaCpp.Threads > 0 ? Math.Max(1, settings.LlamaCpp.Threads / replicas) : Math.Max(1, (int)Math.Round(cpus));
+        var fetcher = builder.AddModelFetcher(name, model, "LLMAPP_", "chat", settings);
+        string[] names = replicas == 1 ? [name] : [.. Enumerable.Range(1, replicas).Select(i => $"{name}-{i}")];
+        return
+        [
+            .. names.Select(replica => builder.AddLlamaServerContainer(replica, name, fetcher, "LLMAPP_", settings.LlamaCpp.ContextPerSlot,
+                    LlamaCppArguments.Options(settings.LlamaCpp, threads), settings)
+                .WithArgs([.. settings.LlamaCpp.ExtraArgs])
+                .WithComposeLimits(compose.LlmMemoryMiB, cpus)),
+        ];
     }
 
     /// <summary>Adds the embedding llama-server as a container; the compose form of <see cref="LlamaCppEmbeddingsBuilderExtensions.AddLlamaCppEmbeddings"/>.</summary>
@@ -52,26 +61,22 @@ public static class LlamaCppContainerBuilderExtensions
         var compose = settings.Compose;
         var threads = Math.Max(1, (int)Math.Round(compose.EmbeddingsCpus));
         var options = LlamaCppEmbeddingArguments.Options(settings, threads, settings.EmbeddingPooling ?? model.Entry?.Pooling);
-        return builder.AddLlamaServerContainer(name, model, "LLMAPP_EMBEDDING_", "embedding", settings.EmbeddingBatchSize, options, settings)
+        var fetcher = builder.AddModelFetcher(name, model, "LLMAPP_EMBEDDING_", "embedding", settings);
+        return builder.AddLlamaServerContainer(name, name, fetcher, "LLMAPP_EMBEDDING_", settings.EmbeddingBatchSize, options, settings)
             .WithComposeLimits(compose.EmbeddingsMemoryMiB, compose.EmbeddingsCpus);
     }
 
-    private static IResourceBuilder<LlamaCppContainerResource> AddLlamaServerContainer(
-        this IDistributedApplicationBuilder builder, string name, ComposeModel model, string prefix, string kind, int contextLength,
-        IReadOnlyList<LlamaServerOption> options, LlmSettings settings)
+    /// <summary>
+    /// The one-shot that puts <paramref name="model"/> in the models volume and links it at <c>/models/{model}.gguf</c>
+    /// (and makes the backend key, once), for the llama-servers of <paramref name="name"/>.
+    /// </summary>
+    private static IResourceBuilder<ContainerResource> AddModelFetcher(
+        this IDistributedApplicationBuilder builder, string name, ComposeModel model, string prefix, string kind, LlmSettings settings)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(model);
-
-        // The model reaches llama-server through a link in the models volume that the fetcher points either at the
-        // downloaded catalog file or at the mounted local file; an unset file variable mounts /dev/null, which the
-        // fetcher ignores.
-        var link = $"/models/{name}.gguf";
-        var mounted = $"/mounted/{name}.gguf";
-        var fileMount = $"${{{prefix}MODEL_FILE:-/dev/null}}:{mounted}:ro";
-        var servedModel = $"${{{prefix}SERVED_MODEL}}";
-
-        var fetcher = builder.AddContainer($"{name}-model", ModelImage, "latest")
+        var (link, mounted, fileMount) = ModelPaths(name, prefix);
+        return builder.AddContainer($"{name}-model", ModelImage, "latest")
             .PublishAsComposeImage($"{ModelImage}:latest", "./containers/model")
             .WithEnvironment("LLMAPP_MODEL", $"${{{prefix}MODEL}}")
             .WithEnvironment("LLMAPP_MODELS_DIR", "/models")
@@ -95,7 +100,26 @@ public static class LlamaCppContainerBuilderExtensions
                 $"A .gguf file on this machine to serve instead of {prefix}MODEL (mounted read-only); empty: use the catalog model.")
             .WithComposeVariable($"{prefix}SERVED_MODEL", model.ServedName, $"The {kind} model id clients send.")
             .WithComposeVariable("LLMAPP_HF_ENDPOINT", settings.HuggingFaceEndpoint.ToString(), "Where catalog models are downloaded from (Hugging Face or a mirror).");
+    }
 
+    /// <summary>
+    /// The model reaches llama-server through a link in the models volume that the fetcher points either at the
+    /// downloaded catalog file or at the mounted local file; an unset file variable mounts /dev/null, which the
+    /// fetcher ignores.
+    /// </summary>
+    private static (string Link, string Mounted, string FileMount) ModelPaths(string model, string prefix)
+    {
+        var mounted = $"/mounted/{model}.gguf";
+        return ($"/models/{model}.gguf", mounted, $"${{{prefix}MODEL_FILE:-/dev/null}}:{mounted}:ro");
+    }
+
+    /// <summary>The llama-server <paramref name="name"/>, serving the model <paramref name="fetcher"/> put in place for <paramref name="model"/>.</summary>
+    private static IResourceBuilder<LlamaCppContainerResource> AddLlamaServerContainer(
+        this IDistributedApplicationBuilder builder, string name, string model, IResourceBuilder<ContainerResource> fetcher, string prefix, int contextLength,
+        IReadOnlyList<LlamaServerOption> options, LlmSettings settings)
+    {
+        var (link, _, fileMount) = ModelPaths(model, prefix);
+        var servedModel = $"${{{prefix}SERVED_MODEL}}";
         var resource = new LlamaCppContainerResource(name, servedModel, contextLength);
         var server = builder.AddResource(resource)
             .WithImage(Image, LlamaCppSource.Version)

@@ -11,14 +11,18 @@ public static class PrometheusContainerExtensions
 
     /// <summary>
     /// Adds Prometheus as a container (Debian's package, with containers/prometheus/prometheus.yml scraping the gateway
-    /// and llama-server), its data in a volume of its own, reachable from this machine only (an SSH tunnel away).
+    /// and each of <paramref name="llamaServers"/>), its data in a volume of its own, reachable from this machine only (an SSH tunnel away).
     /// </summary>
     public static IResourceBuilder<ContainerResource> AddPrometheusContainer(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeSettings settings)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeSettings settings, params IResourceBuilder<LlamaCppContainerResource>[] llamaServers)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(llamaServers);
         return builder.AddContainer(name, Image, "latest")
+            // The llama-server job's targets, which the image's entrypoint writes into prometheus.yml: one per replica.
+            .WithEnvironment("LLMAPP_LLAMA_TARGETS",
+                string.Join(",", llamaServers.Select(s => $"{s.Resource.Name}:{LlamaCppContainerBuilderExtensions.Port}")))
             .PublishAsComposeImage($"{Image}:latest", "./containers/prometheus")
             .WithHttpEndpoint(targetPort: Port, name: "http")
             .WithVolume("prometheus-data", "/prometheus")

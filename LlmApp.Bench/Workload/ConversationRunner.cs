@@ -46,6 +46,11 @@ internal sealed class ConversationRunner(ChatRequestSender sender)
 
                 messages.Add(("assistant", sample.Text ?? ""));
                 reusable = (sample.PromptTokens ?? 0) + sample.OutputTokens;
+                if (conversations.ThinkMs > 0)
+                {
+                    // The user reads the answer: turns of different conversations stop arriving in lockstep.
+                    await Task.Delay(Random.Shared.Next(conversations.ThinkMs + 1), cancellationToken);
+                }
             }
         }));
 

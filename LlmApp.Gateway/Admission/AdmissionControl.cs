@@ -32,6 +32,7 @@ public sealed class AdmissionControl : IDisposable
     private readonly BackendPool _pool;
     private readonly Dictionary<string, ModelBackend[]> _byOperation;
     private readonly ReplicaChooser _chooser;
+    private readonly TimeSpan _affinityWait;
     private readonly int _queueLimit;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
@@ -51,7 +52,8 @@ public sealed class AdmissionControl : IDisposable
         _stopping = lifetime.ApplicationStopping;
         _inFlight = pool.All.ToDictionary(b => b, _ => 0);
         _byOperation = pool.All.GroupBy(b => b.Operation, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        _chooser = new ReplicaChooser(backendOptions?.Value.Routing ?? BackendRouting.LeastLoaded);
+        _affinityWait = backendOptions?.Value.AffinityWait ?? TimeSpan.Zero;
+        _chooser = new ReplicaChooser(backendOptions?.Value.Routing ?? BackendRouting.LeastLoaded, _affinityWait, time);
         foreach (var backend in pool.All)
         {
             backend.CapacityChanged += Dispatch;
@@ -81,7 +83,7 @@ public sealed class AdmissionControl : IDisposable
         Waiter waiter;
         lock (_gate)
         {
-            if (!HasWaiters(request.Operation) && TryTake(request) is { } backend)
+            if (!HasWaiters(request.Operation) && TryTake(request, _time.GetTimestamp()) is { } backend)
             {
                 return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request, _time.GetTimestamp()));
             }
@@ -102,6 +104,11 @@ public sealed class AdmissionControl : IDisposable
 
         // Waiters held back only by their own partition's limit do not stop this one from taking a free slot.
         Dispatch();
+        if (request.Affinity is not null && _affinityWait > TimeSpan.Zero)
+        {
+            // It may be waiting for its conversation's replica: once that wait is over, any replica with room will do.
+            _ = DispatchAfterAsync(_affinityWait);
+        }
 
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
         try
@@ -115,6 +122,19 @@ public sealed class AdmissionControl : IDisposable
         catch (OperationCanceledException)
         {
             return Withdraw(waiter, cancellationToken.IsCancellationRequested ? AdmissionOutcome.ClientLeft : AdmissionOutcome.ShuttingDown);
+        }
+    }
+
+    private async Task DispatchAfterAsync(TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stopping);
+            Dispatch();
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: nothing more is admitted.
         }
     }
 
@@ -151,7 +171,7 @@ public sealed class AdmissionControl : IDisposable
                 var queue = _queues[turn.Value];
                 var waiter = queue.First;
                 ModelBackend? backend = null;
-                while (waiter is not null && (backend = TryTake(waiter.Value.Request)) is null)
+                while (waiter is not null && (backend = TryTake(waiter.Value.Request, waiter.Value.Since)) is null)
                 {
                     waiter = waiter.Next;
                 }
@@ -181,7 +201,7 @@ public sealed class AdmissionControl : IDisposable
     /// Takes a slot for <paramref name="request"/> on the backend <see cref="ReplicaChooser"/> picks; null if none has
     /// one free, or the request's partition is at its own limit.
     /// </summary>
-    private ModelBackend? TryTake(AdmissionRequest request)
+    private ModelBackend? TryTake(AdmissionRequest request, long since)
     {
         var running = _partitionInFlight.GetValueOrDefault(request.Partition);
         if (running >= request.PartitionLimit || !_byOperation.TryGetValue(request.Operation, out var candidates))
@@ -189,7 +209,7 @@ public sealed class AdmissionControl : IDisposable
             return null;
         }
 
-        var best = _chooser.Choose(candidates, request.Affinity, Free);
+        var best = _chooser.Choose(candidates, request, since, Free);
         if (best is not null)
         {
             _inFlight[best]++;
@@ -246,7 +266,7 @@ public sealed class AdmissionControl : IDisposable
         {
             lock (_gate)
             {
-                _chooser.Moved(affinity, lease.Backend, candidates);
+                _chooser.Moved(affinity, lease.Backend);
             }
         }
 
@@ -263,7 +283,7 @@ public sealed class AdmissionControl : IDisposable
             _turns.AddLast(request.Partition);
         }
 
-        var waiter = new Waiter(request);
+        var waiter = new Waiter(request, _time.GetTimestamp());
         waiter.Node = queue.AddLast(waiter);
         _queued++;
         _waiting[request.Operation] = _waiting.GetValueOrDefault(request.Operation) + 1;
@@ -317,9 +337,12 @@ public sealed class AdmissionControl : IDisposable
         return new(outcome, null);
     }
 
-    private sealed class Waiter(AdmissionRequest request)
+    private sealed class Waiter(AdmissionRequest request, long since)
     {
         public AdmissionRequest Request { get; } = request;
+
+        /// <summary>When it began to wait, as a <see cref="TimeProvider"/> timestamp.</summary>
+        public long Since { get; } = since;
 
         public TaskCompletionSource<AdmissionResult> Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

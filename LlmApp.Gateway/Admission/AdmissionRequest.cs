@@ -10,6 +10,9 @@ public sealed record AdmissionRequest(string Operation, string Partition, TimeSp
 {
     /// <summary>A call moving off a replica that failed it (failover): admitted once already, it is not refused for a full queue.</summary>
     public bool Moving { get; init; }
+
+    /// <summary>A later turn of a conversation (it has an assistant message): its earlier turns are in some replica's cache.</summary>
+    public bool FollowUp { get; init; }
 }
 
 public enum AdmissionOutcome

@@ -10,20 +10,36 @@ namespace LlmApp.Gateway.Admission;
 /// healthy ones only while any is healthy (a request waits for a slot on a live replica rather than fail on a dead
 /// one), and with a free slot. Called by <see cref="AdmissionControl"/> under its lock, so it keeps no lock of its own.
 /// </summary>
-internal sealed class ReplicaChooser(BackendRouting routing)
+/// <remarks>
+/// Affine routing keeps each conversation (its <see cref="PrefixAffinity"/> key) on one replica, its home, whose
+/// prompt cache holds the conversation so far:
+/// <list type="bullet">
+/// <item>A new conversation (no assistant turn yet) goes home to the replica with the fewest conversations, so that
+/// replicas share the load evenly; a follow-up whose conversation this gateway does not know (it restarted, or another
+/// gateway placed it) goes to its rendezvous-hash replica, which every gateway computes alike.</item>
+/// <item>When its home is full, a request waits for a slot there, up to <see cref="BackendOptions.AffinityWait"/>:
+/// reading the whole conversation again elsewhere costs more than one answer's wait (30 s for a 458-token prompt of an
+/// 8B model on 2 cores). Past that, or when its home is down, it goes to the least-loaded replica, which becomes its
+/// home.</item>
+/// </list>
+/// </remarks>
+internal sealed class ReplicaChooser(BackendRouting routing, TimeSpan affinityWait, TimeProvider time)
 {
-    // Conversations that moved off their rendezvous replica (it was full or down), so that they stay where their
-    // prefix now is. Bounded: past it the map starts again, and conversations fall back to rendezvous.
-    private const int MaxMoved = 100_000;
+    // Conversations this gateway has placed. Bounded: past it the map starts again, and follow-ups fall back to rendezvous.
+    private const int MaxConversations = 100_000;
 
-    private readonly Dictionary<ulong, ModelBackend> _moved = [];
+    private readonly Dictionary<ulong, ModelBackend> _homes = [];
+    private readonly Dictionary<ModelBackend, int> _conversations = [];
     private readonly Dictionary<ModelBackend, ulong> _nameHashes = [];
     private int _next;
 
     public BackendRouting Routing { get; } = routing;
 
-    /// <summary>The backend for a request with <paramref name="affinity"/> (see <see cref="PrefixAffinity"/>); null when none has a free slot.</summary>
-    public ModelBackend? Choose(IReadOnlyList<ModelBackend> candidates, ulong? affinity, Func<ModelBackend, int> free)
+    /// <summary>
+    /// The backend for <paramref name="request"/>, which has waited since <paramref name="since"/> (a timestamp); null
+    /// when none will take it now.
+    /// </summary>
+    public ModelBackend? Choose(IReadOnlyList<ModelBackend> candidates, AdmissionRequest request, long since, Func<ModelBackend, int> free)
     {
         if (candidates.Count == 1)
         {
@@ -31,25 +47,25 @@ internal sealed class ReplicaChooser(BackendRouting routing)
         }
 
         var anyHealthy = candidates.Any(b => b.IsHealthy);
-        bool Usable(ModelBackend b) => free(b) > 0 && (b.IsHealthy || !anyHealthy);
+        bool Live(ModelBackend b) => b.IsHealthy || !anyHealthy;
+        bool Usable(ModelBackend b) => free(b) > 0 && Live(b);
 
         switch (Routing)
         {
-            case BackendRouting.Affine when affinity is { } key:
-                var home = Rendezvous(candidates, key);
-                var preferred = _moved.TryGetValue(key, out var moved) && candidates.Contains(moved) ? moved : home;
-                if (Usable(preferred))
+            case BackendRouting.Affine when request.Affinity is { } key:
+                var home = Home(candidates, key, request.FollowUp, Live);
+                if (Usable(home))
                 {
-                    return preferred;
+                    return Place(key, home);
                 }
 
-                var chosen = LeastLoaded(candidates, Usable, free);
-                if (chosen is not null)
+                if (Live(home) && time.GetElapsedTime(since) < affinityWait)
                 {
-                    Remember(key, chosen, home);
+                    // Its replica is up but busy: wait for a slot there rather than read the conversation again elsewhere.
+                    return null;
                 }
 
-                return chosen;
+                return LeastLoaded(candidates, Usable, free) is { } elsewhere ? Place(key, elsewhere) : null;
 
             case BackendRouting.RoundRobin:
                 for (var i = 0; i < candidates.Count; i++)
@@ -69,30 +85,64 @@ internal sealed class ReplicaChooser(BackendRouting routing)
         }
     }
 
-    /// <summary>A conversation now on <paramref name="backend"/> (moved there by failover) stays there.</summary>
-    public void Moved(ulong affinity, ModelBackend backend, IReadOnlyList<ModelBackend> candidates) =>
-        Remember(affinity, backend, Rendezvous(candidates, affinity));
+    /// <summary>A conversation now on <paramref name="backend"/> (moved there by failover) has its home there.</summary>
+    public void Moved(ulong affinity, ModelBackend backend) => Place(affinity, backend);
 
-    /// <summary>
-    /// Rendezvous (highest random weight) hashing: each backend scores the key, the highest wins. Adding or removing a
-    /// replica moves only the conversations that score highest on it. Health plays no part: a conversation's home is
-    /// where it goes when nothing is wrong, and one that had to leave it is remembered as moved.
-    /// </summary>
-    private ModelBackend Rendezvous(IReadOnlyList<ModelBackend> candidates, ulong key)
+    private ModelBackend Home(IReadOnlyList<ModelBackend> candidates, ulong key, bool followUp, Func<ModelBackend, bool> live)
     {
-        ModelBackend? best = null;
-        ulong bestScore = 0;
-        foreach (var backend in candidates)
+        if (_homes.TryGetValue(key, out var known) && candidates.Contains(known))
         {
-            var score = Mix(key ^ NameHash(backend));
-            if (best is null || score > bestScore)
+            return known;
+        }
+
+        if (followUp)
+        {
+            return Rendezvous(candidates, key);
+        }
+
+        // A new conversation: the live replica with the fewest conversations; ties broken by rendezvous, so that
+        // gateways agree as far as they can.
+        ModelBackend? best = null;
+        foreach (var backend in candidates.Where(live).OrderByDescending(b => Score(b, key)))
+        {
+            if (best is null || _conversations.GetValueOrDefault(backend) < _conversations.GetValueOrDefault(best))
             {
-                (best, bestScore) = (backend, score);
+                best = backend;
             }
         }
 
-        return best!;
+        return best ?? Rendezvous(candidates, key);
     }
+
+    private ModelBackend Place(ulong key, ModelBackend backend)
+    {
+        if (_homes.TryGetValue(key, out var previous))
+        {
+            if (previous == backend)
+            {
+                return backend;
+            }
+
+            _conversations[previous]--;
+        }
+        else if (_homes.Count >= MaxConversations)
+        {
+            _homes.Clear();
+            _conversations.Clear();
+        }
+
+        _homes[key] = backend;
+        _conversations[backend] = _conversations.GetValueOrDefault(backend) + 1;
+        return backend;
+    }
+
+    /// <summary>
+    /// Rendezvous (highest random weight) hashing: each backend scores the key, the highest wins. Adding or removing a
+    /// replica moves only the conversations that score highest on it.
+    /// </summary>
+    private ModelBackend Rendezvous(IReadOnlyList<ModelBackend> candidates, ulong key) => candidates.MaxBy(b => Score(b, key))!;
+
+    private ulong Score(ModelBackend backend, ulong key) => Mix(key ^ NameHash(backend));
 
     private static ModelBackend? LeastLoaded(IReadOnlyList<ModelBackend> candidates, Func<ModelBackend, bool> usable, Func<ModelBackend, int> free)
     {
@@ -106,22 +156,6 @@ internal sealed class ReplicaChooser(BackendRouting routing)
         }
 
         return best;
-    }
-
-    private void Remember(ulong key, ModelBackend backend, ModelBackend home)
-    {
-        if (backend == home)
-        {
-            _moved.Remove(key);
-            return;
-        }
-
-        if (_moved.Count >= MaxMoved)
-        {
-            _moved.Clear();
-        }
-
-        _moved[key] = backend;
     }
 
     private ulong NameHash(ModelBackend backend)

@@ -57,7 +57,11 @@ public static class ChatCompletionsApi
             var deadline = services.Resilience.Value.TotalTimeout(request.Options.MaxOutputTokens) - services.Time.GetElapsedTime(call.ArrivalTimestamp);
             var affinity = services.Admission.UsesAffinity(Operations.Chat) ? PrefixAffinity.Of(request.Messages) : (ulong?)null;
             var admission = await services.Admission.AdmitAsync(
-                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent, affinity), requestAborted);
+                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent, affinity)
+                {
+                    FollowUp = affinity is not null && request.Messages.Any(m => m.Role == Microsoft.Extensions.AI.ChatRole.Assistant),
+                },
+                requestAborted);
             if (admission.Outcome == AdmissionOutcome.ClientLeft)
             {
                 throw new OperationCanceledException(requestAborted);

@@ -28,6 +28,13 @@ public sealed class BackendOptions
     /// <summary>How a request picks among several backends (ignored with one).</summary>
     public BackendRouting Routing { get; set; } = BackendRouting.Affine;
 
+    /// <summary>
+    /// With affine routing, how long a request waits for a slot on the replica that holds its conversation before it
+    /// goes to another (which then reads the whole conversation again). 0: never waits for it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan AffinityWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The model id clients send and see in <c>/v1/models</c>; the backend serves it under this alias.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Model { get; set; } = "";
@@ -90,9 +97,10 @@ public sealed class BackendEndpointOptions
 public enum BackendRouting
 {
     /// <summary>
-    /// By the conversation's prefix (its system prompt and first user message), hashed onto a replica by rendezvous
-    /// hashing, so that each turn finds its earlier turns in that replica's prompt cache; the least-loaded one when
-    /// that replica is full or down (and the conversation stays on its new replica).
+    /// By the conversation (its system prompt and first user message), kept on one replica, so that each turn finds
+    /// its earlier turns in that replica's prompt cache: new conversations spread evenly, follow-ups the gateway does
+    /// not know by rendezvous hashing; a request waits up to <see cref="BackendOptions.AffinityWait"/> for its busy
+    /// replica, and moves (for good) when that passes or the replica is down.
     /// </summary>
     Affine,
 

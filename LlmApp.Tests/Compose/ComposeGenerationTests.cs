@@ -22,6 +22,41 @@ public sealed class ComposeGenerationTests
     }
 
     [Fact]
+    public async Task ReplicasBecomeOneServiceEachWithOneFetcherAndTheGatewaysListAndPrometheusScrapesThemAll()
+    {
+        var output = await ComposeGeneration.GenerateAsync(["--Llm:LlamaCpp:Replicas=2"]);
+
+        var compose = await File.ReadAllTextAsync(Path.Combine(output, "docker-compose.yml"));
+        Assert.Contains("  llm-1:\n", compose, StringComparison.Ordinal);
+        Assert.Contains("  llm-2:\n", compose, StringComparison.Ordinal);
+        Assert.DoesNotContain("  llm:\n", compose, StringComparison.Ordinal);
+        Assert.Single(compose.Split('\n'), l => l == "  llm-model:");
+        Assert.Contains("      Backend__Backends__0__Name: llm-1\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      Backend__Backends__0__Endpoint: \"http://llm-1:8080\"\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      Backend__Backends__1__Endpoint: \"http://llm-2:8080\"\n", compose, StringComparison.Ordinal);
+        Assert.DoesNotContain("Backend__Endpoint", compose, StringComparison.Ordinal);
+        Assert.Contains("      llm-1:\n        condition: service_healthy\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      llm-2:\n        condition: service_healthy\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      LLMAPP_LLAMA_TARGETS: \"llm-1:8080,llm-2:8080\"\n", compose, StringComparison.Ordinal);
+        // The two share the box's CPUs for llama-server: 2 / 2, and a thread each.
+        Assert.Equal(2, compose.Split('\n').Count(l => l == "      LLAMA_ARG_THREADS: \"1\""));
+        Assert.Equal(2, compose.Split('\n').Count(l => l == "    cpus: 1"));
+
+        // And docker-compose takes it, where it is installed (CI installs it; the stack tests need it).
+        CommandRunner.Result config;
+        try
+        {
+            config = await CommandRunner.RunAsync("docker-compose", ["--file", "docker-compose.yml", "--env-file", ".env", "config", "--quiet"], output);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return;
+        }
+
+        Assert.True(config.ExitCode == 0, config.Output);
+    }
+
+    [Fact]
     public async Task ALocalModelFileIsMountedInsteadOfFetched()
     {
         var output = await ComposeGeneration.GenerateAsync([$"--Llm:Compose:Model={TestPaths.TestModel}"]);

@@ -40,8 +40,9 @@ public sealed class ReplicaRoutingTests : IDisposable
     }
 
     [Fact]
-    public async Task AddingAReplicaMovesOnlyTheConversationsItTakesOver()
+    public async Task FollowUpsOfConversationsItDoesNotKnowGoByRendezvousAndAddingAReplicaMovesOnlyItsShare()
     {
+        // As after a restart of the gateway, or with a second gateway: no memory of where conversations went.
         var three = Backends(3, slots: 64);
         var four = three.Append(Backend("llm-4", slots: 64)).ToArray();
         using var before = Create(three, BackendRouting.Affine);
@@ -50,8 +51,8 @@ public sealed class ReplicaRoutingTests : IDisposable
         var moved = 0;
         for (ulong conversation = 1; conversation <= 400; conversation++)
         {
-            using var a = (await before.AdmitAsync(Chat(conversation), CancellationToken.None)).Lease!;
-            using var b = (await after.AdmitAsync(Chat(conversation), CancellationToken.None)).Lease!;
+            using var a = (await before.AdmitAsync(Chat(conversation) with { FollowUp = true }, CancellationToken.None)).Lease!;
+            using var b = (await after.AdmitAsync(Chat(conversation) with { FollowUp = true }, CancellationToken.None)).Lease!;
             if (a.Backend.Name != b.Backend.Name)
             {
                 moved++;
@@ -63,22 +64,52 @@ public sealed class ReplicaRoutingTests : IDisposable
     }
 
     [Fact]
-    public async Task WhenItsReplicaIsFullAConversationMovesToTheLeastLoadedAndStaysThere()
+    public async Task NewConversationsSpreadEvenlyWhateverTheirHashes()
     {
-        var backends = Backends(3, slots: 2);
+        var backends = Backends(2, slots: 64);
         using var admission = Create(backends, BackendRouting.Affine);
+        var leases = new List<AdmissionLease>();
+        for (ulong conversation = 1; conversation <= 10; conversation++)
+        {
+            leases.Add((await admission.AdmitAsync(Chat(conversation), CancellationToken.None)).Lease!);
+        }
+
+        Assert.Equal(5, leases.Count(l => l.Backend == backends[0]));
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
+    public async Task WhenItsReplicaIsBusyAConversationWaitsForItThereWithinTheAffinityWait()
+    {
+        var backends = Backends(2, slots: 1);
+        using var admission = Create(backends, BackendRouting.Affine, affinityWait: TimeSpan.FromMinutes(1));
         var first = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
         var home = first.Backend;
-        var filler = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
-        Assert.Equal(home, filler.Backend);
 
-        var moved = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
+        // The other replica is free, but the follow-up waits for the one that holds the conversation.
+        var followUp = admission.AdmitAsync(Chat(42) with { FollowUp = true }, CancellationToken.None);
+        await Task.Delay(100);
+        Assert.False(followUp.IsCompleted);
+        first.Dispose();
+
+        using var granted = (await followUp.WaitAsync(TimeSpan.FromSeconds(10))).Lease!;
+        Assert.Equal(home, granted.Backend);
+    }
+
+    [Fact]
+    public async Task PastTheAffinityWaitAConversationMovesToTheLeastLoadedAndStaysThere()
+    {
+        var backends = Backends(2, slots: 1);
+        using var admission = Create(backends, BackendRouting.Affine, affinityWait: TimeSpan.Zero);
+        var first = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
+        var home = first.Backend;
+
+        var moved = (await admission.AdmitAsync(Chat(42) with { FollowUp = true }, CancellationToken.None)).Lease!;
         Assert.NotEqual(home, moved.Backend);
         first.Dispose();
-        filler.Dispose();
         moved.Dispose();
 
-        using var next = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
+        using var next = (await admission.AdmitAsync(Chat(42) with { FollowUp = true }, CancellationToken.None)).Lease!;
         Assert.Equal(moved.Backend, next.Backend);
     }
 
@@ -204,9 +235,9 @@ public sealed class ReplicaRoutingTests : IDisposable
         return backend;
     }
 
-    private AdmissionControl Create(ModelBackend[] backends, BackendRouting routing) =>
+    private AdmissionControl Create(ModelBackend[] backends, BackendRouting routing, TimeSpan? affinityWait = null) =>
         new(new BackendPool(backends), Options.Create(new ResilienceOptions { QueueLimit = 8 }), _lifetime, _services.GetRequiredService<IMeterFactory>(),
-            TimeProvider.System, Options.Create(new BackendOptions { Routing = routing }));
+            TimeProvider.System, Options.Create(new BackendOptions { Routing = routing, AffinityWait = affinityWait ?? TimeSpan.Zero }));
 
     private sealed class Lifetime : IHostApplicationLifetime, IDisposable
     {
