@@ -104,7 +104,7 @@ public sealed class AdmissionControl : IDisposable
 
         // Waiters held back only by their own partition's limit do not stop this one from taking a free slot.
         Dispatch();
-        if (request.Affinity is not null && _affinityWait > TimeSpan.Zero)
+        if (request.FollowUp && _affinityWait > TimeSpan.Zero)
         {
             // It may be waiting for its conversation's replica: once that wait is over, any replica with room will do.
             _ = DispatchAfterAsync(_affinityWait);

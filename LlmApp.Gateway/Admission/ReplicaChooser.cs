@@ -17,10 +17,10 @@ namespace LlmApp.Gateway.Admission;
 /// <item>A new conversation (no assistant turn yet) goes home to the replica with the fewest conversations, so that
 /// replicas share the load evenly; a follow-up whose conversation this gateway does not know (it restarted, or another
 /// gateway placed it) goes to its rendezvous-hash replica, which every gateway computes alike.</item>
-/// <item>When its home is full, a request waits for a slot there, up to <see cref="BackendOptions.AffinityWait"/>:
+/// <item>When its home is full, a follow-up waits for a slot there, up to <see cref="BackendOptions.AffinityWait"/>:
 /// reading the whole conversation again elsewhere costs more than one answer's wait (30 s for a 458-token prompt of an
-/// 8B model on 2 cores). Past that, or when its home is down, it goes to the least-loaded replica, which becomes its
-/// home.</item>
+/// 8B model on 2 cores). Past that, or when its home is down, or at once for a first turn, it goes to the least-loaded
+/// replica, which becomes its home.</item>
 /// </list>
 /// </remarks>
 internal sealed class ReplicaChooser(BackendRouting routing, TimeSpan affinityWait, TimeProvider time)
@@ -59,9 +59,11 @@ internal sealed class ReplicaChooser(BackendRouting routing, TimeSpan affinityWa
                     return Place(key, home);
                 }
 
-                if (Live(home) && time.GetElapsedTime(since) < affinityWait)
+                if (request.FollowUp && Live(home) && time.GetElapsedTime(since) < affinityWait)
                 {
                     // Its replica is up but busy: wait for a slot there rather than read the conversation again elsewhere.
+                    // (A first turn has nothing of its own cached anywhere, and may share its key with other users' first
+                    // turns, which must not all queue for one replica: it goes where there is room.)
                     return null;
                 }
 

@@ -97,6 +97,19 @@ public sealed class ReplicaRoutingTests : IDisposable
     }
 
     [Fact]
+    public async Task AFirstTurnDoesNotWaitForABusyReplicaItGoesWhereThereIsRoom()
+    {
+        // Many users may open with the same system prompt and greeting: one key, which must not queue them all on one replica.
+        var backends = Backends(2, slots: 1);
+        using var admission = Create(backends, BackendRouting.Affine, affinityWait: TimeSpan.FromMinutes(1));
+        using var first = (await admission.AdmitAsync(Chat(42), CancellationToken.None)).Lease!;
+
+        using var second = (await admission.AdmitAsync(Chat(42), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10))).Lease!;
+
+        Assert.NotEqual(first.Backend, second.Backend);
+    }
+
+    [Fact]
     public async Task PastTheAffinityWaitAConversationMovesToTheLeastLoadedAndStaysThere()
     {
         var backends = Backends(2, slots: 1);
