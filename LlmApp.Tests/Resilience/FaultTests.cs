@@ -95,7 +95,8 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
             var firstToken = clock.Elapsed;
             output.WriteLine($"fault: llama-server stopped (SIGSTOP); a stream got {(int)response.StatusCode} after {firstToken.TotalMilliseconds:F0} ms");
             Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
-            Assert.InRange(firstToken, FaultsAppFixture.FirstTokenTimeout - TimeSpan.FromMilliseconds(100), FaultsAppFixture.FirstTokenTimeout + s_slack);
+            // The first-token timeout, not the idle or total one: 2 s, with room for a 2-core CI box running every test (3.07 s seen once).
+            Assert.InRange(firstToken, FaultsAppFixture.FirstTokenTimeout - TimeSpan.FromMilliseconds(100), FaultsAppFixture.FirstTokenTimeout + (2 * s_slack));
         }
         finally
         {
