@@ -7,6 +7,7 @@ using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -55,13 +56,7 @@ public static class ChatCompletionsApi
 
             // The deadline counts from arrival, so the wait for a slot is part of it.
             var deadline = services.Resilience.Value.TotalTimeout(request.Options.MaxOutputTokens) - services.Time.GetElapsedTime(call.ArrivalTimestamp);
-            var affinity = services.Admission.UsesAffinity(Operations.Chat) ? PrefixAffinity.Of(request.Messages) : (ulong?)null;
-            var admission = await services.Admission.AdmitAsync(
-                new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent, affinity)
-                {
-                    FollowUp = affinity is not null && request.Messages.Any(m => m.Role == Microsoft.Extensions.AI.ChatRole.Assistant),
-                },
-                requestAborted);
+            var admission = await services.Admission.AdmitAsync(AdmissionFor(request, key, deadline, services.Admission), requestAborted);
             if (admission.Outcome == AdmissionOutcome.ClientLeft)
             {
                 throw new OperationCanceledException(requestAborted);
@@ -91,6 +86,19 @@ public static class ChatCompletionsApi
         {
             quota!.Settle(call);
         }
+    }
+
+    /// <summary>
+    /// What the request asks of admission: a chat slot in its key's queue, within its key's concurrency, and, when
+    /// replicas are routed by prefix, its conversation's key and whether it is a follow-up (it has an assistant turn).
+    /// </summary>
+    private static AdmissionRequest AdmissionFor(MappedChatRequest request, ApiKeyIdentity key, TimeSpan deadline, AdmissionControl admission)
+    {
+        var affinity = admission.UsesAffinity(Operations.Chat) ? PrefixAffinity.Of(request.Messages) : (ulong?)null;
+        return new AdmissionRequest(Operations.Chat, key.Name, deadline, key.Limits.MaxConcurrent, affinity)
+        {
+            FollowUp = affinity is not null && request.Messages.Any(m => m.Role == ChatRole.Assistant),
+        };
     }
 
     /// <summary>
