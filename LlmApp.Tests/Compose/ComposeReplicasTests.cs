@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using LlmApp.Tests.Infrastructure;
@@ -23,7 +22,7 @@ public sealed class ComposeReplicasTests(ComposeStackFixture fixture, ITestOutpu
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         var generated = await ComposeGeneration.GenerateAsync(["--Llm:LlamaCpp:Replicas=2"]);
-        int gatewayPort = FreePort(), prometheusPort = FreePort();
+        int gatewayPort = ComposeStackFixture.FreePort(), prometheusPort = ComposeStackFixture.FreePort();
         var compose = new DockerCompose("llmapp-compose-replicas", Path.Combine(generated, "docker-compose.yml"), Path.Combine(generated, ".env"),
             new Dictionary<string, string>
             {
@@ -32,7 +31,7 @@ public sealed class ComposeReplicasTests(ComposeStackFixture fixture, ITestOutpu
                 ["LLMAPP_GATEWAY_BIND"] = "127.0.0.1",
                 ["LLMAPP_GATEWAY_PORT"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
                 ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(CultureInfo.InvariantCulture),
-                ["LLMAPP_GRAFANA_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+                ["LLMAPP_GRAFANA_PORT"] = ComposeStackFixture.FreePort().ToString(CultureInfo.InvariantCulture),
             });
         await compose.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
         try
@@ -85,12 +84,5 @@ public sealed class ComposeReplicasTests(ComposeStackFixture fixture, ITestOutpu
         using var document = JsonDocument.Parse(targets);
         return document.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
             .Count(t => t.GetProperty("labels").GetProperty("job").GetString() == job && t.GetProperty("health").GetString() == "up");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

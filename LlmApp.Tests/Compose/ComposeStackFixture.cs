@@ -101,7 +101,8 @@ public sealed class ComposeStackFixture : IAsyncLifetime
         clock.Restart();
     }
 
-    private static int FreePort()
+    /// <summary>A port free on 127.0.0.1 now, for a stack's published ports.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
