@@ -22,32 +22,38 @@ internal sealed partial class ContextWindow(BackendConnections connections, Back
     private const int TemplateTokens = 64;
     private const int TemplateTokensPerMessage = 16;
 
+    // The fixed part of the tool-emulation instructions, beyond each function's name, description and schema.
+    private const int ToolInstructionTokens = 256;
+
+    private readonly ModelBackend[] _chat = [.. pool.All.Where(b => b.Operation == Operations.Chat)];
+
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
     /// <summary>The refusal, or null when the prompt fits or its size cannot be learned (the backend then decides).</summary>
     public async Task<GatewayFailure?> CheckAsync(MappedChatRequest request, CancellationToken cancellationToken)
     {
         // Replicas serve one model with one template: any of them counts alike, a live one if there is one.
-        var chat = pool.All.Where(b => b.Operation == Operations.Chat).OrderByDescending(b => b.IsHealthy).FirstOrDefault();
-        if (chat?.Options is not { } backend)
-        {
-            return null;
-        }
-
-        if (backend.Kind != BackendKind.LlamaCpp || backend.ContextLength is not { } context)
+        var backend = Array.Find(_chat, b => b.IsHealthy)?.Options ?? _chat.FirstOrDefault()?.Options;
+        if (backend is null || backend.Kind != BackendKind.LlamaCpp || backend.ContextLength is not { } context)
         {
             // vLLM checks the length itself while it takes the request in, before the request holds anything.
             return null;
         }
 
+        // UTF-16 to UTF-8 is at most 3 bytes a character. The cheap bound first, on the request as it came: the tools
+        // count at 3 bytes a character of their names, descriptions and schemas, whether the backend renders them or
+        // the gateway's emulation writes them into its instructions.
+        var allowance = TemplateTokens + (TemplateTokensPerMessage * (long)request.Messages.Count) + ToolBytes(request.Options);
+        if ((3 * request.PromptCharacters) + allowance + ToolInstructionTokens < context)
+        {
+            return null;
+        }
+
+        // Near the limit: the messages as the backend will get them, and their exact bytes.
         var (messages, sentOptions) = backend.CallsToolsItself
             ? (request.Messages, request.Options)
             : ConstrainedToolCallingChatClient.AsSent(request.Messages, request.Options);
-        var allowance = TemplateTokens + (TemplateTokensPerMessage * (long)request.Messages.Count) + ToolBytes(sentOptions);
-
-        // UTF-16 to UTF-8 is at most 3 bytes a character: the cheap bound first, the exact bytes only near the limit.
-        var characters = ReferenceEquals(messages, request.Messages) ? request.PromptCharacters : messages.Sum(m => (long)m.Text.Length);
-        if ((3 * characters) + allowance < context || Utf8Bytes(messages) + allowance < context)
+        if (Utf8Bytes(messages) + TemplateTokens + (TemplateTokensPerMessage * (long)request.Messages.Count) + ToolBytes(sentOptions) < context)
         {
             return null;
         }
