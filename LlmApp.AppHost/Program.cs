@@ -19,8 +19,11 @@ try
         // downloaded or built here: the images build from containers/, the model is fetched on the server.
         var catalog = ModelCatalog.Load();
 
-        // The backend: swap this one line for vLLM; the gateway does not change. Llm:LlamaCpp:Replicas gives llm-1 ... llm-N.
-        var llm = builder.AddLlamaCppContainers("llm", ComposeModels.Chat(settings, catalog), settings);
+        // The backend, one line each; Llm:Backend chooses, and the gateway does not change. llama.cpp (Llm:LlamaCpp:Replicas
+        // gives llm-1 ... llm-N, Llm:LlamaCpp:Cuda its CUDA build), or vLLM on an NVIDIA GPU (docker-compose.gpu.yml).
+        var llm = settings.Backend == LlmBackend.Vllm
+            ? builder.AddVllm("llm", settings.Vllm).AsLlmBackends()
+            : builder.AddLlamaCppContainers("llm", ComposeModels.Chat(settings, catalog), settings).AsLlmBackends();
 
         gateway.WithLlmBackends(llm).PublishAsGatewayContainer(settings.Compose);
         if (ComposeModels.Embedding(settings, catalog) is { } embeddingModel)
@@ -31,30 +34,33 @@ try
 
         var prometheus = builder.AddPrometheusContainer("prometheus", settings.Compose, llm);
         builder.AddGrafanaContainer("grafana", prometheus);
-        builder.AddComposePublishing();
+        builder.AddComposePublishing(ComposeTarget.For(settings));
         builder.AddContainerPreparation();
     }
     else
     {
         // API keys first: a wrong keys file is reported before a model download or a llama-server build.
         gateway.WithApiKeys(settings);
-        var (serverPath, model, embeddingModel) = await LlmSetup.PrepareAsync(settings);
+        var local = await LlmSetup.PrepareAsync(settings);
 
-        // The backend: swap this one line for a container or vLLM; the gateway does not change. Llm:LlamaCpp:Replicas
-        // runs several llama-servers, between which the gateway routes each conversation to the one holding its prefix.
-        var llm = builder.AddLlamaCppReplicas("llm", serverPath, model, settings.LlamaCpp);
+        // The backend, one line each; Llm:Backend chooses, and the gateway does not change. llama-server (Llm:LlamaCpp:Replicas
+        // runs several, between which the gateway routes each conversation to the one holding its prefix), or vLLM in
+        // a container on this machine's NVIDIA GPU.
+        var llm = settings.Backend == LlmBackend.Vllm
+            ? builder.AddVllm("llm", settings.Vllm).AsLlmBackends()
+            : builder.AddLlamaCppReplicas("llm", local.ServerPath, local.Model, settings.LlamaCpp).AsLlmBackends();
 
         gateway.WithLlmBackends(llm);
         (string Job, EndpointReference Endpoint)[] scraped =
         [
             ("llmapp-gateway", gateway.GetEndpoint(GatewayBuilderExtensions.ManagementEndpointName)),
-            .. llm.Select(replica => ("llama-server", replica.Resource.HttpEndpoint)),
+            .. llm.Select(replica => (replica.Resource.MetricsJob, replica.Resource.HttpEndpoint)),
         ];
 
         // Retrieval's half: a second llama-server for /v1/embeddings, when Llm:EmbeddingModel names a model.
-        if (embeddingModel is not null)
+        if (local.EmbeddingModel is { } embeddingModel)
         {
-            var embeddings = builder.AddLlamaCppEmbeddings("embeddings", serverPath, embeddingModel, settings).WithRestartOnCrash();
+            var embeddings = builder.AddLlamaCppEmbeddings("embeddings", local.ServerPath, embeddingModel, settings).WithRestartOnCrash();
             gateway.WithEmbeddingBackend(embeddings, embeddingModel.Entry, settings);
             scraped = [.. scraped, ("llama-server-embeddings", embeddings.Resource.HttpEndpoint)];
         }

@@ -27,7 +27,12 @@ try
 
     if (options.BackendKeyFile is { } keyFile && BackendKeyFile.Ensure(keyFile))
     {
-        SetupLog.Info($"backend key: made {keyFile} (llama-server takes requests only with it)");
+        SetupLog.Info($"backend key: made {keyFile} (the model server takes requests only with it)");
+    }
+
+    if (options.KeyOnly)
+    {
+        return 0;
     }
 
     if (ModelLink.IsMounted(options.Mounted))

@@ -6,7 +6,7 @@ namespace LlmApp.ModelTool;
 /// What llmapp-model was asked to do. Each option comes from its flag or else its environment variable, so the compose
 /// file can set the variables once and a person at a shell can override them with flags.
 /// </summary>
-public sealed record ToolOptions(string Model, string ModelsDirectory, string Link, string? Mounted, Uri Endpoint, string? CatalogPath, string? BackendKeyFile = null)
+public sealed record ToolOptions(string Model, string ModelsDirectory, string Link, string? Mounted, Uri Endpoint, string? CatalogPath, string? BackendKeyFile = null, bool KeyOnly = false)
 {
     public const string Usage = """
         llmapp-model: fetch a catalog model into a models directory and link it for llama-server.
@@ -14,6 +14,7 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
         Usage:
           llmapp-model --model <catalog name> --models-dir <dir> --link <path>
                        [--mounted <file>] [--endpoint <url>] [--catalog <path>] [--backend-key-file <path>]
+          llmapp-model --key-only --backend-key-file <path>
 
         Options (each also read from the environment variable shown; the flag wins):
           --model <name>       LLMAPP_MODEL         catalog name of the model to fetch
@@ -28,6 +29,8 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
                                LLMAPP_BACKEND_KEY_FILE
                                                     where the key llama-server and the gateway share is kept;
                                                     made (random, 256 bits) if it does not exist yet
+          --key-only                                only make the backend key (for a backend such as vLLM
+                                                    that fetches its own model); no model options needed
           -h, --help                                show this help
 
         A download resumes a partial file and is verified against the catalog's sha256; a verified file is
@@ -57,12 +60,19 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(environment);
         var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+        var keyOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             var (name, value) = args[i].Split('=', 2) is [var n, var v] ? (n, (string?)v) : (args[i], null);
             if (name is "-h" or "--help")
             {
                 return null;
+            }
+
+            if (name == "--key-only" && value is null)
+            {
+                keyOnly = true;
+                continue;
             }
 
             if (!s_options.ContainsKey(name))
@@ -81,6 +91,11 @@ public sealed record ToolOptions(string Model, string ModelsDirectory, string Li
 
         string Required(string flag) =>
             Get(flag) is { Length: > 0 } value ? value : throw new SetupException($"{flag} (or {s_options[flag]}) is required.");
+
+        if (keyOnly)
+        {
+            return new ToolOptions("", "", "", null, s_defaultEndpoint, null, Path.GetFullPath(Required("--backend-key-file")), KeyOnly: true);
+        }
 
         return new ToolOptions(
             Required("--model"),

@@ -35,6 +35,10 @@ public sealed class ComposeService
     [YamlMember(Alias = "profiles")]
     public List<string> Profiles { get; } = [];
 
+    /// <summary>Replaces the image's entrypoint (vLLM's, to read its key from a file first).</summary>
+    [YamlMember(Alias = "entrypoint")]
+    public List<string> Entrypoint { get; } = [];
+
     [YamlMember(Alias = "command")]
     public List<string> Command { get; } = [];
 
@@ -63,8 +67,56 @@ public sealed class ComposeService
     [YamlMember(Alias = "cpus")]
     public double? Cpus { get; set; }
 
+    /// <summary>The IPC namespace: <c>host</c> for vLLM, whose workers share tensors through shared memory.</summary>
+    [YamlMember(Alias = "ipc")]
+    public string? Ipc { get; set; }
+
+    /// <summary>Devices the service reserves (a GPU), which Compose v2 and docker-compose 1.28+ both honour.</summary>
+    [YamlMember(Alias = "deploy")]
+    public ComposeDeploy? Deploy { get; set; }
+
     [YamlMember(Alias = "stop_grace_period")]
     public string? StopGracePeriod { get; set; }
+}
+
+/// <summary><c>deploy:</c>, holding only the device reservations compose takes a GPU from.</summary>
+public sealed class ComposeDeploy
+{
+    [YamlMember(Alias = "resources")]
+    public required ComposeResources Resources { get; init; }
+
+    /// <summary>One NVIDIA GPU, through the NVIDIA container toolkit on the host.</summary>
+    public static ComposeDeploy OneNvidiaGpu() => new()
+    {
+        Resources = new ComposeResources
+        {
+            Reservations = new ComposeReservations { Devices = [new ComposeDevice { Driver = "nvidia", Count = 1, Capabilities = ["gpu"] }] },
+        },
+    };
+}
+
+public sealed class ComposeResources
+{
+    [YamlMember(Alias = "reservations")]
+    public required ComposeReservations Reservations { get; init; }
+}
+
+public sealed class ComposeReservations
+{
+    [YamlMember(Alias = "devices")]
+    public required List<ComposeDevice> Devices { get; init; }
+}
+
+public sealed class ComposeDevice
+{
+    [YamlMember(Alias = "driver")]
+    public required string Driver { get; init; }
+
+    [YamlMember(Alias = "count")]
+    public int Count { get; init; }
+
+    [YamlMember(Alias = "capabilities")]
+    public required List<string> Capabilities { get; init; }
 }
 
 /// <summary>A build from a Dockerfile; paths are relative to the compose file.</summary>

@@ -11,7 +11,13 @@ public static class ComposeModels
     {
         ArgumentNullException.ThrowIfNull(settings);
         var model = ComposeModel.Resolve(settings.Compose.Model, "Llm:Compose:Model", settings.Compose.ServedModelName, CatalogEntry.ChatKind, catalog);
-        if (settings.MemoryCheck)
+        if (settings.MemoryCheck && settings.LlamaCpp.Cuda)
+        {
+            // The CUDA build holds the weights and the KV cache on the GPU: they must fit its memory.
+            ComposeMemoryCheck.EnsureFits(model, ServerLoad.Chat(settings), settings.Compose.GpuMemoryMiB, "llm service's GPU", "Llm:Compose:GpuMemoryMiB",
+                "Llm:Compose:Model", catalog);
+        }
+        else if (settings.MemoryCheck)
         {
             ComposeMemoryCheck.EnsureFits(model, ServerLoad.Chat(settings), settings.Compose.LlmMemoryMiB, "llm", "Llm:Compose:LlmMemoryMiB",
                 "Llm:Compose:Model", catalog);

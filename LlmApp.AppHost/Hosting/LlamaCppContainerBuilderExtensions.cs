@@ -9,6 +9,9 @@ public static class LlamaCppContainerBuilderExtensions
     /// <summary>The image built from containers/llama-cpp, tagged with the llama.cpp version it holds.</summary>
     public const string Image = "llmapp-llama-cpp";
 
+    /// <summary>The CUDA build's image, from containers/llama-cpp/Dockerfile.cuda (<c>Llm:LlamaCpp:Cuda</c>).</summary>
+    public const string CudaImage = "llmapp-llama-cpp-cuda";
+
     /// <summary>The image of the one-shot model fetcher, built from containers/model (LlmApp.ModelTool).</summary>
     public const string ModelImage = "llmapp-model";
 
@@ -48,9 +51,21 @@ public static class LlamaCppContainerBuilderExtensions
             .. names.Select(replica => builder.AddLlamaServerContainer(replica, name, fetcher, "LLMAPP_", settings.LlamaCpp.ContextPerSlot,
                     LlamaCppArguments.Options(settings.LlamaCpp, threads), settings)
                 .WithArgs([.. settings.LlamaCpp.ExtraArgs])
-                .WithComposeLimits(compose.LlmMemoryMiB, cpus)),
+                .WithComposeLimits(compose.LlmMemoryMiB, cpus)
+                .OnCudaWhen(settings.LlamaCpp.Cuda)),
         ];
     }
+
+    /// <summary>
+    /// llama.cpp's CUDA build instead of the CPU one: its own image (which only an NVIDIA host can run), every layer on
+    /// the GPU (<c>LLAMA_ARG_N_GPU_LAYERS</c>) and one GPU reserved for the service.
+    /// </summary>
+    private static IResourceBuilder<LlamaCppContainerResource> OnCudaWhen(this IResourceBuilder<LlamaCppContainerResource> server, bool cuda) =>
+        !cuda ? server : server
+            .WithImage(CudaImage, LlamaCppSource.Version)
+            .PublishAsComposeImage($"{CudaImage}:{LlamaCppSource.Version}", "./containers/llama-cpp", "Dockerfile.cuda")
+            .WithEnvironment("LLAMA_ARG_N_GPU_LAYERS", "999")
+            .PublishAsComposeService(service => service.Deploy = ComposeDeploy.OneNvidiaGpu());
 
     /// <summary>Adds the embedding llama-server as a container; the compose form of <see cref="LlamaCppEmbeddingsBuilderExtensions.AddLlamaCppEmbeddings"/>.</summary>
     public static IResourceBuilder<LlamaCppContainerResource> AddLlamaCppEmbeddingsContainer(
@@ -64,6 +79,21 @@ public static class LlamaCppContainerBuilderExtensions
         var fetcher = builder.AddModelFetcher(name, model, "LLMAPP_EMBEDDING_", "embedding", settings);
         return builder.AddLlamaServerContainer(name, name, fetcher, "LLMAPP_EMBEDDING_", settings.EmbeddingBatchSize, options, settings)
             .WithComposeLimits(compose.EmbeddingsMemoryMiB, compose.EmbeddingsCpus);
+    }
+
+    /// <summary>
+    /// A one-shot that makes the deployment's backend key in its volume, for a model server that fetches its own model
+    /// (vLLM): the model fetcher's image with <c>--key-only</c>.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddBackendKeyMaker(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddContainer(name, ModelImage, "latest")
+            .PublishAsComposeImage($"{ModelImage}:latest", "./containers/model")
+            .WithArgs("--key-only")
+            .WithEnvironment("LLMAPP_BACKEND_KEY_FILE", BackendKeyFile)
+            .WithVolume(BackendKeyVolume, BackendKeyDirectory)
+            .PublishAsComposeService(service => service.Restart = "no");
     }
 
     /// <summary>

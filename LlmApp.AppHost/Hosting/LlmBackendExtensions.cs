@@ -17,7 +17,13 @@ public static class LlmBackendExtensions
 
         if (backend.Resource.ContextLength is { } contextLength)
         {
-            gateway.WithEnvironment("Backend__ContextLength", contextLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            gateway.WithEnvironment("Backend__ContextLength", Invariant(contextLength));
+        }
+
+        // A backend that cannot say how many requests it runs (vLLM) says it here; llama-server's slots are learned.
+        if (backend.Resource.Capacity is { } capacity)
+        {
+            gateway.WithEnvironment("Resilience__MaxConcurrentRequests", Invariant(capacity));
         }
 
         return gateway
@@ -51,20 +57,44 @@ public static class LlmBackendExtensions
         var first = replicas[0].Resource;
         if (first.ContextLength is { } contextLength)
         {
-            gateway.WithEnvironment("Backend__ContextLength", contextLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            gateway.WithEnvironment("Backend__ContextLength", Invariant(contextLength));
         }
 
         gateway.WithEnvironment("Backend__Kind", first.Kind).WithEnvironment("Backend__Model", first.ServedModel);
         for (var i = 0; i < replicas.Length; i++)
         {
             var replica = replicas[i].Resource;
+            if (replica.Capacity is { } capacity)
+            {
+                gateway.WithEnvironment($"Backend__Backends__{i}__Capacity", Invariant(capacity));
+            }
+
             gateway.WithEnvironment($"Backend__Backends__{i}__Name", replica.Name)
                 .WithEnvironment($"Backend__Backends__{i}__Endpoint", replica.HttpEndpoint)
                 .WithBackendKeyIn(replica, $"Backend__Backends__{i}__ApiKey")
+
                 .WithRelationship(replica, "Backend")
                 .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(replica));
         }
 
         return gateway;
     }
+
+    /// <summary>The backend as the gateway's list of one, whatever its resource type: what <see cref="WithLlmBackends"/> takes.</summary>
+    public static IResourceBuilder<ILlmBackendResource>[] AsLlmBackends<TBackend>(this IResourceBuilder<TBackend> backend)
+        where TBackend : ILlmBackendResource
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        return [backend.ApplicationBuilder.CreateResourceBuilder<ILlmBackendResource>(backend.Resource)];
+    }
+
+    /// <summary>Replicas as the gateway's list, whatever their resource type.</summary>
+    public static IResourceBuilder<ILlmBackendResource>[] AsLlmBackends<TBackend>(this IResourceBuilder<TBackend>[] replicas)
+        where TBackend : ILlmBackendResource
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        return [.. replicas.SelectMany(replica => replica.AsLlmBackends())];
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -52,7 +52,7 @@ public static class PrometheusBuilderExtensions
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource.Resource, async (_, cancellationToken) =>
         {
             var keyFiles = await WriteKeyFilesAsync(directory, targets, cancellationToken);
-            await File.WriteAllTextAsync(configFile, Configuration(prometheus.ScrapeInterval, targets, keyFiles), cancellationToken);
+            await File.WriteAllTextAsync(configFile, Configuration(prometheus.ScrapeInterval, targets, keyFiles, AlertRules(builder)), cancellationToken);
         });
 
         foreach (var (_, target) in targets)
@@ -97,13 +97,26 @@ public static class PrometheusBuilderExtensions
         return files;
     }
 
-    private static string Configuration(TimeSpan scrapeInterval, (string Job, EndpointReference Endpoint)[] targets, Dictionary<string, string> keyFiles)
+    /// <summary>The SLO's alert rules, the compose deployment's own file, when the AppHost runs from the repository.</summary>
+    private static string? AlertRules(IDistributedApplicationBuilder builder)
+    {
+        var rules = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "containers", "prometheus", "alerts.yml"));
+        return File.Exists(rules) ? rules : null;
+    }
+
+    private static string Configuration(
+        TimeSpan scrapeInterval, (string Job, EndpointReference Endpoint)[] targets, Dictionary<string, string> keyFiles, string? alertRules)
     {
         var text = new StringBuilder()
             .AppendLine("# Written by LlmApp.AppHost at start; containers/prometheus/prometheus.yml is the compose version.")
             .AppendLine("global:")
-            .AppendLine(CultureInfo.InvariantCulture, $"  scrape_interval: {(int)scrapeInterval.TotalSeconds}s")
-            .AppendLine("scrape_configs:");
+            .AppendLine(CultureInfo.InvariantCulture, $"  scrape_interval: {(int)scrapeInterval.TotalSeconds}s");
+        if (alertRules is not null)
+        {
+            text.AppendLine("rule_files:").AppendLine(CultureInfo.InvariantCulture, $"  - '{alertRules}'");
+        }
+
+        text.AppendLine("scrape_configs:");
         // One job per kind of target; replicas of llama-server are targets of one job, told apart by their instance label.
         foreach (var job in targets.GroupBy(t => t.Job, t => t.Endpoint))
         {

@@ -11,22 +11,25 @@ public static class PrometheusContainerExtensions
 
     /// <summary>
     /// Adds Prometheus as a container (Debian's package, with containers/prometheus/prometheus.yml scraping the gateway
-    /// and each of <paramref name="llamaServers"/>), its data in a volume of its own, reachable from this machine only (an SSH tunnel away).
+    /// and each of <paramref name="backends"/>, with the SLO's alert rules), its data in a volume of its own, reachable
+    /// from this machine only (an SSH tunnel away).
     /// </summary>
     public static IResourceBuilder<ContainerResource> AddPrometheusContainer(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeSettings settings, params IResourceBuilder<LlamaCppContainerResource>[] llamaServers)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, ComposeSettings settings, params IResourceBuilder<ILlmBackendResource>[] backends)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(llamaServers);
+        ArgumentNullException.ThrowIfNull(backends);
         return builder.AddContainer(name, Image, "latest")
-            // The llama-server job's targets, which the image's entrypoint writes into prometheus.yml: one per replica.
-            .WithEnvironment("LLMAPP_LLAMA_TARGETS",
-                string.Join(",", llamaServers.Select(s => $"{s.Resource.Name}:{LlamaCppContainerBuilderExtensions.Port}")))
+            // The backend job (llama-server or vllm) and its targets, which the image's entrypoint writes into
+            // prometheus.yml: one per replica.
+            .WithEnvironment("LLMAPP_BACKEND_JOB", backends[0].Resource.MetricsJob)
+            .WithEnvironment("LLMAPP_BACKEND_TARGETS",
+                string.Join(",", backends.Select(b => $"{b.Resource.Name}:{b.Resource.HttpEndpoint.EndpointAnnotation.TargetPort}")))
             .PublishAsComposeImage($"{Image}:latest", "./containers/prometheus")
             .WithHttpEndpoint(targetPort: Port, name: "http")
             .WithVolume("prometheus-data", "/prometheus")
-            // llama-server's key, for its /metrics (prometheus.yml names the file).
+            // The backend's key, for llama-server's /metrics (prometheus.yml names the file).
             .WithVolume(LlamaCppContainerBuilderExtensions.BackendKeyVolume, LlamaCppContainerBuilderExtensions.BackendKeyDirectory, isReadOnly: true)
             .WithComposeLimits(settings.PrometheusMemoryMiB, settings.PrometheusCpus)
             .PublishAsComposeService(service =>

@@ -21,6 +21,9 @@ public sealed class ComposeSettings
 
     public int LlmMemoryMiB { get; set; } = 3072;
 
+    /// <summary>The GPU's memory, for the CUDA build's check (<c>Llm:LlamaCpp:Cuda</c>): 22,731 MiB usable of the A10G's 24 GB.</summary>
+    public int GpuMemoryMiB { get; set; } = 22731;
+
     public double LlmCpus { get; set; } = 2;
 
     /// <summary>nomic-embed-text-v1.5 needs about 0.49 GiB with 2048-token inputs (MemoryFit); 640 MiB leaves it room.</summary>

@@ -39,6 +39,13 @@ public sealed class LlamaCppSettings
         return copy;
     }
 
+    /// <summary>
+    /// The compose deployment's llama-server is the CUDA build, every layer on one NVIDIA GPU (a GPU option beside
+    /// vLLM, for GGUF models): the publish step then writes docker-compose.cuda.yml. <c>dotnet run</c> is not changed
+    /// by it (on macOS llama-server uses Metal; elsewhere give a CUDA build as <c>Llm:ServerPath</c>).
+    /// </summary>
+    public bool Cuda { get; set; }
+
     /// <summary>Extra arguments appended verbatim, for anything the settings above do not cover.</summary>
     public string[] ExtraArgs { get; set; } = [];
 }

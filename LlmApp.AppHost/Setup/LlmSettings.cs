@@ -10,6 +10,15 @@ public sealed class LlmSettings
 {
     public const string SectionName = "Llm";
 
+    /// <summary>
+    /// The inference server: <c>llamacpp</c> (llama-server, the default) or <c>vllm</c> (vLLM on an NVIDIA GPU, set up by
+    /// <see cref="Vllm"/>). The gateway in front is the same.
+    /// </summary>
+    public LlmBackend Backend { get; set; } = LlmBackend.LlamaCpp;
+
+    /// <summary>vLLM's model and sizing, with <c>Llm:Backend=vllm</c>.</summary>
+    public VllmSettings Vllm { get; set; } = new();
+
     /// <summary>A catalog name (see models/catalog.json) or a path to a .gguf file.</summary>
     public string Model { get; set; } = "llama-3.1-8b-instruct";
 
@@ -82,6 +91,12 @@ public sealed class LlmSettings
     /// <summary>Binds and validates the <c>Llm</c> section; a value of the wrong type or range is a <see cref="SetupException"/>.</summary>
     public static LlmSettings From(IConfiguration configuration)
     {
+        // The binder's own message would name the enum's .NET type; say the values instead.
+        if (configuration[$"{SectionName}:{nameof(Backend)}"] is { Length: > 0 } backend && !Enum.TryParse<LlmBackend>(backend, ignoreCase: true, out _))
+        {
+            throw new SetupException($"Llm:Backend is '{backend}'; it must be llamacpp (llama-server) or vllm (vLLM on an NVIDIA GPU).");
+        }
+
         LlmSettings settings;
         try
         {
@@ -111,6 +126,7 @@ public sealed class LlmSettings
         Require(LlamaCpp.BatchSize >= 32, "Llm:LlamaCpp:BatchSize", LlamaCpp.BatchSize, "at least 32");
         Require(EmbeddingBatchSize >= 32, "Llm:EmbeddingBatchSize", EmbeddingBatchSize, "at least 32");
         Require(Compose.GatewayPort is > 0 and <= 65535, "Llm:Compose:GatewayPort", Compose.GatewayPort, "a port number");
+        Require(Compose.GpuMemoryMiB >= 1024, "Llm:Compose:GpuMemoryMiB", Compose.GpuMemoryMiB, "at least 1024");
         Require(Compose.LlmMemoryMiB >= 256, "Llm:Compose:LlmMemoryMiB", Compose.LlmMemoryMiB, "at least 256");
         Require(Compose.EmbeddingsMemoryMiB >= 128, "Llm:Compose:EmbeddingsMemoryMiB", Compose.EmbeddingsMemoryMiB, "at least 128");
         Require(Compose.GatewayMemoryMiB >= 128, "Llm:Compose:GatewayMemoryMiB", Compose.GatewayMemoryMiB, "at least 128");
@@ -120,6 +136,11 @@ public sealed class LlmSettings
         RequireCpus(Compose.EmbeddingsCpus, "Llm:Compose:EmbeddingsCpus");
         RequireCpus(Compose.GatewayCpus, "Llm:Compose:GatewayCpus");
         RequireCpus(Compose.PrometheusCpus, "Llm:Compose:PrometheusCpus");
+        if (Backend == LlmBackend.Vllm)
+        {
+            Vllm.Validate();
+        }
+
         if (EmbeddingPooling is { } pooling && pooling is not ("mean" or "cls" or "last" or "rank"))
         {
             throw new SetupException($"Llm:EmbeddingPooling is '{pooling}'; it must be mean, cls, last or rank.");

@@ -43,13 +43,16 @@ internal static class BackendSender
 
         using (response)
         {
-            var (message, type) = await ReadErrorAsync(response, cancellationToken);
-            throw new BackendFailureException(BackendFault.Status, message, (int)response.StatusCode, type);
+            var (message, type, code) = await ReadErrorAsync(response, cancellationToken);
+            throw new BackendFailureException(BackendFault.Status, message, (int)response.StatusCode, type, code);
         }
     }
 
-    /// <summary>The message and type of an error body: <c>{"error":{"message":...}}</c>, or vLLM's older <c>{"message":...}</c>.</summary>
-    private static async Task<(string Message, string? Type)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// The message, type and code of an error body: <c>{"error":{"message":...}}</c> (OpenAI, llama-server, newer vLLM),
+    /// or older vLLM's <c>{"object":"error","message":...,"code":400}</c>, whose numeric code says nothing new.
+    /// </summary>
+    private static async Task<(string Message, string? Type, string? Code)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var fallback = $"The model backend answered {(int)response.StatusCode}.";
         try
@@ -60,11 +63,11 @@ internal static class BackendSender
             using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
             var root = document.RootElement;
             var error = root.TryGetProperty("error", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
-            return (Text(error, "message") ?? fallback, Text(error, "type"));
+            return (Text(error, "message") ?? fallback, Text(error, "type"), Text(error, "code"));
         }
         catch (JsonException)
         {
-            return (fallback, null);
+            return (fallback, null, null);
         }
 
         static string? Text(JsonElement error, string name) =>

@@ -68,7 +68,7 @@ public static class FailureClassifier
                 TimeSpan.FromSeconds(2)),
         StatusCodes.Status429TooManyRequests =>
             GatewayFailure.Overloaded($"The model backend is busy: {failure.Message}", "http_429"),
-        >= 400 and < 500 when failure.ErrorType == BackendFailureException.ContextExceeded =>
+        >= 400 and < 500 when failure.IsContextExceeded =>
             new(StatusCodes.Status400BadRequest,
                 new OpenAIError($"The prompt is longer than this model's context: {FirstLine(failure.Message)}", "invalid_request_error", "messages",
                     "context_length_exceeded"),

@@ -13,9 +13,10 @@ public sealed class GatewayMetrics
 {
     public const string MeterName = "LlmApp.Gateway";
 
-    // Bucket boundaries from the GenAI semantic conventions.
-    private static readonly double[] s_timeToFirstToken = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
-    private static readonly double[] s_timePerOutputToken = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5];
+    // Bucket boundaries from the GenAI semantic conventions, plus the SLO's thresholds (TTFT 0.3 s; 30 tok/s is 0.033 s a
+    // token), so that the alert rules in containers/prometheus/alerts.yml judge them exactly, not by interpolation.
+    private static readonly double[] s_timeToFirstToken = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+    private static readonly double[] s_timePerOutputToken = [0.01, 0.025, 0.033, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5];
     private static readonly double[] s_requestDuration = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
     private static readonly long[] s_tokenUsage = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 

@@ -8,20 +8,35 @@ namespace LlmApp.Tests.Compose;
 /// </summary>
 public sealed class ComposeDriftTests
 {
-    private const string Regenerate = "dotnet run --project LlmApp.AppHost -- --operation publish --step publish-compose --output-path .";
+    private const string Generate = "dotnet run --project LlmApp.AppHost -- --operation publish --step publish-compose --output-path .";
+
+    /// <summary>Each committed file, with the settings it is generated with (those its header names).</summary>
+    public static TheoryData<string, string> CommittedFiles() => new()
+    {
+        { "docker-compose.yml", "" },
+        { ".env", "" },
+        { "docker-compose.gpu.yml", "--Llm:Backend=vllm" },
+        { ".env.gpu", "--Llm:Backend=vllm" },
+        { "docker-compose.cuda.yml", CudaSettings },
+        { ".env.cuda", CudaSettings },
+    };
+
+    private const string CudaSettings =
+        "--Llm:LlamaCpp:Cuda=true --Llm:Compose:Model=llama-3.1-8b-instruct --Llm:LlamaCpp:Parallel=8 --Llm:Compose:LlmMemoryMiB=8192 --Llm:Compose:LlmCpus=3";
 
     [Theory]
-    [InlineData("docker-compose.yml")]
-    [InlineData(".env")]
-    public async Task TheCommittedFileIsWhatTheAppHostGenerates(string file)
+    [MemberData(nameof(CommittedFiles))]
+    public async Task TheCommittedFileIsWhatTheAppHostGenerates(string file, string settings)
     {
-        var output = await ComposeGeneration.GenerateAsync();
+        var output = await ComposeGeneration.GenerateAsync(settings.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         // Paths are written relative to the output folder: from the temporary one they lead back to the repository.
         var toRepository = Path.GetRelativePath(output, TestPaths.RepositoryRoot).Replace('\\', '/') + "/";
         var generated = (await File.ReadAllTextAsync(Path.Combine(output, file))).Replace(toRepository, "./", StringComparison.Ordinal);
         var committed = await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, file));
-        Assert.True(generated == committed, $"{file} at the repository root differs from a fresh generation; run: {Regenerate}");
+        Assert.True(generated == committed, $"{file} at the repository root differs from a fresh generation; run: {Generate} {settings}");
+        // The header names the command that writes the file, settings included.
+        Assert.Contains($"#   {Generate}{(settings.Length > 0 ? " " + settings : "")}\n", committed, StringComparison.Ordinal);
     }
 
     [Fact]

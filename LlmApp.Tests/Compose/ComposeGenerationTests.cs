@@ -37,7 +37,7 @@ public sealed class ComposeGenerationTests
         Assert.DoesNotContain("Backend__Endpoint", compose, StringComparison.Ordinal);
         Assert.Contains("      llm-1:\n        condition: service_healthy\n", compose, StringComparison.Ordinal);
         Assert.Contains("      llm-2:\n        condition: service_healthy\n", compose, StringComparison.Ordinal);
-        Assert.Contains("      LLMAPP_LLAMA_TARGETS: \"llm-1:8080,llm-2:8080\"\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      LLMAPP_BACKEND_TARGETS: \"llm-1:8080,llm-2:8080\"\n", compose, StringComparison.Ordinal);
         // The two share the box's CPUs for llama-server: 2 / 2, and a thread each.
         Assert.Equal(2, compose.Split('\n').Count(l => l == "      LLAMA_ARG_THREADS: \"1\""));
         Assert.DoesNotContain("    cpus: 2\n", compose, StringComparison.Ordinal);

@@ -22,7 +22,7 @@ public sealed class ComposeReplicasTests(ComposeStackFixture fixture, ITestOutpu
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         var generated = await ComposeGeneration.GenerateAsync(["--Llm:LlamaCpp:Replicas=2"]);
-        int gatewayPort = ComposeStackFixture.FreePort(), prometheusPort = ComposeStackFixture.FreePort();
+        int gatewayPort = LocalPorts.Free(), prometheusPort = LocalPorts.Free();
         var compose = new DockerCompose("llmapp-compose-replicas", Path.Combine(generated, "docker-compose.yml"), Path.Combine(generated, ".env"),
             new Dictionary<string, string>
             {
@@ -31,7 +31,7 @@ public sealed class ComposeReplicasTests(ComposeStackFixture fixture, ITestOutpu
                 ["LLMAPP_GATEWAY_BIND"] = "127.0.0.1",
                 ["LLMAPP_GATEWAY_PORT"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
                 ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(CultureInfo.InvariantCulture),
-                ["LLMAPP_GRAFANA_PORT"] = ComposeStackFixture.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["LLMAPP_GRAFANA_PORT"] = LocalPorts.Free().ToString(CultureInfo.InvariantCulture),
             });
         await compose.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
         try

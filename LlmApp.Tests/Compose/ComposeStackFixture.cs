@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using LlmApp.AppHost.Containers;
 using LlmApp.Tests.Infrastructure;
 
@@ -59,7 +57,7 @@ public sealed class ComposeStackFixture : IAsyncLifetime
         var output = await ComposeGeneration.GenerateAsync();
         var keysFile = Path.Combine(TestPaths.NewScratchDirectory(), "keys.json");
         await File.WriteAllTextAsync(keysFile, $$"""{"keys":[{"name":"file-app","key":"{{FileApiKey}}"}]}""");
-        int gatewayPort = FreePort(), prometheusPort = FreePort();
+        int gatewayPort = LocalPorts.Free(), prometheusPort = LocalPorts.Free();
         Gateway = new Uri($"http://127.0.0.1:{gatewayPort}/");
         Prometheus = new Uri($"http://127.0.0.1:{prometheusPort}/");
         Compose = new DockerCompose("llmapp-compose-test", Path.Combine(output, "docker-compose.yml"), Path.Combine(output, ".env"),
@@ -70,7 +68,7 @@ public sealed class ComposeStackFixture : IAsyncLifetime
                 ["LLMAPP_GATEWAY_BIND"] = "127.0.0.1",
                 ["LLMAPP_GATEWAY_PORT"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["LLMAPP_GRAFANA_PORT"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["LLMAPP_GRAFANA_PORT"] = LocalPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_API_KEY"] = ApiKey,
                 ["LLMAPP_API_KEYS_FILE"] = keysFile,
             });
@@ -99,14 +97,6 @@ public sealed class ComposeStackFixture : IAsyncLifetime
     {
         Timings.Add($"{phase}: {clock.Elapsed.TotalSeconds:F0} s");
         clock.Restart();
-    }
-
-    /// <summary>A port free on 127.0.0.1 now, for a stack's published ports.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

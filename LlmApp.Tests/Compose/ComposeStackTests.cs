@@ -93,6 +93,12 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
         var count = result.RootElement.GetProperty("data").GetProperty("result")[0].GetProperty("value")[1].GetString();
         output.WriteLine($"series scraped from the gateway: {count}");
         Assert.True(int.Parse(count!, CultureInfo.InvariantCulture) > 10);
+
+        // And it evaluates the SLO's alert rules (containers/prometheus/alerts.yml).
+        using var rules = JsonDocument.Parse(await http.GetStringAsync("/api/v1/rules"));
+        var names = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
+            .SelectMany(group => group.GetProperty("rules").EnumerateArray()).Select(rule => rule.GetProperty("name").GetString()).Order();
+        Assert.Equal(["LlmOutputSpeedUnderSlo", "LlmTimeToFirstTokenOverSlo"], names);
     }
 
     [SkippableFact]

@@ -22,6 +22,15 @@ public sealed class FailureClassifierTests
         { "backend refuses", new BackendFailureException(BackendFault.Status, "bad grammar", 400), 400, null, "http_400", null },
         { "prompt beyond the context", new BackendFailureException(BackendFault.Status, "request (9028 tokens) exceeds the available context size (4096 tokens)", 400,
             BackendFailureException.ContextExceeded), 400, "context_length_exceeded", "http_400", null },
+        // vLLM's own words (its type is only BadRequestError): 0.6-0.9, and 0.10 onwards.
+        { "prompt beyond vLLM's context", new BackendFailureException(BackendFault.Status, "This model's maximum context length is 8192 tokens. However, you " +
+            "requested 9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.", 400,
+            "BadRequestError"), 400, "context_length_exceeded", "http_400", null },
+        { "prompt beyond vLLM's model length", new BackendFailureException(BackendFault.Status,
+            "The decoder prompt (length 9000) is longer than the maximum model length of 8192. Make sure that `max_model_len` is no smaller than the number of text tokens.",
+            400, "BadRequestError"), 400, "context_length_exceeded", "http_400", null },
+        { "prompt beyond an OpenAI-like server's context", new BackendFailureException(BackendFault.Status, "too long", 400, "invalid_request_error",
+            BackendFailureException.ContextLengthExceeded), 400, "context_length_exceeded", "http_400", null },
         { "backend crashes", new BackendFailureException(BackendFault.Status, "boom", 500), 502, "backend_error", "http_500", null },
         { "backend taken out of service", new BackendFailureException(BackendFault.OutOfService, "hung"), 503, "backend_unavailable", "backend_out_of_service", 5 },
         { "error event mid-stream", new BackendFailureException(BackendFault.ErrorEvent, "invalid UTF-8"), 502, "backend_error", "backend_error", null },

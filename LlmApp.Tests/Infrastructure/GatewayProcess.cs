@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -22,7 +21,7 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public static async Task<GatewayProcess> StartAsync(IDictionary<string, string> settings)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
+        var address = new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
         var startInfo = new ProcessStartInfo(ProjectProcess.DotnetHost())
         {
             WorkingDirectory = Path.GetDirectoryName(ProjectProcess.Assembly("LlmApp.Gateway"))!,
@@ -78,12 +77,5 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -84,6 +84,27 @@ public sealed class AppHostSetupErrorTests
     }
 
     [Fact]
+    public async Task AnUnknownBackendListsTheTwo()
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Backend=tgi"]);
+
+        AssertOneLineError(result, "Llm:Backend is 'tgi'; it must be llamacpp (llama-server) or vllm (vLLM on an NVIDIA GPU).");
+    }
+
+    [Theory]
+    [InlineData("--Llm:Vllm:GpuMemoryUtilization=1.5", "Llm:Vllm:GpuMemoryUtilization is 1.5; it must be a share of the GPU's memory, above 0.1 and at most 1.")]
+    [InlineData("--Llm:Vllm:MaxNumSeqs=0", "Llm:Vllm:MaxNumSeqs is 0; it must be between 1 and 1024.")]
+    [InlineData("--Llm:Vllm:Model=", "Llm:Vllm:Model must name a Hugging Face model (owner/name) or a path in the container.")]
+    public async Task AWrongVllmSettingIsNamedBeforeAnythingStarts(string setting, string expected)
+    {
+        // In publish mode too: a GPU compose file that cannot run is never written.
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost",
+            ["--operation", "publish", "--step", "publish-compose", "--output-path", TestPaths.NewScratchDirectory(), "--Llm:Backend=vllm", setting]);
+
+        AssertOneLineError(result, expected);
+    }
+
+    [Fact]
     public async Task AFailedBuildNamesTheStepThatFailed()
     {
         // No llama-server anywhere and no npm on PATH: the build's first step cannot run.

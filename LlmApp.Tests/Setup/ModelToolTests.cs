@@ -190,6 +190,21 @@ public sealed class ModelToolTests : IAsyncLifetime
         Assert.DoesNotContain(key.Trim(), first.Output + second.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task KeyOnlyMakesTheKeyForAServerThatFetchesItsOwnModelAndNothingElse()
+    {
+        var keyFile = Path.Combine(_scratch, "backend-key", "key");
+
+        var run = await RunAsync(["--key-only", "--backend-key-file", keyFile], includeDefaults: false);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Matches("^[0-9a-f]{64}\n$", await File.ReadAllTextAsync(keyFile));
+        Assert.Empty(_mirror.Requests);
+        Assert.False(Directory.Exists(ModelsDirectory));
+        var withoutFile = await RunAsync(["--key-only"], includeDefaults: false);
+        Assert.Equal("llmapp-model: error: --backend-key-file (or LLMAPP_BACKEND_KEY_FILE) is required.", Assert.Single(Lines(withoutFile.StandardError)));
+    }
+
     private Task<CommandRunner.Result> RunAsync(
         IEnumerable<string> arguments, bool includeDefaults = true, IDictionary<string, string>? environment = null)
     {

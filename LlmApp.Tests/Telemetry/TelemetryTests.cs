@@ -12,7 +12,7 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     [Fact]
     public async Task PrometheusScrapesTimeToFirstTokenAndTokenUsageFromTheGateway()
     {
-        using var prometheus = fixture.App.CreateHttpClient("prometheus", "http");
+        using var prometheus = await PrometheusAsync();
         await SendRequestsAsync(3);
         // Prometheus scrapes the gateway's management port, where /metrics is.
         var gateway = $"{fixture.Management.BaseAddress!.Host}:{fixture.Management.BaseAddress.Port}";
@@ -25,6 +25,48 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
         Assert.True(firstTokens >= 3, $"time-to-first-token count is {firstTokens}");
         Assert.True(outputTokens >= 12, $"output token sum is {outputTokens}");
         Assert.Equal(1, await WaitForValueAsync(prometheus, """up{job="llama-server"}"""));
+    }
+
+    [Fact]
+    public async Task TheLocalPrometheusEvaluatesTheSloAlertRulesAndTheirThresholdsAreBuckets()
+    {
+        using var prometheus = await PrometheusAsync();
+        await SendRequestsAsync(1);
+
+        using var rules = JsonDocument.Parse(await prometheus.GetStringAsync("/api/v1/rules"));
+        var names = rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
+            .SelectMany(group => group.GetProperty("rules").EnumerateArray()).Select(rule => rule.GetProperty("name").GetString()).Order();
+        Assert.Equal(["LlmOutputSpeedUnderSlo", "LlmTimeToFirstTokenOverSlo"], names);
+        // 300 ms and 33 ms are boundaries of the gateway's histograms, so the rules' quantiles are exact at the SLO.
+        var metrics = await fixture.Management.GetStringAsync("/metrics");
+        Assert.Contains("gen_ai_server_time_to_first_token_seconds_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("le=\"0.3\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("le=\"0.033\"}", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryGrafanaDashboardQueryIsPromQLThatPrometheusRunsAndTheLlamaServerSeriesExist()
+    {
+        using var prometheus = await PrometheusAsync();
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.RepositoryRoot, "containers", "grafana", "llmapp-dashboard.json")));
+        var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .Where(panel => panel.TryGetProperty("targets", out _))
+            .SelectMany(panel => panel.GetProperty("targets").EnumerateArray().Select(target => target.GetProperty("expr").GetString()!))
+            .ToList();
+        var backendMetrics = await fixture.Backend.GetStringAsync("/metrics");
+
+        Assert.Contains(queries, q => q.Contains("vllm:", StringComparison.Ordinal));
+        foreach (var query in queries)
+        {
+            // Grafana's interval variable, as it would fill it in.
+            using var response = await prometheus.GetAsync("/api/v1/query?query=" + Uri.EscapeDataString(query.Replace("$__rate_interval", "1m", StringComparison.Ordinal)));
+            Assert.True(response.IsSuccessStatusCode, $"Prometheus refuses the dashboard's query {query}: {await response.Content.ReadAsStringAsync()}");
+            // The llama-server series the panels name are ones this llama-server exports (vLLM's cannot be checked here).
+            foreach (var metric in System.Text.RegularExpressions.Regex.Matches(query, "llamacpp:[a-z_]+").Select(m => m.Value))
+            {
+                Assert.Contains($"\n{metric} ", "\n" + backendMetrics, StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]
@@ -126,5 +168,13 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
             Assert.True(DateTime.UtcNow < deadline, $"Prometheus has no value for {query}");
             await Task.Delay(500);
         }
+    }
+
+    /// <summary>The local Prometheus, once it is ready: the fixture waits for the gateway only, and Prometheus starts beside it.</summary>
+    private async Task<HttpClient> PrometheusAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("prometheus", cts.Token);
+        return fixture.App.CreateHttpClient("prometheus", "http");
     }
 }
