@@ -109,9 +109,12 @@ public static class VllmBuilderExtensions
             .PublishAsComposeService(service =>
             {
                 // vLLM takes its key only from the command line or VLLM_API_KEY: read it from the volume, then start the
-                // server with the command below ($$ is a literal $ to compose).
+                // server with the command below ($$ is a literal $ to compose). A missing key stops it: it must never
+                // start open.
                 service.Entrypoint.AddRange(["/bin/sh", "-c",
-                    $"VLLM_API_KEY=\"$$(cat {LlamaCppContainerBuilderExtensions.BackendKeyFile})\" exec python3 -m vllm.entrypoints.openai.api_server \"$$@\"",
+                    $"key={LlamaCppContainerBuilderExtensions.BackendKeyFile}; " +
+                    "[ -s \"$$key\" ] || { echo \"vllm: error: the backend key $$key is missing or empty; the llm-key service makes it (docker compose up runs it first).\" >&2; exit 1; }; " +
+                    "VLLM_API_KEY=\"$$(cat \"$$key\")\" exec python3 -m vllm.entrypoints.openai.api_server \"$$@\"",
                     "vllm"]);
                 service.Ipc = "host";
                 service.Deploy = ComposeDeploy.OneNvidiaGpu();

@@ -21,8 +21,8 @@ public sealed class ComposeSettings
 
     public int LlmMemoryMiB { get; set; } = 3072;
 
-    /// <summary>The GPU's memory, for the CUDA build's check (<c>Llm:LlamaCpp:Cuda</c>): 22,731 MiB usable of the A10G's 24 GB.</summary>
-    public int GpuMemoryMiB { get; set; } = 22731;
+    /// <summary>The GPU's memory, for the CUDA build's check (<c>Llm:LlamaCpp:Cuda</c>): 23,028 MiB (22.5 GiB) usable of the A10G's 24 GB, as nvidia-smi reports it.</summary>
+    public int GpuMemoryMiB { get; set; } = 23028;
 
     public double LlmCpus { get; set; } = 2;
 

@@ -49,6 +49,37 @@ public sealed class GpuComposeTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task VllmStartsWithTheKeyFromItsVolumeAndRefusesToStartOpenWithoutIt()
+    {
+        var output = await ComposeGeneration.GenerateAsync(["--Llm:Backend=vllm"]);
+        var compose = await File.ReadAllTextAsync(Path.Combine(output, "docker-compose.gpu.yml"));
+        // The entrypoint's script as compose hands it to sh ($$ is compose's escape for $), run by this machine's sh with
+        // the key file somewhere a test can write. vLLM cannot run here: a python3 on PATH stands in for it and prints
+        // what it was started with.
+        var line = Service(compose, "llm").Split('\n').Single(l => l.StartsWith("    - \"key=", StringComparison.Ordinal));
+        var scratch = TestPaths.NewScratchDirectory();
+        var keyFile = Path.Combine(scratch, "key");
+        var script = System.Text.Json.JsonSerializer.Deserialize<string>(line["    - ".Length..])!
+            .Replace("$$", "$", StringComparison.Ordinal).Replace("/etc/llmapp/backend-key/key", keyFile, StringComparison.Ordinal);
+        var bin = Directory.CreateDirectory(Path.Combine(scratch, "bin")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(bin, "python3"), "#!/bin/sh\necho \"key=$VLLM_API_KEY args=$*\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "python3"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        var environment = new Dictionary<string, string> { ["PATH"] = $"{bin}:/usr/bin:/bin" };
+
+        var open = await CommandRunner.RunAsync("/bin/sh", ["-c", script, "vllm", "--model", "m"], scratch, environment);
+        await File.WriteAllTextAsync(keyFile, "0123abcd\n");
+        var keyed = await CommandRunner.RunAsync("/bin/sh", ["-c", script, "vllm", "--model", "m"], scratch, environment);
+
+        Assert.Equal(1, open.ExitCode);
+        Assert.Contains("is missing or empty; the llm-key service makes it", Assert.Single(open.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)),
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("args=", open.StandardOutput, StringComparison.Ordinal);
+        Assert.True(keyed.ExitCode == 0, keyed.Output);
+        Assert.Equal("key=0123abcd args=-m vllm.entrypoints.openai.api_server --model m", keyed.StandardOutput.Trim());
+    }
+
+    [Fact]
     public async Task BF16IsOneSettingAway()
     {
         var output = await ComposeGeneration.GenerateAsync(["--Llm:Backend=vllm", "--Llm:Vllm:Model=meta-llama/Llama-3.1-8B-Instruct", "--Llm:Vllm:MaxNumSeqs=8"]);
