@@ -41,6 +41,11 @@ try
     {
         // API keys first: a wrong keys file is reported before a model download or a llama-server build.
         gateway.WithApiKeys(settings);
+        if (settings.Backend == LlmBackend.Vllm)
+        {
+            GpuCheck.EnsureNvidiaGpu(File.Exists, Environment.GetEnvironmentVariable("DOCKER_HOST"));
+        }
+
         var local = await LlmSetup.PrepareAsync(settings);
 
         // The backend, one line each; Llm:Backend chooses, and the gateway does not change. llama-server (Llm:LlamaCpp:Replicas

@@ -91,6 +91,17 @@ public sealed class AppHostSetupErrorTests
         AssertOneLineError(result, "Llm:Backend is 'tgi'; it must be llamacpp (llama-server) or vllm (vLLM on an NVIDIA GPU).");
     }
 
+    [SkippableFact]
+    public async Task VllmOnAMachineWithoutAnNvidiaGpuSaysSoInOneLine()
+    {
+        // These machines have no GPU: dotnet run with vLLM must stop before anything starts, not wait on a dead container.
+        Skip.If(File.Exists("/dev/nvidiactl"), "this machine has an NVIDIA GPU");
+
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Backend=vllm"], new Dictionary<string, string> { ["DOCKER_HOST"] = "" });
+
+        AssertOneLineError(result, "Llm:Backend=vllm runs vLLM in a container on an NVIDIA GPU, and this machine has none (no /dev/nvidiactl)");
+    }
+
     [Theory]
     [InlineData("--Llm:Vllm:GpuMemoryUtilization=1.5", "Llm:Vllm:GpuMemoryUtilization is 1.5; it must be a share of the GPU's memory, above 0.1 and at most 1.")]
     [InlineData("--Llm:Vllm:MaxNumSeqs=0", "Llm:Vllm:MaxNumSeqs is 0; it must be between 1 and 1024.")]
