@@ -43,7 +43,7 @@ public static class GatewayContainerExtensions
             .WithComposeVariable("LLMAPP_GATEWAY_PORT", settings.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "The gateway's OpenAI API port on this machine: the one port to open in the security group.")
             .WithComposeVariable("LLMAPP_API_KEY", "",
-                "The API key clients send (Authorization: Bearer ...), set here on the server (chmod 600 .env) or in the shell; empty: /v1 is open to anyone who reaches the port.")
+                "The API key clients send (Authorization: Bearer ...), set here on the server (chmod 600 this file) or in the shell; empty: /v1 is open to anyone who reaches the port.")
             .WithComposeVariable("LLMAPP_API_KEYS_FILE", "",
                 "A JSON file of named keys on this machine (see the README's API keys), readable by uid 1654, re-read when it changes; empty: none.")
             .WithComposeVariable("LLMAPP_GATEWAY_BIND", "0.0.0.0",

@@ -21,9 +21,10 @@ public static class LlmBackendExtensions
         }
 
         // A backend that cannot say how many requests it runs (vLLM) says it here; llama-server's slots are learned.
+        // Its own setting, not Resilience:MaxConcurrentRequests, which the embedding server's slots would then follow.
         if (backend.Resource.Capacity is { } capacity)
         {
-            gateway.WithEnvironment("Resilience__MaxConcurrentRequests", Invariant(capacity));
+            gateway.WithEnvironment("Backend__Capacity", Invariant(capacity));
         }
 
         return gateway

@@ -29,7 +29,8 @@ public static class VllmBuilderExtensions
         var servedModel = publishing ? Required("LLMAPP_VLLM_SERVED_MODEL") : settings.ServedModelName;
         var vllm = builder.AddResource(new VllmResource(name, servedModel, settings.MaxModelLen, settings.MaxNumSeqs))
             .WithImage(settings.Image, settings.ImageTag)
-            // Not published on the host: the gateway is the only way in.
+            // In compose not published on the host: the gateway is the only way in. Under dotnet run, Aspire maps it to a
+            // port on localhost, where the gateway (a process on the host) reaches it. vLLM's key guards /v1 only.
             .WithHttpEndpoint(targetPort: Port, name: VllmResource.HttpEndpointName)
             .WithArgs([.. Arguments(settings, model, servedModel)])
             .WithVolume("huggingface-cache", HuggingFaceCache)
@@ -58,7 +59,7 @@ public static class VllmBuilderExtensions
         yield return "--max-model-len";
         yield return settings.MaxModelLen.ToString(CultureInfo.InvariantCulture);
         yield return "--gpu-memory-utilization";
-        yield return settings.GpuMemoryUtilization.ToString("0.0#", CultureInfo.InvariantCulture);
+        yield return settings.GpuMemoryUtilization.ToString("0.0###", CultureInfo.InvariantCulture);
         // The gateway admits exactly this many (Backend capacity), and queues or refuses the rest.
         yield return "--max-num-seqs";
         yield return settings.MaxNumSeqs.ToString(CultureInfo.InvariantCulture);
@@ -113,8 +114,9 @@ public static class VllmBuilderExtensions
                 // start open.
                 service.Entrypoint.AddRange(["/bin/sh", "-c",
                     $"key={LlamaCppContainerBuilderExtensions.BackendKeyFile}; " +
-                    "[ -s \"$$key\" ] || { echo \"vllm: error: the backend key $$key is missing or empty; the llm-key service makes it (docker compose up runs it first).\" >&2; exit 1; }; " +
-                    "VLLM_API_KEY=\"$$(cat \"$$key\")\" exec python3 -m vllm.entrypoints.openai.api_server \"$$@\"",
+                    "k=$$({ tr -d '[:space:]' < \"$$key\"; } 2>/dev/null); " +
+                    "[ -n \"$$k\" ] || { echo \"vllm: error: the backend key $$key is missing or empty; the llm-key service makes it (docker compose up runs it first).\" >&2; exit 1; }; " +
+                    "VLLM_API_KEY=\"$$k\" exec python3 -m vllm.entrypoints.openai.api_server \"$$@\"",
                     "vllm"]);
                 service.Ipc = "host";
                 service.Deploy = ComposeDeploy.OneNvidiaGpu();

@@ -9,7 +9,8 @@ public static class GpuCheck
     public static void EnsureNvidiaGpu(Func<string, bool> exists, string? dockerHost)
     {
         ArgumentNullException.ThrowIfNull(exists);
-        if (dockerHost is { Length: > 0 } || exists("/dev/nvidiactl"))
+        // /dev/nvidiactl on Linux; /dev/dxg under WSL2, where the GPU reaches containers through the Windows driver.
+        if (dockerHost is { Length: > 0 } || exists("/dev/nvidiactl") || exists("/dev/dxg"))
         {
             return;
         }

@@ -42,6 +42,14 @@ public sealed class BackendOptions
     /// <summary>What kind of server it is; it decides how capacity is learned and who calls tools.</summary>
     public BackendKind Kind { get; set; } = BackendKind.LlamaCpp;
 
+    /// <summary>
+    /// Requests the one backend runs at once, for a server that cannot say (vLLM: its <c>--max-num-seqs</c>); unset:
+    /// learned from llama-server's <c>/props</c>, or <c>Resilience:MaxConcurrentRequests</c>. With <see cref="Backends"/>,
+    /// each has its own.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int? Capacity { get; set; }
+
     /// <summary>API key the backend expects, if any (vLLM's <c>--api-key</c>, llama-server's <c>--api-key</c>).</summary>
     public string? ApiKey { get; set; }
 
@@ -60,10 +68,10 @@ public sealed class BackendOptions
 
     /// <summary>
     /// Each backend's settings: those of <see cref="Backends"/> with the shared ones filled in, or this one alone, with
-    /// the slots it was configured with (0: learned from llama-server's <c>/props</c>).
+    /// its <see cref="Capacity"/>.
     /// </summary>
     public IEnumerable<(BackendOptions Options, int? Capacity)> Resolve() => Backends.Count == 0
-        ? [(this, null)]
+        ? [(this, Capacity)]
         : Backends.Select(b => (new BackendOptions
         {
             Name = b.Name,

@@ -31,7 +31,7 @@ public sealed class OpenAIBackendTests(OpenAIBackendFixture fixture)
         // The tiny test model's chat template (ChatML) has no place for tools, so llama-server answers in text; vLLM with
         // Llama 3.1's tool template and parser would answer with the call. What matters here is what the backend got.
         Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
-        using var sent = JsonDocument.Parse(fixture.Relay.LastRequestBody("/v1/chat/completions", mark));
+        using var sent = JsonDocument.Parse(fixture.Relay.RequestBody("/v1/chat/completions", mark));
         var root = sent.RootElement;
         var tool = Assert.Single(root.GetProperty("tools").EnumerateArray());
         Assert.Equal("function", tool.GetProperty("type").GetString());
@@ -59,7 +59,7 @@ public sealed class OpenAIBackendTests(OpenAIBackendFixture fixture)
             [new UserChatMessage("Go on"), new AssistantChatMessage([call]), new ToolChatMessage("call_1", "12 C and sunny")], options);
 
         Assert.NotNull(completion.Content);
-        using var sent = JsonDocument.Parse(fixture.Relay.LastRequestBody("/v1/chat/completions", mark));
+        using var sent = JsonDocument.Parse(fixture.Relay.RequestBody("/v1/chat/completions", mark));
         var messages = sent.RootElement.GetProperty("messages").EnumerateArray().ToList();
         Assert.Equal(["user", "assistant", "tool"], messages.Select(m => m.GetProperty("role").GetString()));
         var sentCall = Assert.Single(messages[1].GetProperty("tool_calls").EnumerateArray());

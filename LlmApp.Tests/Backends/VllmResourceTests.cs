@@ -79,7 +79,7 @@ public sealed class VllmResourceTests
         var environment = await EnvironmentAsync(gateway.Resource);
         var backendKey = (await EnvironmentAsync(vllm.Resource))["VLLM_API_KEY"];
         Assert.Equal("openai", environment["Backend__Kind"]);
-        Assert.Equal("48", environment["Resilience__MaxConcurrentRequests"]);
+        Assert.Equal("48", environment["Backend__Capacity"]);
         Assert.Equal("llama-3.1-8b-instruct", environment["Backend__Model"]);
         Assert.Equal("8192", environment["Backend__ContextLength"]);
         Assert.Equal("llm", environment["Backend__Name"]);

@@ -12,10 +12,13 @@ namespace LlmApp.Tests.Gateway;
 [Collection(GatewayAppCollectionDefinition.Name)]
 public sealed class BackendKindTests(GatewayAppFixture fixture)
 {
-    [Fact]
-    public async Task AnOpenAIKindBackendGetsTheConfiguredCapacityNotLlamaServersSlots()
+    [Theory]
+    [InlineData("Backend__Capacity")]
+    [InlineData("Resilience__MaxConcurrentRequests")]
+    public async Task AnOpenAIKindBackendGetsTheConfiguredCapacityNotLlamaServersSlots(string setting)
     {
-        await using var gateway = await StartAsync(("Resilience__MaxConcurrentRequests", "1"), ("Resilience__QueueLimit", "0"));
+        // Backend:Capacity is what the AppHost sets for vLLM; Resilience:MaxConcurrentRequests, the fallback for any backend.
+        await using var gateway = await StartAsync((setting, "1"), ("Resilience__QueueLimit", "0"));
 
         await using var first = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 2000, stream: true));
         Assert.Equal(HttpStatusCode.OK, first.Status);

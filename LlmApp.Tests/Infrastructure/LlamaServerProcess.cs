@@ -63,8 +63,9 @@ public sealed class LlamaServerProcess : IAsyncDisposable
                     return server;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // Not listening yet, or too busy loading to answer within the probe's timeout.
             }
 
             if (process.HasExited || DateTime.UtcNow > deadline)
