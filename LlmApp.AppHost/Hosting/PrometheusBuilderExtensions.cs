@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Setup;
 
@@ -100,7 +101,7 @@ public static class PrometheusBuilderExtensions
     /// <summary>The SLO's alert rules, the compose deployment's own file, when the AppHost runs from the repository.</summary>
     private static string? AlertRules(IDistributedApplicationBuilder builder)
     {
-        var rules = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "containers", "prometheus", "alerts.yml"));
+        var rules = Path.Combine(ComposePublishingExtensions.RepositoryRoot(builder), "containers", "prometheus", "alerts.yml");
         return File.Exists(rules) ? rules : null;
     }
 

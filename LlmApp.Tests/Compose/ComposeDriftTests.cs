@@ -1,3 +1,4 @@
+using LlmApp.AppHost.Compose;
 using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Compose;
@@ -10,19 +11,21 @@ public sealed class ComposeDriftTests
 {
     private const string Generate = "dotnet run --project LlmApp.AppHost -- --operation publish --step publish-compose --output-path .";
 
-    /// <summary>Each committed file, with the settings it is generated with (those its header names).</summary>
-    public static TheoryData<string, string> CommittedFiles() => new()
+    /// <summary>
+    /// Each committed file, with the settings it is generated with (those its header names): the compose file and the
+    /// .env of every deployment the AppHost writes, so that a new one is covered as soon as it exists.
+    /// </summary>
+    public static TheoryData<string, string> CommittedFiles()
     {
-        { "docker-compose.yml", "" },
-        { ".env", "" },
-        { "docker-compose.gpu.yml", "--Llm:Backend=vllm" },
-        { ".env.gpu", "--Llm:Backend=vllm" },
-        { "docker-compose.cuda.yml", CudaSettings },
-        { ".env.cuda", CudaSettings },
-    };
+        var files = new TheoryData<string, string>();
+        foreach (var target in ComposeTarget.All)
+        {
+            files.Add(target.ComposeFile, target.Settings);
+            files.Add(target.EnvironmentFile, target.Settings);
+        }
 
-    private const string CudaSettings =
-        "--Llm:LlamaCpp:Cuda=true --Llm:Compose:Model=llama-3.1-8b-instruct --Llm:LlamaCpp:Parallel=8 --Llm:Compose:LlmMemoryMiB=8192 --Llm:Compose:LlmCpus=3";
+        return files;
+    }
 
     [Theory]
     [MemberData(nameof(CommittedFiles))]

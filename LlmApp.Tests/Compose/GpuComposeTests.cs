@@ -102,7 +102,7 @@ public sealed class GpuComposeTests
         var output = await ComposeGeneration.GenerateAsync(["--Llm:Backend=vllm"]);
         File.Delete(Path.Combine(output, ".env.gpu"));
 
-        var config = await DockerComposeConfigAsync(output, ["--file", "docker-compose.gpu.yml", "config", "--quiet"]);
+        var config = await DockerCompose.CliAsync(output, ["--file", "docker-compose.gpu.yml", "config", "--quiet"]);
 
         Assert.NotEqual(0, config.ExitCode);
         Assert.Contains("start with: docker compose --env-file .env.gpu -f docker-compose.gpu.yml up -d", config.Output, StringComparison.Ordinal);
@@ -152,34 +152,7 @@ public sealed class GpuComposeTests
 
     private static async Task AssertComposeTakesAsync(string output, string file, string environmentFile)
     {
-        var config = await DockerComposeConfigAsync(output, ["--file", file, "--env-file", environmentFile, "config", "--quiet"]);
+        var config = await DockerCompose.CliAsync(output, ["--file", file, "--env-file", environmentFile, "config", "--quiet"]);
         Assert.True(config.ExitCode == 0, config.Output);
-    }
-
-    /// <summary>
-    /// Compose's own check of the file: Debian's docker-compose 1.29 (CI installs it; the stack tests need it), or the
-    /// Compose v2 plugin; the test is skipped, saying so, where neither is installed.
-    /// </summary>
-    private static async Task<CommandRunner.Result> DockerComposeConfigAsync(string output, string[] arguments)
-    {
-        foreach (var (command, prefix) in (IEnumerable<(string, string[])>)[("docker-compose", []), ("docker", ["compose"])])
-        {
-            try
-            {
-                var result = await CommandRunner.RunAsync(command, [.. prefix, .. arguments], output);
-                if (command == "docker" && result.Output.Contains("is not a docker command", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                return result;
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-            }
-        }
-
-        Skip.If(true, "neither docker-compose nor the docker compose plugin is installed");
-        throw new InvalidOperationException("unreachable");
     }
 }

@@ -25,6 +25,36 @@ public sealed class DockerCompose(string project, string composeFile, string env
         }
     }
 
+    /// <summary>
+    /// Compose itself, run in <paramref name="directory"/> without a project (<c>config</c>, to check a generated file):
+    /// Debian's docker-compose 1.29 (CI installs it; the stack tests need it), or the Compose v2 plugin. A test that
+    /// calls it is skipped, saying so, where neither is installed.
+    /// </summary>
+    public static async Task<CommandRunner.Result> CliAsync(string directory, IEnumerable<string> arguments)
+    {
+        string[] list = [.. arguments];
+        foreach (var (command, prefix) in (IEnumerable<(string, string[])>)[("docker-compose", []), ("docker", ["compose"])])
+        {
+            try
+            {
+                var result = await CommandRunner.RunAsync(command, [.. prefix, .. list], directory);
+                if (command == "docker" && result.Output.Contains("is not a docker command", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                return result;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // Not installed: try the next.
+            }
+        }
+
+        Skip.If(true, "neither docker-compose nor the docker compose plugin is installed");
+        throw new InvalidOperationException("unreachable: Skip.If(true) throws");
+    }
+
     public Task<CommandRunner.Result> RunAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
         CommandRunner.RunAsync("docker-compose",
             // Paths in the file are relative to where it was generated, as on a server.

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -9,9 +8,9 @@ namespace LlmApp.Tests.Infrastructure;
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ServiceProcess _process;
 
-    private GatewayProcess(Process process, Uri address)
+    private GatewayProcess(ServiceProcess process, Uri address)
     {
         _process = process;
         Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
@@ -25,9 +24,6 @@ public sealed class GatewayProcess : IAsyncDisposable
         var startInfo = new ProcessStartInfo(ProjectProcess.DotnetHost())
         {
             WorkingDirectory = Path.GetDirectoryName(ProjectProcess.Assembly("LlmApp.Gateway"))!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
         startInfo.ArgumentList.Add(ProjectProcess.Assembly("LlmApp.Gateway"));
         startInfo.Environment["ASPNETCORE_URLS"] = address.ToString();
@@ -36,46 +32,12 @@ public sealed class GatewayProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
 
-        var process = Process.Start(startInfo)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var gateway = new GatewayProcess(process, address);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var ready = await gateway.Client.GetAsync("/readyz");
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return gateway;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                await gateway.DisposeAsync();
-                throw new InvalidOperationException($"The gateway at {address} did not become ready.");
-            }
-
-            await Task.Delay(200);
-        }
+        return new GatewayProcess(await ServiceProcess.StartAsync(startInfo, new Uri(address, "/readyz"), "The gateway"), address);
     }
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync();
     }
 }
