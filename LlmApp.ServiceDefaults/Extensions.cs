@@ -52,7 +52,7 @@ public static class Extensions
 
         // Spans only where they go somewhere (the dashboard, a collector): made for nobody they still cost every request
         // its activities, tags and a heavier async context.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (builder.IsTracingEnabled())
         {
             otel.WithTracing(tracing => tracing
                     .AddSource(builder.Environment.ApplicationName)
@@ -67,6 +67,13 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>
+    /// Whether spans go anywhere: an OTLP endpoint is set (the AppHost sets one for its dashboard). Work done only for
+    /// spans, such as Microsoft.Extensions.AI's OpenTelemetry chat client, is left out of the pipeline otherwise.
+    /// </summary>
+    public static bool IsTracingEnabled(this IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -47,13 +47,17 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<ContextWindow>();
         builder.AddGatewayTelemetry();
 
+        var tracing = builder.IsTracingEnabled();
         builder.Services.AddChatClient(services => services.GetRequiredService<BackendRouter>())
             // gen_ai spans for the dashboard; message text on them only with Telemetry:LogContent. No logger: it would log
-            // each failure again, with a stack trace, after the gateway's own one-line warning.
-            .Use((inner, services) => new OpenTelemetryChatClient(inner)
-            {
-                EnableSensitiveData = services.GetRequiredService<IOptions<TelemetryOptions>>().Value.LogContent,
-            })
+            // each failure again, with a stack trace, after the gateway's own one-line warning. Only where spans go
+            // somewhere: the client keeps every streamed update, and rebuilds the whole answer at the end, for its span.
+            .Use((inner, services) => tracing
+                ? new OpenTelemetryChatClient(inner)
+                {
+                    EnableSensitiveData = services.GetRequiredService<IOptions<TelemetryOptions>>().Value.LogContent,
+                }
+                : inner)
             .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
             .UseGatewayTelemetry()
             .UseGenerationDeadlines()

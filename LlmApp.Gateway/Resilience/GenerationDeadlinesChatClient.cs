@@ -74,9 +74,11 @@ public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, Resil
             return true;
         }
 
-        foreach (var content in update.Contents)
+        // By index: a foreach over the IList would allocate an enumerator for every token.
+        var contents = update.Contents;
+        for (var i = 0; i < contents.Count; i++)
         {
-            if (content is TextContent { Text.Length: > 0 } or FunctionCallContent)
+            if (contents[i] is TextContent { Text.Length: > 0 } or FunctionCallContent)
             {
                 return true;
             }

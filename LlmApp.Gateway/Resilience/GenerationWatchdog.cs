@@ -3,24 +3,30 @@ namespace LlmApp.Gateway.Resilience;
 /// <summary>
 /// Streaming-aware deadlines for one generation: the time to the first token, the silence between tokens, and a
 /// total deadline counted from the request's arrival, all cancelling the backend call through one token. Polly's
-/// timeout strategy bounds a single call; a stream needs a timer that is re-armed on every token (as YARP's activity
-/// timeout is), which <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/> gives without allocating per token.
-/// The source runs on the given <see cref="TimeProvider"/>, so tests can move time by hand.
+/// timeout strategy bounds a single call; a stream needs a deadline that moves with every token (as YARP's activity
+/// timeout does). A token only notes its time: one timer, due no later than the earliest deadline, finds out when it
+/// fires whether tokens came meanwhile and, if so, waits out the rest. So the per-token path touches no timer, and the
+/// timer fires about once per idle timeout of a healthy stream. The timer runs on the given <see cref="TimeProvider"/>,
+/// so tests can move time by hand.
 /// </summary>
 public sealed class GenerationWatchdog : IDisposable
 {
-    private readonly CancellationTokenSource _cts;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly ITimer _timer;
     private readonly TimeProvider _time;
     private readonly long _arrival;
+    private readonly long _started;
     private readonly TimeSpan _total;
+    private readonly TimeSpan _firstTokenTimeout;
     private readonly TimeSpan _idleTimeout;
     private readonly CancellationToken _caller;
     private readonly CancellationTokenRegistration _callerRegistration;
     private readonly CancellationTokenRegistration _shutdownRegistration;
-    private GenerationTimeout _phase = GenerationTimeout.FirstToken;
 
-    // The deadline the armed timer stands for: the phase's own, or the total one when that comes first.
-    private GenerationTimeout _armed;
+    // The last token's timestamp; _tokenSeen says whether there has been one.
+    private long _lastToken;
+    private volatile bool _tokenSeen;
+    private volatile GenerationTimeout _fired;
     private volatile bool _shutdown;
 
     /// <summary>
@@ -32,10 +38,12 @@ public sealed class GenerationWatchdog : IDisposable
     {
         _time = time;
         _arrival = arrivalTimestamp;
+        _started = time.GetTimestamp();
         _total = options.TotalTimeout(maxTokens);
+        _firstTokenTimeout = streaming ? options.FirstTokenTimeout : Timeout.InfiniteTimeSpan;
         _idleTimeout = options.IdleTimeout;
         _caller = caller;
-        _cts = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        _timer = time.CreateTimer(static state => ((GenerationWatchdog)state!).Schedule(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _callerRegistration = caller.UnsafeRegister(static state => ((GenerationWatchdog)state!).Cancel(), this);
         _shutdownRegistration = shutdown.UnsafeRegister(static state =>
         {
@@ -43,7 +51,7 @@ public sealed class GenerationWatchdog : IDisposable
             watchdog._shutdown = true;
             watchdog.Cancel();
         }, this);
-        Arm(streaming ? options.FirstTokenTimeout : Timeout.InfiniteTimeSpan);
+        Schedule();
     }
 
     /// <summary>Cancelled when a deadline passes, the caller gives up, or the drain window after SIGTERM ends.</summary>
@@ -53,33 +61,57 @@ public sealed class GenerationWatchdog : IDisposable
     public GenerationTimeout Fired =>
         !_cts.IsCancellationRequested || _caller.IsCancellationRequested ? GenerationTimeout.None
         : _shutdown ? GenerationTimeout.Shutdown
-        : _armed;
+        : _fired;
 
-    /// <summary>Called for each token: the first ends the first-token wait, each re-arms the idle timer.</summary>
+    /// <summary>Called for each token: the first ends the first-token wait, and each moves the idle deadline.</summary>
     public void OnToken()
     {
-        _phase = GenerationTimeout.Idle;
-        Arm(_idleTimeout);
+        Volatile.Write(ref _lastToken, _time.GetTimestamp());
+        if (!_tokenSeen)
+        {
+            _tokenSeen = true;
+            // The idle deadline replaces the first-token one, which may be later.
+            Schedule();
+        }
     }
 
     public void Dispose()
     {
+        _timer.Dispose();
         _callerRegistration.Dispose();
         _shutdownRegistration.Dispose();
         _cts.Dispose();
     }
 
-    private void Arm(TimeSpan phaseTimeout)
+    /// <summary>Cancels if the earliest deadline has passed; otherwise sets the timer for it.</summary>
+    private void Schedule()
     {
-        var remaining = _total - _time.GetElapsedTime(_arrival);
-        (var delay, _armed) = phaseTimeout != Timeout.InfiniteTimeSpan && phaseTimeout < remaining ? (phaseTimeout, _phase) : (remaining, GenerationTimeout.Total);
-        if (delay <= TimeSpan.Zero)
+        var now = _time.GetTimestamp();
+        var (left, deadline) = (_total - _time.GetElapsedTime(_arrival, now), GenerationTimeout.Total);
+        var phaseLeft = _tokenSeen ? _idleTimeout - _time.GetElapsedTime(Volatile.Read(ref _lastToken), now)
+            : _firstTokenTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan
+            : _firstTokenTimeout - _time.GetElapsedTime(_started, now);
+        if (phaseLeft != Timeout.InfiniteTimeSpan && phaseLeft < left)
         {
-            Cancel();
+            (left, deadline) = (phaseLeft, _tokenSeen ? GenerationTimeout.Idle : GenerationTimeout.FirstToken);
+        }
+
+        if (left > TimeSpan.Zero)
+        {
+            try
+            {
+                _timer.Change(left, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The generation ended while the timer fired.
+            }
+
             return;
         }
 
-        _cts.CancelAfter(delay);
+        _fired = deadline;
+        Cancel();
     }
 
     private void Cancel()

@@ -55,9 +55,11 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
 
             // A token's logprobs go in the chunk that carries its text; only a request that asked has them.
             var logprobs = update.Contents.Count > 1 ? update.Contents.OfType<LogprobsContent>().FirstOrDefault() : null;
-            foreach (var content in update.Contents)
+            // By index: a foreach over the IList would allocate an enumerator for every token.
+            var contents = update.Contents;
+            for (var i = 0; i < contents.Count; i++)
             {
-                switch (content)
+                switch (contents[i])
                 {
                     case TextContent { Text.Length: > 0 } text when logprobs is null:
                         await writer.WriteEventAsync((_chunks, text.Text), static (json, state) => state._chunks.Content(json, state.Text), cancellationToken);

@@ -10,8 +10,9 @@ namespace LlmApp.Gateway.Streaming;
 /// Writes Server-Sent Events straight to the response body: one <c>data: {json}</c> line and a blank line per event,
 /// each flushed as soon as it is written, with response buffering off. When the stream has been silent for the
 /// keep-alive interval (a long prompt being read, or a slot waiting while another reads one), a <c>: keep-alive</c>
-/// comment goes out, so that proxies and clients with read timeouts do not give up on it. One timer per stream, re-armed
-/// by every write, does that: no timer or task is made per token.
+/// comment goes out, so that proxies and clients with read timeouts do not give up on it. One timer per stream does
+/// that; a write only notes its time, and the timer, when it fires, waits out the rest of the interval if there was one
+/// meanwhile. So no timer is touched, and no timer or task is made, per token.
 /// </summary>
 internal sealed class SseWriter : IDisposable
 {
@@ -21,18 +22,22 @@ internal sealed class SseWriter : IDisposable
 
     private readonly HttpResponse _response;
     private readonly TimeSpan _keepAliveInterval;
+    private readonly TimeProvider _time;
     private readonly ITimer _keepAlive;
 
     // One writer at a time: the streamer, or the keep-alive timer.
     private readonly SemaphoreSlim _writing = new(1, 1);
     private Utf8JsonWriter? _json;
+    private long _lastWrite;
     private volatile bool _disposed;
 
     public SseWriter(HttpResponse response, TimeSpan keepAliveInterval, TimeProvider time)
     {
         _response = response;
         _keepAliveInterval = keepAliveInterval;
-        _keepAlive = time.CreateTimer(static state => ((SseWriter)state!).OnSilence(), this, keepAliveInterval, keepAliveInterval);
+        _time = time;
+        _lastWrite = time.GetTimestamp();
+        _keepAlive = time.CreateTimer(static state => ((SseWriter)state!).OnKeepAliveDue(), this, keepAliveInterval, Timeout.InfiniteTimeSpan);
     }
 
     public bool Started { get; private set; }
@@ -94,7 +99,7 @@ internal sealed class SseWriter : IDisposable
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         var result = await _response.BodyWriter.FlushAsync(cancellationToken);
-        _keepAlive.Change(_keepAliveInterval, _keepAliveInterval);
+        Volatile.Write(ref _lastWrite, _time.GetTimestamp());
         if (result.IsCompleted || result.IsCanceled)
         {
             // The client is gone: stop producing, so that the backend request is cancelled too.
@@ -102,12 +107,38 @@ internal sealed class SseWriter : IDisposable
         }
     }
 
-    private void OnSilence()
+    private void OnKeepAliveDue()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        var silence = _time.GetElapsedTime(Volatile.Read(ref _lastWrite));
+        if (silence < _keepAliveInterval)
+        {
+            SetKeepAlive(_keepAliveInterval - silence);
+            return;
+        }
+
         // A write under way is proof enough that the stream is alive.
-        if (!_disposed && _writing.Wait(0))
+        if (_writing.Wait(0))
         {
             _ = WriteKeepAliveAsync();
+        }
+
+        SetKeepAlive(_keepAliveInterval);
+    }
+
+    private void SetKeepAlive(TimeSpan due)
+    {
+        try
+        {
+            _keepAlive.Change(due, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream ended while the timer fired.
         }
     }
 

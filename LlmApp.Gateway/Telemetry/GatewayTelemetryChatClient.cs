@@ -90,8 +90,11 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 }
 
                 var update = updates.Current;
-                foreach (var content in update.Contents)
+                // By index: a foreach over the IList would allocate an enumerator for every token.
+                var contents = update.Contents;
+                for (var i = 0; i < contents.Count; i++)
                 {
+                    var content = contents[i];
                     switch (content)
                     {
                         case TextContent { Text.Length: > 0 } or FunctionCallContent or FunctionCallUpdateContent when firstToken == 0:
