@@ -20,11 +20,11 @@ public static class ModelsApi
 
     /// <summary>The chat model, and the embedding model when one is served.</summary>
     public static IResult ListModels(IOptions<BackendOptions> backend, IOptions<EmbeddingsOptions> embeddings) =>
-        TypedResults.Json(new ModelList([.. Served(backend.Value, embeddings.Value).Select(Card)]), OpenAIJsonContext.Default.ModelList);
+        TypedResults.Json(new ModelList([.. Served(backend.Value, embeddings.Value).Select(Card)]), OpenAIJsonContext.Wire.ModelList);
 
     public static IResult RetrieveModel(string model, IOptions<BackendOptions> backend, IOptions<EmbeddingsOptions> embeddings) =>
         Served(backend.Value, embeddings.Value).Contains(model)
-            ? TypedResults.Json(Card(model), OpenAIJsonContext.Default.ModelCard)
+            ? TypedResults.Json(Card(model), OpenAIJsonContext.Wire.ModelCard)
             : GatewayFailure.ModelNotFound(model).ToResult();
 
     private static string[] Served(BackendOptions backend, EmbeddingsOptions embeddings) =>

@@ -86,7 +86,7 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
                 httpContext.Response.Headers.WWWAuthenticate = "Bearer";
             }
 
-            return TypedResults.Json(Failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, statusCode: Failure.Status)
+            return TypedResults.Json(Failure.Body, OpenAIJsonContext.Wire.OpenAIErrorResponse, statusCode: Failure.Status)
                 .ExecuteAsync(httpContext);
         }
     }

@@ -107,7 +107,7 @@ internal sealed partial class ContextWindow(BackendConnections connections, Back
             }
 
             var tokenize = JsonSerializer.SerializeToUtf8Bytes(
-                new TokenizeRequest(prompt.GetString()!, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Default.TokenizeRequest);
+                new TokenizeRequest(prompt.GetString()!, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Wire.TokenizeRequest);
             using var tokens = await PostAsync(backend, "tokenize", tokenize, cancellationToken);
             return tokens?.RootElement.TryGetProperty("tokens", out var list) == true && list.ValueKind == JsonValueKind.Array
                 ? list.GetArrayLength()

@@ -21,7 +21,7 @@ internal static class ChatCompletionResponder
                 throw new IncompleteResponseException("The answer ended without a finish reason.");
             }
 
-            return TypedResults.Json(ChatResponseMapper.ToCompletion(response, model), OpenAIJsonContext.Default.ChatCompletionResponse);
+            return TypedResults.Json(ChatResponseMapper.ToCompletion(response, model), OpenAIJsonContext.Wire.ChatCompletionResponse);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
         {

@@ -119,6 +119,27 @@ public sealed class ChatCompletionsEndToEndTests(GatewayAppFixture fixture)
         Assert.Equal("invalid_request_error", body.RootElement.GetProperty("error").GetProperty("type").GetString());
     }
 
+    [Fact]
+    public async Task AnswersAndErrorsCarryTextAsRawUtf8AsOpenAISendsIt()
+    {
+        // A model id in Cyrillic comes back in the error's message; a quote in it stays a quote.
+        using var refused = new StringContent("""{"model":"модель","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
+        using var refusal = await fixture.Gateway.PostAsync("/v1/chat/completions", refused);
+        using var answered = new StringContent(
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":8,"temperature":0}""",
+            Encoding.UTF8, "application/json");
+        using var answer = await fixture.Gateway.PostAsync("/v1/chat/completions", answered);
+
+        var refusalText = await refusal.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, refusal.StatusCode);
+        Assert.Contains("The model 'модель' does not exist", refusalText, StringComparison.Ordinal);
+        var answerText = await answer.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var content = JsonDocument.Parse(answerText).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        // Whatever the model said, it is in the body as it was said, with only JSON's own characters escaped.
+        Assert.Contains(JsonEncodedText.Encode(content, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString(), answerText, StringComparison.Ordinal);
+    }
+
     private async Task<(HttpStatusCode Status, JsonElement Error)> PostAsync(string json)
     {
         using var content = new StringContent(json, Encoding.UTF8, "application/json");
