@@ -22,6 +22,7 @@ public sealed class GenerationWatchdog : IDisposable
     private readonly CancellationToken _caller;
     private readonly CancellationTokenRegistration _callerRegistration;
     private readonly CancellationTokenRegistration _shutdownRegistration;
+    private readonly Lock _scheduling = new();
 
     // The last token's timestamp; _tokenSeen says whether there has been one.
     private long _lastToken;
@@ -83,34 +84,42 @@ public sealed class GenerationWatchdog : IDisposable
         _cts.Dispose();
     }
 
-    /// <summary>Cancels if the earliest deadline has passed; otherwise sets the timer for it.</summary>
+    /// <summary>
+    /// Cancels if the earliest deadline has passed; otherwise sets the timer for it. The timer's callback and the first
+    /// token can both get here at once; the lock keeps one from setting the timer from a phase the other has ended.
+    /// </summary>
     private void Schedule()
     {
-        var now = _time.GetTimestamp();
-        var (left, deadline) = (_total - _time.GetElapsedTime(_arrival, now), GenerationTimeout.Total);
-        var phaseLeft = _tokenSeen ? _idleTimeout - _time.GetElapsedTime(Volatile.Read(ref _lastToken), now)
-            : _firstTokenTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan
-            : _firstTokenTimeout - _time.GetElapsedTime(_started, now);
-        if (phaseLeft != Timeout.InfiniteTimeSpan && phaseLeft < left)
+        lock (_scheduling)
         {
-            (left, deadline) = (phaseLeft, _tokenSeen ? GenerationTimeout.Idle : GenerationTimeout.FirstToken);
-        }
-
-        if (left > TimeSpan.Zero)
-        {
-            try
+            var now = _time.GetTimestamp();
+            var (left, deadline) = (_total - _time.GetElapsedTime(_arrival, now), GenerationTimeout.Total);
+            var phaseLeft = _tokenSeen ? _idleTimeout - _time.GetElapsedTime(Volatile.Read(ref _lastToken), now)
+                : _firstTokenTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan
+                : _firstTokenTimeout - _time.GetElapsedTime(_started, now);
+            if (phaseLeft != Timeout.InfiniteTimeSpan && phaseLeft < left)
             {
-                _timer.Change(left, Timeout.InfiniteTimeSpan);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The generation ended while the timer fired.
+                (left, deadline) = (phaseLeft, _tokenSeen ? GenerationTimeout.Idle : GenerationTimeout.FirstToken);
             }
 
-            return;
+            if (left > TimeSpan.Zero)
+            {
+                try
+                {
+                    _timer.Change(left, Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The generation ended while the timer fired.
+                }
+
+                return;
+            }
+
+            _fired = deadline;
         }
 
-        _fired = deadline;
+        // Outside the lock: cancelling runs the call's own callbacks.
         Cancel();
     }
 
