@@ -10,20 +10,20 @@ namespace LlmApp.Gateway.Quotas;
 /// <summary>
 /// Requests and tokens per minute, per API key (OWASP LLM10): <see cref="PartitionedRateLimiter{TResource}"/>s of token
 /// buckets, one partition per key name and limit, so that a reload that changes a key's limit starts it afresh. A key
-/// without limits (and every request while <c>/v1</c> is open) passes without touching a limiter.
+/// without limits (and every request while <c>/v1</c> is open) passes without touching a limiter. The limiters are made
+/// when the first limited key is used: each runs a timer ten times a second (its replenishing), which a gateway with no
+/// limits should not pay for, idle or on its per-token path.
 /// </summary>
 internal sealed class KeyQuotas : IDisposable
 {
-    private readonly PartitionedRateLimiter<ApiKeyIdentity> _requests;
-    private readonly PartitionedRateLimiter<ApiKeyIdentity> _tokens;
+    private readonly Lazy<PartitionedRateLimiter<ApiKeyIdentity>> _requestLimiters = new(() => Partitioned(key => key.Limits.RequestsPerMinute));
+    private readonly Lazy<PartitionedRateLimiter<ApiKeyIdentity>> _tokenLimiters = new(() => Partitioned(key => key.Limits.TokensPerMinute));
     private readonly ConcurrentDictionary<(string Name, int Limit), TokenLedger> _ledgers = new();
     private readonly Counter<long> _refusals;
 
     public KeyQuotas(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _requests = Partitioned(key => key.Limits.RequestsPerMinute);
-        _tokens = Partitioned(key => key.Limits.TokensPerMinute);
         _refusals = meterFactory.Create(GatewayMetrics.MeterName).CreateCounter<long>("llmapp.gateway.rate_limited", "{request}",
             "Requests refused with 429 because their API key was over its requests or tokens per minute, by limit.");
     }
@@ -55,7 +55,7 @@ internal sealed class KeyQuotas : IDisposable
 
             ledger = _ledgers.GetOrAdd((key.Name, tokenLimit), static k => new TokenLedger(k.Limit));
             reserved = (int)Math.Min(tokens.Reserve, tokenLimit);
-            if (!ledger.TryReserve(_tokens, key, reserved, out var retryAfter))
+            if (!ledger.TryReserve(TokenLimiter, key, reserved, out var retryAfter))
             {
                 WriteHeaders(key, ledger, response.Headers);
                 return (null, Refuse("tokens", GatewayFailure.RateLimited(
@@ -66,11 +66,11 @@ internal sealed class KeyQuotas : IDisposable
 
         if (rpm is { } requestLimit)
         {
-            using var lease = _requests.AttemptAcquire(key);
+            using var lease = RequestLimiter.AttemptAcquire(key);
             if (!lease.IsAcquired)
             {
                 // The tokens just reserved go back as credit: a refused request uses none.
-                ledger?.Settle(_tokens, key, reserved);
+                ledger?.Settle(TokenLimiter, key, reserved);
                 WriteHeaders(key, ledger, response.Headers);
                 var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute / requestLimit);
                 return (null, Refuse("requests", GatewayFailure.RateLimited(
@@ -83,24 +83,38 @@ internal sealed class KeyQuotas : IDisposable
         return (new KeyQuota(this, key, ledger, reserved), null);
     }
 
+    /// <summary>Whether a limiter (and its timer) has been made: not until a key with a limit is used.</summary>
+    internal bool LimitersStarted => _requestLimiters.IsValueCreated || _tokenLimiters.IsValueCreated;
+
     public void Dispose()
     {
-        _requests.Dispose();
-        _tokens.Dispose();
+        if (_requestLimiters.IsValueCreated)
+        {
+            _requestLimiters.Value.Dispose();
+        }
+
+        if (_tokenLimiters.IsValueCreated)
+        {
+            _tokenLimiters.Value.Dispose();
+        }
     }
 
-    internal void Settle(ApiKeyIdentity key, TokenLedger ledger, long difference) => ledger.Settle(_tokens, key, difference);
+    private PartitionedRateLimiter<ApiKeyIdentity> RequestLimiter => _requestLimiters.Value;
+
+    private PartitionedRateLimiter<ApiKeyIdentity> TokenLimiter => _tokenLimiters.Value;
+
+    internal void Settle(ApiKeyIdentity key, TokenLedger ledger, long difference) => ledger.Settle(TokenLimiter, key, difference);
 
     private void WriteHeaders(ApiKeyIdentity key, TokenLedger? ledger, IHeaderDictionary headers)
     {
         if (key.Limits.RequestsPerMinute is { } rpm)
         {
-            RateLimitHeaders.Write(headers, "requests", rpm, _requests.GetStatistics(key)?.CurrentAvailablePermits ?? 0);
+            RateLimitHeaders.Write(headers, "requests", rpm, RequestLimiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0);
         }
 
         if (ledger is not null)
         {
-            RateLimitHeaders.Write(headers, "tokens", ledger.Limit, ledger.Remaining(_tokens, key));
+            RateLimitHeaders.Write(headers, "tokens", ledger.Limit, ledger.Remaining(TokenLimiter, key));
         }
     }
 

@@ -32,6 +32,18 @@ public sealed class KeyQuotasTests : IDisposable
     }
 
     [Fact]
+    public void NoLimiterRunsUntilAKeyWithALimitIsUsed()
+    {
+        // Each partitioned limiter replenishes on a timer ten times a second: an open gateway, or one whose keys have
+        // no limits, must not wake for them.
+        _quotas.Acquire(Key("free"), new TokenReservation(10, 10), Response());
+        Assert.False(_quotas.LimitersStarted);
+
+        _quotas.Acquire(Key("rpm", requests: 3), default, Response());
+        Assert.True(_quotas.LimitersStarted);
+    }
+
+    [Fact]
     public void RequestsPerMinuteRefuseTheRequestOverTheLimitWithRetryAfterAndCountDownInTheHeaders()
     {
         var key = Key("rpm", requests: 3);
