@@ -30,8 +30,9 @@ internal static class HttpPassthrough
             {
                 Content = new ByteArrayContent(body.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };
-            // As the gateway does: llama-server closes a connection after a stream, so a stream gets its own.
-            request.Headers.ConnectionClose = true;
+            // As the gateway does: llama-server closes a connection after a stream, so a stream gets its own; a single
+            // answer keeps its pooled one. The bench writes its JSON compact, so this is how it asks for a stream.
+            request.Headers.ConnectionClose = body.GetBuffer().AsSpan(0, (int)body.Length).IndexOf("\"stream\":true"u8) >= 0;
             using var response = await http.SendAsync(request, context.RequestAborted);
             context.Response.StatusCode = (int)response.StatusCode;
             context.Response.ContentType = response.Content.Headers.ContentType?.ToString();

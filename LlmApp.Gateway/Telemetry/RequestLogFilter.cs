@@ -9,7 +9,9 @@ namespace LlmApp.Gateway.Telemetry;
 /// validation or admission, failed, or abandoned by its client):
 /// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=... key=...</c>,
 /// where <c>key</c> is the name of the request's API key (<c>-</c> while <c>/v1</c> is open), never the key.
-/// It starts the request's <see cref="ChatCall"/>, which the chat pipeline fills in.
+/// It starts the request's <see cref="ChatCall"/>, which the chat pipeline fills in. The line is written once the
+/// response is complete (<see cref="HttpResponse.OnCompleted(Func{Task})"/>): formatting it and waking the logger's
+/// thread is then off the path of the answer, and <c>duration_ms</c> covers the whole response, its writing included.
 /// </summary>
 internal sealed partial class RequestLogFilter(string operation, TimeProvider time, ILogger logger) : IEndpointFilter
 {
@@ -46,7 +48,12 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         }
         finally
         {
-            Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.OpenName);
+            http.Response.OnCompleted(static state =>
+            {
+                var (filter, call, result, http) = ((RequestLogFilter, ChatCall, object?, HttpContext))state;
+                filter.Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.OpenName);
+                return Task.CompletedTask;
+            }, (this, call, result, http));
         }
     }
 
