@@ -54,6 +54,10 @@ internal static class ChatResponseMapper
         return reason == ChatFinishReason.ToolCalls || toolCalls is not null ? "tool_calls" : "stop";
     }
 
+    /// <summary>
+    /// The calls as a whole answer's message carries them: id, type and function, and no <c>index</c>, which OpenAI
+    /// sends only in a stream's deltas (the streamer adds it).
+    /// </summary>
     public static IReadOnlyList<ToolCall>? ToolCalls(IEnumerable<AIContent>? contents)
     {
         List<ToolCall>? calls = null;
@@ -62,7 +66,6 @@ internal static class ChatResponseMapper
             calls ??= [];
             calls.Add(new ToolCall
             {
-                Index = calls.Count,
                 Id = call.CallId,
                 Type = "function",
                 Function = new FunctionCall

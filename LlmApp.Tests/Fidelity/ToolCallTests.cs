@@ -61,6 +61,22 @@ public sealed class ToolCallTests(GatewayAppFixture fixture)
     }
 
     [Fact]
+    public async Task AWholeAnswersCallHasOpenAIsShapeWithoutTheIndexOfAStreamsDeltas()
+    {
+        var request = $$$"""
+            {"model":"{{{GatewayAppFixture.ServedModel}}}","messages":[{"role":"user","content":"Weather in Oslo?"}],"max_tokens":30,"temperature":0,
+             "tools":[{"type":"function","function":{"name":"get_weather","parameters":{{{Parameters}}}}}],"tool_choice":"required"}
+            """;
+        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(request, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+
+        using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var call = answer.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
+        Assert.Equal(["id", "type", "function"], call.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task UnderAutoATextAnswerIsPlainContent()
     {
         var updates = await StreamAsync(Options(ChatToolChoice.CreateAutoChoice(), maxTokens: 40, parallel: false));
