@@ -7,8 +7,8 @@
 #   scripts/bench-gateway.sh --concurrency 2 --num-prompts 400 --prompt-tokens 16 --output-tokens 1 --no-stream
 #
 # Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the shared tiny model), CONFIGURATION of the
-# gateway (Release by default; Debug for the figures of `dotnet run`), SLOTS (4) and QUEUE (64), so that nothing is
-# refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1
+# gateway (Release by default: published ReadyToRun, as its container ships it; Debug for the figures of `dotnet run`),
+# SLOTS (4) and QUEUE (64), so that nothing is refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1
 # to add a second gateway, "gateway-keyed", with an API key and per-key limits on (all of them, set high enough that
 # none refuses): what keys and limits cost, beside the open gateway in the same run.
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
@@ -29,7 +29,15 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 
 dotnet build -c Release "$root/LlmApp.Bench" -v q -nologo >/dev/null
-dotnet build -c "$configuration" "$root/LlmApp.Gateway" -v q -nologo >/dev/null
+# Release is the gateway as its container ships it: published, ReadyToRun. Debug is what `dotnet run` of the AppHost starts.
+if [ "$configuration" = Release ]; then
+  case "$(uname -m)" in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+  gateway_dir="$work/gateway"
+  dotnet publish "$root/LlmApp.Gateway" -c Release -r "$rid" --self-contained false -o "$gateway_dir" -v q -nologo >/dev/null
+else
+  gateway_dir="$root/LlmApp.Gateway/bin/$configuration/net10.0"
+  dotnet build -c "$configuration" "$root/LlmApp.Gateway" -v q -nologo >/dev/null
+fi
 bench=(dotnet "$root/LlmApp.Bench/bin/Release/net10.0/LlmApp.Bench.dll")
 
 # One thread for the model leaves the other core to whatever relays its tokens: that is the contest being measured.
@@ -68,7 +76,7 @@ pids+=($!); nginx_master=$!
 pids+=($!); relay=$!
 "${bench[@]}" passthrough --listen http://127.0.0.1:18096 --upstream http://127.0.0.1:18080 >"$work/passthrough.log" 2>&1 &
 pids+=($!); passthrough=$!
-(cd "$root/LlmApp.Gateway/bin/$configuration/net10.0" &&
+(cd "$gateway_dir" &&
   exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
     ASPNETCORE_URLS=http://127.0.0.1:18002 dotnet LlmApp.Gateway.dll) >"$work/gateway.log" 2>&1 &
 pids+=($!); gateway=$!
@@ -76,7 +84,7 @@ targets="direct=http://127.0.0.1:18080/v1,nginx=http://127.0.0.1:18090/v1,relay=
 keyed_args=()
 if [ "${KEYED:-0}" = 1 ]; then
   key=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-  (cd "$root/LlmApp.Gateway/bin/$configuration/net10.0" &&
+  (cd "$gateway_dir" &&
     exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
       Auth__Keys__0__Name=bench Auth__Keys__0__Key="$key" Auth__Keys__0__RequestsPerMinute=1000000 \
       Auth__Keys__0__TokensPerMinute=1000000000 Auth__Keys__0__MaxConcurrent=1000 \
