@@ -8,9 +8,10 @@
 #
 # Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the shared tiny model), CONFIGURATION of the
 # gateway (Release by default: published ReadyToRun, as its container ships it; Debug for the figures of `dotnet run`),
-# SLOTS (4) and QUEUE (64), so that nothing is refused at concurrency 16 (the gateway and nginx alike), BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1
-# to add a second gateway, "gateway-keyed", with an API key and per-key limits on (all of them, set high enough that
-# none refuses): what keys and limits cost, beside the open gateway in the same run.
+# SLOTS (4) and QUEUE (64), so that nothing is refused at concurrency 16 (the gateway and nginx alike),
+# BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1 to add a second gateway, "gateway-keyed", with an API key
+# and per-key limits on (all of them, set high enough that none refuses): what keys and limits cost, beside the open
+# gateway in the same run.
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
