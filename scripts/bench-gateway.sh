@@ -32,9 +32,8 @@ trap cleanup EXIT
 dotnet build -c Release "$root/LlmApp.Bench" -v q -nologo >/dev/null
 # Release is the gateway as its container ships it: published, ReadyToRun. Debug is what `dotnet run` of the AppHost starts.
 if [ "$configuration" = Release ]; then
-  case "$(uname -m)" in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
   gateway_dir="$work/gateway"
-  dotnet publish "$root/LlmApp.Gateway" -c Release -r "$rid" --self-contained false -o "$gateway_dir" -v q -nologo >/dev/null
+  dotnet publish "$root/LlmApp.Gateway" -c Release -o "$gateway_dir" -v q -nologo >/dev/null
 else
   gateway_dir="$root/LlmApp.Gateway/bin/$configuration/net10.0"
   dotnet build -c "$configuration" "$root/LlmApp.Gateway" -v q -nologo >/dev/null

@@ -1,3 +1,5 @@
+using LlmApp.Gateway.Extensions;
+
 namespace LlmApp.Gateway.Resilience;
 
 /// <summary>
@@ -104,15 +106,7 @@ public sealed class GenerationWatchdog : IDisposable
 
             if (left > TimeSpan.Zero)
             {
-                try
-                {
-                    _timer.Change(left, Timeout.InfiniteTimeSpan);
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The generation ended while the timer fired.
-                }
-
+                _timer.TryChange(left);
                 return;
             }
 

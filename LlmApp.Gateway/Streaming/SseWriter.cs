@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using LlmApp.Gateway.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace LlmApp.Gateway.Streaming;
@@ -117,7 +118,7 @@ internal sealed class SseWriter : IDisposable
         var silence = _time.GetElapsedTime(Volatile.Read(ref _lastWrite));
         if (silence < _keepAliveInterval)
         {
-            SetKeepAlive(_keepAliveInterval - silence);
+            _keepAlive.TryChange(_keepAliveInterval - silence);
             return;
         }
 
@@ -127,19 +128,7 @@ internal sealed class SseWriter : IDisposable
             _ = WriteKeepAliveAsync();
         }
 
-        SetKeepAlive(_keepAliveInterval);
-    }
-
-    private void SetKeepAlive(TimeSpan due)
-    {
-        try
-        {
-            _keepAlive.Change(due, Timeout.InfiniteTimeSpan);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The stream ended while the timer fired.
-        }
+        _keepAlive.TryChange(_keepAliveInterval);
     }
 
     private async Task WriteKeepAliveAsync()
