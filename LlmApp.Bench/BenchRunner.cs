@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using LlmApp.Bench.Reporting;
 using LlmApp.Bench.Workload;
@@ -20,12 +19,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
             http.DefaultRequestHeaders.Authorization = new("Bearer", key);
         }
 
-        var model = settings.Model ?? await DiscoverModelAsync(http, settings.Targets[0], cancellationToken);
-        if (model is null)
-        {
-            console.MarkupLine($"[red]bench: error: {Markup.Escape(settings.Targets[0].Models.ToString())} names no model; pass --model.[/]");
-            return 2;
-        }
+        var model = settings.Model ?? await ModelDiscovery.FirstModelAsync(http, settings.Targets[0], cancellationToken);
 
         var prompts = new PromptFactory(http);
         var tokenizers = settings.Targets.Select(t => t.Tokenize).ToList();
@@ -154,19 +148,6 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
         {
             ChartReport.Write(report, png);
             console.WriteLine($"Chart: {png}");
-        }
-    }
-
-    private static async Task<string?> DiscoverModelAsync(HttpClient http, Target target, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var models = await http.GetFromJsonAsync<JsonDocument>(target.Models, cancellationToken);
-            return models?.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).FirstOrDefault();
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return null;
         }
     }
 }

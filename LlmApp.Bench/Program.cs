@@ -60,8 +60,8 @@ root.SetAction(async (parse, cancellationToken) =>
             Temperature = parse.GetValue(temperature),
             IgnoreEos = parse.GetValue(ignoreEos),
             Slo = new Slo(parse.GetValue(sloTtft), parse.GetValue(sloSpeed)),
-            JsonPath = parse.GetValue(json),
-            PngPath = parse.GetValue(png),
+            JsonPath = OutputFile(parse.GetValue(json), "--json"),
+            PngPath = OutputFile(parse.GetValue(png), "--png"),
             ApiKey = parse.GetValue(apiKey),
             Conversations = parse.GetValue(conversations) is > 0 and var n
                 ? new ConversationSettings(n, parse.GetValue(turns), parse.GetValue(systemTokens), parse.GetValue(turnTokens), parse.GetValue(thinkMs))
@@ -76,10 +76,16 @@ root.SetAction(async (parse, cancellationToken) =>
 
         return await new BenchRunner(settings, console).RunAsync(cancellationToken);
     }
-    catch (FormatException ex)
+    catch (Exception ex) when (ex is FormatException or BenchSetupException)
     {
         Console.Error.WriteLine($"bench: error: {ex.Message}");
         return 2;
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    {
+        // Writing --json or --png failed after the run (the tables above are its results).
+        Console.Error.WriteLine($"bench: error: {ex.Message}");
+        return 1;
     }
     catch (MeasurementException ex)
     {
@@ -147,6 +153,22 @@ static Uri Url(string text, string option) =>
     Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
         ? url
         : throw new FormatException($"{option}: '{text}' is not an absolute http(s) URL.");
+
+// Checked before the run, so that a long run is not lost to a typo in where its results go.
+static string? OutputFile(string? path, string option)
+{
+    if (path is null)
+    {
+        return null;
+    }
+
+    var full = Path.GetFullPath(path);
+    return Directory.Exists(full)
+        ? throw new FormatException($"{option}: '{path}' is a directory; give a file name.")
+        : Directory.Exists(Path.GetDirectoryName(full))
+            ? path
+            : throw new FormatException($"{option}: the directory of '{path}' does not exist.");
+}
 
 static List<int> Numbers(string text, string option) =>
     [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n =>

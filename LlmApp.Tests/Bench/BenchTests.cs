@@ -100,5 +100,53 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         Assert.True(result.GetProperty("cache_hit_ratio").GetDouble() > 0.5, $"cache hit ratio {result.GetProperty("cache_hit_ratio").GetDouble()}");
     }
 
+    [Fact]
+    public async Task ABaseUrlWithoutV1IsToldSoInOneLineBeforeAnyRequest()
+    {
+        // The gateway's root, not its OpenAI base: GET /models there is a 404.
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench", ["--base-url", fixture.Gateway.BaseAddress!.ToString(), "--num-prompts", "2", "--warmup", "0"]);
+        output.WriteLine(run.Output);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("bench: error: GET ", error, StringComparison.Ordinal);
+        Assert.Contains("404", error, StringComparison.Ordinal);
+        Assert.Contains("/v1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AServerThatIsNotThereIsToldSoInOneLine()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench", ["--base-url", $"http://127.0.0.1:{port}/v1", "--num-prompts", "2", "--warmup", "0"]);
+        output.WriteLine(run.Output);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"127.0.0.1:{port}", error, StringComparison.Ordinal);
+        Assert.Contains("refused", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("--png")]
+    public async Task AnOutputFileThatCannotBeWrittenIsRefusedBeforeTheRunNotAfterIt(string option)
+    {
+        var missing = Path.Combine(TestPaths.NewScratchDirectory(), "no-such-directory", "out");
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+            ["--base-url", Url(fixture.Gateway), "--num-prompts", "2", "--warmup", "0", "--output-tokens", "4", option, missing]);
+        output.WriteLine(run.Output);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"bench: error: {option}: the directory of '{missing}' does not exist.", error.TrimEnd());
+        Assert.DoesNotContain("concurrency", run.StandardOutput, StringComparison.Ordinal);
+    }
+
     private static string Url(HttpClient client) => new Uri(client.BaseAddress!, "v1").ToString();
 }
