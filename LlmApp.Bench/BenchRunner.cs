@@ -23,7 +23,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
 
         var prompts = new PromptFactory(http);
         var tokenizers = settings.Targets.Select(t => t.Tokenize).ToList();
-        var sender = new ChatRequestSender(http);
+        var sender = new ChatRequestSender(http, Math.Max(settings.Concurrency.Max(), settings.Conversations?.Conversations ?? 0));
         if (settings.Conversations is { } conversations)
         {
             var system = await prompts.CreateAsync(conversations.SystemTokens, tokenizers, cancellationToken);

@@ -53,6 +53,12 @@ internal static class ConsoleReport
             console.Write(ratios);
         }
 
+        foreach (var resent in report.Results.Where(r => r.Resent > 0))
+        {
+            console.WriteLine($"{resent.Target} at concurrency {N(resent.MaxConcurrency)}: {N(resent.Resent)} request{(resent.Resent == 1 ? "" : "s")} " +
+                "sent again, on a new connection: the server had closed the kept-alive one it went out on.");
+        }
+
         foreach (var failed in report.Results.Where(r => r.Failed > 0))
         {
             console.MarkupLine($"[red]{Markup.Escape(failed.Target)} at concurrency {failed.MaxConcurrency}: {failed.Failed} of {failed.NumPrompts} requests failed[/]");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
@@ -11,10 +12,13 @@ namespace LlmApp.Bench.Workload;
 /// tokens, the end. A stream's tokens are its content chunks; its output count is the usage the server reports, when
 /// it reports one.
 /// </summary>
-internal sealed class ChatRequestSender(HttpClient http)
+internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
+    // Servers seen closing a kept-alive connection after a stream without saying so (llama-server, and the relay in
+    // front of it): their streams ask for Connection: close, so that no such connection goes back to the pool.
+    private readonly ConcurrentDictionary<string, bool> _closeAfterStreams = new(StringComparer.Ordinal);
     private int _resent;
 
     /// <summary>Requests that had to be sent again because the server had closed the connection they went out on.</summary>
@@ -26,7 +30,7 @@ internal sealed class ChatRequestSender(HttpClient http)
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await SendOnLiveConnectionAsync(chatCompletions, body, cancellationToken);
+            using var response = await SendOnLiveConnectionAsync(chatCompletions, body, stream, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -38,31 +42,51 @@ internal sealed class ChatRequestSender(HttpClient http)
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return RequestSample.Failed(ex.Message, Elapsed(start));
+            return RequestSample.Failed(Describe(ex), Elapsed(start));
         }
+    }
+
+    /// <summary>The exception's message with its causes' ("An error occurred while sending the request" alone says nothing).</summary>
+    private static string Describe(Exception ex)
+    {
+        var text = new StringBuilder(ex.Message);
+        for (var cause = ex.InnerException; cause is not null; cause = cause.InnerException)
+        {
+            text.Append(" (").Append(cause.Message).Append(')');
+        }
+
+        return text.ToString();
     }
 
     /// <summary>
     /// Sends on a kept-alive connection, as SDK clients do. llama-server closes a connection after every streamed answer
     /// whatever its Keep-Alive header says, so the next request can go out on a connection it is closing and get no
-    /// answer: such a request is sent again, at once, on a new connection, up to twice and counted, as the OpenAI SDKs'
-    /// retries of connection errors would. No answer came the first time, so nothing is measured twice.
+    /// answer. Such a request is sent again, at once, and counted, as the OpenAI SDKs' retries of connection errors
+    /// would; no answer came the first time, so nothing is measured twice. Every connection of the pool can be such a
+    /// one (as many as ran at once), so it is tried that many times and twice more; and from then on that server's
+    /// streams say Connection: close, which it does anyway, so that no more such connections are pooled.
     /// </summary>
-    private async Task<HttpResponseMessage> SendOnLiveConnectionAsync(Uri chatCompletions, byte[] body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnLiveConnectionAsync(Uri chatCompletions, byte[] body, bool stream, CancellationToken cancellationToken)
     {
+        var server = chatCompletions.GetLeftPart(UriPartial.Authority);
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             }
-            catch (HttpRequestException) when (attempt < 2 && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException) when (attempt < maxConcurrency + 2 && !cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _resent);
+                _closeAfterStreams.TryAdd(server, true);
             }
         }
 
-        HttpRequestMessage Request() => new(HttpMethod.Post, chatCompletions) { Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } } };
+        HttpRequestMessage Request() => new(HttpMethod.Post, chatCompletions)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = s_json } },
+            Headers = { ConnectionClose = stream && _closeAfterStreams.ContainsKey(server) ? true : null },
+        };
     }
 
     private static async Task<RequestSample> ReadStreamAsync(Stream content, long start, bool keepText, CancellationToken cancellationToken)
