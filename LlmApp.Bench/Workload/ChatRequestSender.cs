@@ -75,12 +75,15 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
             {
                 return await http.SendAsync(Request(), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             }
-            catch (HttpRequestException) when (attempt < maxConcurrency + 2 && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException ex) when (ClosedUnderIt(ex) && attempt < maxConcurrency + 2 && !cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _resent);
                 _closeAfterStreams.TryAdd(server, true);
             }
         }
+
+        // The connection was there and closed under the request; a server that refuses connections is not resent to.
+        static bool ClosedUnderIt(HttpRequestException ex) => ex.HttpRequestError == HttpRequestError.ResponseEnded || ex.InnerException is IOException;
 
         HttpRequestMessage Request() => new(HttpMethod.Post, chatCompletions)
         {

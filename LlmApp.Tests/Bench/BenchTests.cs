@@ -152,6 +152,24 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         Assert.Contains("refused", error, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task RequestsToAServerThatRefusesConnectionsFailWithoutBeingSentAgain()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+            ["--base-url", $"http://127.0.0.1:{port}/v1", "--model", "any", "--concurrency", "4", "--num-prompts", "4", "--warmup", "0"]);
+        output.WriteLine(run.Output);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("4 of 4 requests failed", run.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("refused", run.StandardOutput, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("sent again", run.StandardOutput, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--json")]
     [InlineData("--png")]
