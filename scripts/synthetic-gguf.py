@@ -36,7 +36,7 @@ def vocabulary(path):
     tokens = [bytes(t).decode("utf-8", errors="replace") for t in field("tokenizer.ggml.tokens")]
     scores = [float(s[0]) for s in field("tokenizer.ggml.scores")]
     # Byte-fallback tokens (<0x0A>, ...) become control tokens: random weights pick them in any order, and a lone byte of
-    # a multi-byte character is invalid UTF-8, which llama-server's chat endpoint refuses mid-answer. Control tokens
+    # a multi-byte character is invalid UTF-8, which llama.cpp before v0.5.0 refused mid-answer. Control tokens
     # still encode a prompt's bytes, and print as nothing.
     types = [CONTROL if int(t[0]) == BYTE else int(t[0]) for t in field("tokenizer.ggml.token_type")]
     bos = int(reader.fields["tokenizer.ggml.bos_token_id"].parts[-1][0])

@@ -7,10 +7,10 @@ namespace LlmApp.AppHost.LlamaCpp;
 /// </summary>
 public static class LlamaCppSource
 {
-    public const string NpmPackage = "node-llama-cpp@3.21.1";
+    public const string NpmPackage = "node-llama-cpp@3.22.1";
 
     /// <summary>The llama.cpp release inside <see cref="NpmPackage"/> (its llama/llama.cpp.info.json); the cache key.</summary>
-    public const string Version = "v0.4.0";
+    public const string Version = "v0.5.0";
 
     public const string BundlePath = "package/llama/gitRelease.bundle";
 

@@ -1,3 +1,4 @@
+using LlmApp.AppHost.LlamaCpp;
 using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Compose;
@@ -115,7 +116,7 @@ public sealed class GpuComposeTests
 
         var compose = await File.ReadAllTextAsync(Path.Combine(output, "docker-compose.cuda.yml"));
         var llm = Service(compose, "llm");
-        Assert.Contains("    image: \"llmapp-llama-cpp-cuda:v0.4.0\"\n", llm, StringComparison.Ordinal);
+        Assert.Contains($"    image: \"llmapp-llama-cpp-cuda:{LlamaCppSource.Version}\"\n", llm, StringComparison.Ordinal);
         Assert.Contains("containers/llama-cpp\n", llm, StringComparison.Ordinal);
         Assert.Contains("      dockerfile: Dockerfile.cuda\n", llm, StringComparison.Ordinal);
         Assert.Contains("      LLAMA_ARG_N_GPU_LAYERS: \"999\"\n", llm, StringComparison.Ordinal);

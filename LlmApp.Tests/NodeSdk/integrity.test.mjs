@@ -1,15 +1,14 @@
-// The official OpenAI Node SDK, unchanged, against an answer that llama-server cuts mid-stream. LlmApp.Tests runs this
-// with `node --test`, passing the gateway in LLMAPP_BASE_URL and LLMAPP_MODEL, and in LLMAPP_FAILING_SEED a seed whose
-// answer to the request below fails part-way when sent straight to llama-server.
+// The official OpenAI Node SDK, unchanged, against an answer that the backend cuts mid-stream. LlmApp.Tests runs this
+// with `node --test`, passing the gateway in LLMAPP_BASE_URL and LLMAPP_MODEL; its backend ends every answer to the
+// prompt below with llama-server's own mid-answer error (LlmApp.Tests/Infrastructure/MidAnswerErrorProxy.cs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 
 const model = process.env.LLMAPP_MODEL;
-const seed = Number(process.env.LLMAPP_FAILING_SEED);
 const client = new OpenAI({ baseURL: process.env.LLMAPP_BASE_URL, apiKey: 'unused', maxRetries: 0 });
 const request = {
-  model, messages: [{ role: 'user', content: 'Write a story about a lighthouse.' }], max_tokens: 200, temperature: 1.0, seed,
+  model, messages: [{ role: 'user', content: 'Write a story about a lighthouse.' }], max_tokens: 200, temperature: 1.0,
 };
 
 test('a stream cut by the backend makes the SDK throw, after no finish reason', async () => {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmApp.AppHost.LlamaCpp;
 using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Setup;
@@ -127,7 +128,7 @@ public sealed class AppHostSetupErrorTests
             new Dictionary<string, string> { ["PATH"] = emptyPath });
 
         AssertOneLineError(result, "llama-server build step 'npm pack' failed: 'npm' could not be started");
-        Assert.Contains("no cached build for llama.cpp v0.4.0", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"no cached build for llama.cpp {LlamaCppSource.Version}", result.StandardOutput, StringComparison.Ordinal);
     }
 
     private static void AssertOneLineError(CommandRunner.Result result, string expected)
