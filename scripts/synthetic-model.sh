@@ -8,9 +8,11 @@ shape=${1:?usage: scripts/synthetic-model.sh 1b|3b|8b [quantization]}
 quant=${2:-Q4_K_M}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${LLMAPP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmapp}
-tools=$(ls -d "$cache"/llama.cpp/*-linux-* "$cache"/llama.cpp/*-macos-* 2>/dev/null | grep -v "\.new$" | head -1 || true)
+# The llama.cpp release the AppHost pins, not whichever older build the cache still holds.
+version=$(sed -n 's/.*const string Version = "\(.*\)";.*/\1/p' "$root/LlmApp.AppHost/LlamaCpp/LlamaCppSource.cs")
+tools=$(ls -d "$cache/llama.cpp/$version"-linux-* "$cache/llama.cpp/$version"-macos-* 2>/dev/null | grep -v "\.new$" | head -1 || true)
 if [ -z "$tools" ] || [ ! -x "$tools/llama-quantize" ] || [ ! -d "$tools/gguf-py" ]; then
-  echo "synthetic-model: error: no llama.cpp tools in $cache/llama.cpp; run the tests or the AppHost once to build them" >&2
+  echo "synthetic-model: error: no llama.cpp $version tools in $cache/llama.cpp; run the tests or the AppHost once to build them" >&2
   exit 1
 fi
 # Debian's Python, where Debian's numpy goes (a pyenv or venv python3 earlier on PATH would not see it).
