@@ -42,7 +42,7 @@ bench=(dotnet "$root/LlmApp.Bench/bin/Release/net10.0/LlmApp.Bench.dll")
 
 # One thread for the model leaves the other core to whatever relays its tokens: that is the contest being measured.
 "$root/scripts/llama-tool.sh" llama-server --model "$model" --alias bench --host 127.0.0.1 --port 18080 \
-  --parallel "$slots" --threads 1 --threads-batch 1 --cache-ram 0 --no-jinja --no-webui >"$work/llama.log" 2>&1 &
+  --parallel "$slots" --threads 1 --threads-batch 1 --cache-ram 0 --no-jinja --no-ui >"$work/llama.log" 2>&1 &
 pids+=($!); direct=$!
 
 mkdir -p "$work/nginx/logs"

@@ -29,7 +29,7 @@ dotnet build -c "$configuration" "$root/LlmApp.Gateway" -v q -nologo >/dev/null
 
 for i in 0 1; do
   "$root/scripts/llama-tool.sh" llama-server --model "$model" --alias bench --host 127.0.0.1 --port $((18180 + i)) \
-    --parallel 2 --threads 1 --threads-batch 1 --cache-ram "$cache_ram" --no-jinja --no-webui >"$work/llama-$i.log" 2>&1 &
+    --parallel 2 --threads 1 --threads-batch 1 --cache-ram "$cache_ram" --no-jinja --no-ui >"$work/llama-$i.log" 2>&1 &
   pids+=($!)
 done
 

@@ -12,7 +12,7 @@ port=${PORT:-18192}
 docker run -d --name "$name" --memory "$memory" --memory-swap "$memory" -p "127.0.0.1:$port:8080" \
   -v "$(cd "$(dirname "$model")" && pwd)":/models:ro llmapp-llama-cpp:v0.5.0 \
   --model "/models/$(basename "$model")" --threads 2 --parallel 2 --ctx-size 8192 --batch-size 512 --ubatch-size 512 \
-  --flash-attn on --cache-type-k f16 --cache-type-v f16 --cache-ram 512 --no-jinja --no-webui "$@" >/dev/null
+  --flash-attn on --cache-type-k f16 --cache-type-v f16 --cache-ram 512 --no-jinja --no-ui "$@" >/dev/null
 trap 'docker rm -f "$name" >/dev/null' EXIT
 for _ in $(seq 1 240); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break

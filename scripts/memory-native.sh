@@ -13,7 +13,7 @@ log=$(mktemp)
 # The AppHost's chat settings, unless others are given.
 [ $# -gt 0 ] || set -- --parallel 2 --ctx-size 8192 --batch-size 512 --ubatch-size 512 --flash-attn on --cache-ram 512 --no-jinja
 "$root/scripts/llama-tool.sh" llama-server --model "$model" --port "$port" --host 127.0.0.1 -lv 4 --threads 2 --threads-batch 2 \
-  --no-webui "$@" >"$log" 2>&1 &
+  --no-ui "$@" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done

@@ -19,7 +19,7 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do sets+=("$1"); shift; done
 dotnet build -c Release "$root/LlmApp.Bench" -v q -nologo >/dev/null
 # The AppHost's defaults (LlmApp.AppHost/Hosting/LlamaCppBuilderExtensions.cs), as llama-server arguments.
 defaults=(--alias sweep --host 127.0.0.1 --port 18080 --threads "$(nproc)" --threads-batch "$(nproc)" --flash-attn on
-  --batch-size 512 --ubatch-size 512 --parallel 2 --ctx-size 8192 --cache-ram 512 --cont-batching --no-jinja --no-webui)
+  --batch-size 512 --ubatch-size 512 --parallel 2 --ctx-size 8192 --cache-ram 512 --cont-batching --no-jinja --no-ui)
 for set in "${sets[@]}"; do
   log=$(mktemp)
   # shellcheck disable=SC2086 # each set is a list of arguments

@@ -55,7 +55,7 @@ internal static class LlamaCppArguments
         // engine, grammar-constrained output (json_schema) fails on the reference test model.
         new("LLAMA_ARG_JINJA", "0", "--no-jinja"),
         // The gateway is the API; llama-server's own web chat page would only be a second, unguarded door.
-        new("LLAMA_ARG_UI", "0", "--no-webui"),
+        new("LLAMA_ARG_UI", "0", "--no-ui"),
     ];
 
     public static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -83,7 +83,7 @@ internal static class LlamaCppEmbeddingArguments
             new("LLAMA_ARG_UBATCH", batch, "--ubatch-size", batch),
             new("LLAMA_ARG_N_PARALLEL", "2", "--parallel", "2"),
             new("LLAMA_ARG_CTX_SIZE", context, "--ctx-size", context),
-            new("LLAMA_ARG_UI", "0", "--no-webui"),
+            new("LLAMA_ARG_UI", "0", "--no-ui"),
         ];
 
         if (pooling is not null)

@@ -35,7 +35,7 @@ public sealed class LlamaServerProcess : IAsyncDisposable
         var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var startInfo = new ProcessStartInfo(binary);
         foreach (var argument in (string[])["--model", TestPaths.TestModel, "--host", "127.0.0.1", "--port", address.Port.ToString(CultureInfo.InvariantCulture),
-                     "--api-key", key, "--no-webui", .. arguments])
+                     "--api-key", key, "--no-ui", .. arguments])
         {
             startInfo.ArgumentList.Add(argument);
         }
