@@ -20,7 +20,8 @@ public sealed class BackendKindTests(GatewayAppFixture fixture)
         // Backend:Capacity is what the AppHost sets for vLLM; Resilience:MaxConcurrentRequests, the fallback for any backend.
         await using var gateway = await StartAsync((setting, "1"), ("Resilience__QueueLimit", "0"));
 
-        await using var first = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 2000, stream: true));
+        // 4,000 tokens: about 1.3 s of generation on one core, so the first is still running when the second comes.
+        await using var first = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 4000, stream: true));
         Assert.Equal(HttpStatusCode.OK, first.Status);
         Assert.NotNull(await first.NextDataAsync());
         using var second = await PostAsync(gateway.Client, Request(maxTokens: 4, stream: false));

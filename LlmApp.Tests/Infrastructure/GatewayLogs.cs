@@ -16,7 +16,7 @@ public static class GatewayLogs
         var logs = app.Services.GetRequiredService<ResourceLoggerService>();
         var gateway = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "gateway");
         var lines = new List<string>();
-        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var watch = Task.Run(async () =>
         {
             // The watch replays what the gateway logged before it began, then follows.
@@ -29,18 +29,29 @@ public static class GatewayLogs
             }
         });
 
+        // The first watcher makes the orchestrator start streaming the gateway's output, which takes a while on a busy
+        // box: act once the replay of its start-up lines has begun, so that the wait below is for the lines asked for.
+        await WaitAsync(replayed => replayed.Count > 0, "the gateway's earlier log lines were not replayed");
         await act();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        List<string> seen;
-        while (!until(seen = Snapshot()))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the expected log lines did not arrive");
-            await Task.Delay(100);
-        }
-
+        var seen = await WaitAsync(until, "the expected log lines did not arrive");
         await watching.CancelAsync();
         await watch.ContinueWith(_ => { }, TaskScheduler.Default);
         return seen;
+
+        async Task<List<string>> WaitAsync(Func<List<string>, bool> condition, string failure)
+        {
+            // Long enough for a 2-core box running other test collections beside this one.
+            var timeout = TimeSpan.FromSeconds(45);
+            var deadline = DateTime.UtcNow + timeout;
+            List<string> snapshot;
+            while (!condition(snapshot = Snapshot()))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{failure} in {timeout.TotalSeconds} s: {snapshot.Count} lines, the last: {snapshot.LastOrDefault()}");
+                await Task.Delay(100);
+            }
+
+            return snapshot;
+        }
 
         List<string> Snapshot()
         {

@@ -79,7 +79,7 @@ public sealed class MidAnswerErrorProxy : IAsyncDisposable
 
     private async Task ForwardAsync(HttpContext context)
     {
-        var body = new MemoryStream();
+        using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var cut = context.Request.Path == "/v1/chat/completions" && Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length).Contains(CutPrompt, StringComparison.Ordinal);
 

@@ -201,6 +201,8 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper 
         var client = fixture.CreateChatClient();
         using var cts = new CancellationTokenSource();
         var received = 0;
+        // Counted from idle, so that the tail of an earlier test's generation is not counted as this one's.
+        Assert.True((await fixture.WaitForIdleSlotsAsync(TimeSpan.FromSeconds(30))).Idle, "llama-server was still busy before the test");
         var decodesBefore = await fixture.BackendDecodeCountAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
