@@ -2,12 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -33,6 +28,8 @@ public sealed class MidAnswerErrorProxy : IAsyncDisposable
     /// <summary>Real events relayed before the cut: the role, then some content.</summary>
     public const int EventsBeforeTheCut = 4;
 
+    private static readonly byte[] s_cutPrompt = Encoding.UTF8.GetBytes(CutPrompt);
+
     private static readonly byte[] s_errorBody = Encoding.UTF8.GetBytes(
         JsonSerializer.Serialize(new { error = new { code = 500, message = BackendMessage, type = "server_error" } }));
 
@@ -46,34 +43,30 @@ public sealed class MidAnswerErrorProxy : IAsyncDisposable
     private readonly HttpClient _upstream;
     private int _cuts;
 
-    private MidAnswerErrorProxy(WebApplication app, HttpClient upstream)
+    private MidAnswerErrorProxy(WebApplication app, HttpClient upstream, Uri address)
     {
         _app = app;
         _upstream = upstream;
+        Address = address;
     }
 
     /// <summary>Where the gateway is pointed instead of llama-server.</summary>
-    public Uri Address { get; private set; } = null!;
+    public Uri Address { get; }
 
     /// <summary>How many answers were cut.</summary>
     public int Cuts => _cuts;
 
     public static async Task<MidAnswerErrorProxy> StartAsync(Uri upstream)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
         // llama-server closes a connection after each streamed answer; a new one for every request never meets a dead one.
         var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero, AllowAutoRedirect = false })
         {
             BaseAddress = upstream,
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        var proxy = new MidAnswerErrorProxy(app, client);
-        app.Run(proxy.ForwardAsync);
-        await app.StartAsync();
-        proxy.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        MidAnswerErrorProxy? proxy = null;
+        var (app, address) = await LoopbackApp.StartAsync(web => web.Run(context => proxy!.ForwardAsync(context)));
+        proxy = new MidAnswerErrorProxy(app, client, address);
         return proxy;
     }
 
@@ -81,7 +74,7 @@ public sealed class MidAnswerErrorProxy : IAsyncDisposable
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        var cut = context.Request.Path == "/v1/chat/completions" && Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length).Contains(CutPrompt, StringComparison.Ordinal);
+        var cut = context.Request.Path == "/v1/chat/completions" && body.GetBuffer().AsSpan(0, (int)body.Length).IndexOf(s_cutPrompt) >= 0;
 
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);
         if (body.Length > 0 || HttpMethods.IsPost(context.Request.Method))

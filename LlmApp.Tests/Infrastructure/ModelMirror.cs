@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace LlmApp.Tests.Infrastructure;
 
@@ -33,13 +28,8 @@ public sealed class ModelMirror : IAsyncDisposable
 
     public static async Task<ModelMirror> StartAsync(string repo, string revision, string fileName, string localFile)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
         ModelMirror? mirror = null;
-
-        app.MapGet($"/{repo}/resolve/{revision}/{fileName}", async (HttpContext context) =>
+        var (app, address) = await LoopbackApp.StartAsync(web => web.MapGet($"/{repo}/resolve/{revision}/{fileName}", async (HttpContext context) =>
         {
             mirror!.Requests.Enqueue(context.Request.Headers.Range.ToString() is { Length: > 0 } range ? range : null);
             if (mirror.CutAfterBytes is { } cut)
@@ -54,11 +44,8 @@ public sealed class ModelMirror : IAsyncDisposable
             }
 
             await Results.File(localFile, "application/octet-stream", enableRangeProcessing: true).ExecuteAsync(context);
-        });
-
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        mirror = new ModelMirror(app, new Uri(address + "/"));
+        }));
+        mirror = new ModelMirror(app, address);
         return mirror;
     }
 

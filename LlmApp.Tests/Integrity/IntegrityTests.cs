@@ -18,8 +18,8 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
 {
     private const int MaxTokens = 200;
 
-    private static string Request(string prompt, int seed, bool stream) =>
-        $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{prompt}}"}],"max_tokens":{{MaxTokens}},"temperature":1.0,"seed":{{seed}},"stream":{{(stream ? "true,\"stream_options\":{\"include_usage\":true}" : "false")}}}""";
+    private static string Request(string prompt, int seed, bool stream, int maxTokens = MaxTokens) =>
+        $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{prompt}}"}],"max_tokens":{{maxTokens}},"temperature":1.0,"seed":{{seed}},"stream":{{(stream ? "true,\"stream_options\":{\"include_usage\":true}" : "false")}}}""";
 
     [Fact]
     public async Task AnAnswerTheBackendCutsMidStreamIsAnErrorForEveryClientNeverAWholeAnswer()
@@ -106,15 +106,14 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
     public async Task AnAnswerMaxTokensEndsPartWayThroughACharacterArrivesAsAnAnswerNotAnError()
     {
         const string Prompt = "Hello";
-        string Ask(int seed, bool stream) =>
-            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"{{Prompt}}"}],"max_tokens":2,"seed":{{seed}},"stream":{{(stream ? "true" : "false")}}}""";
+        const int MaxTokensCut = 2;
 
         // The first seed whose answer, straight from llama-server, ends part-way through a character: either the
         // replacement character where the cut bytes were, or (a llama.cpp with the bug) no answer at all.
         var seed = 0;
         for (var candidate = 1; candidate <= 2000 && seed == 0; candidate++)
         {
-            using var direct = await PostAsync(fixture.Backend, Ask(candidate, stream: false));
+            using var direct = await PostAsync(fixture.Backend, Request(Prompt, candidate, stream: false, MaxTokensCut));
             var body = await direct.Content.ReadAsStringAsync();
             if (!direct.IsSuccessStatusCode || body.Contains("\\ufffd", StringComparison.OrdinalIgnoreCase) || body.Contains('\uFFFD', StringComparison.Ordinal))
             {
@@ -125,7 +124,7 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
 
         Assert.True(seed > 0, "no seed from 1 to 2000 ends its answer part-way through a character; find another prompt");
 
-        using (var single = await PostAsync(fixture.Gateway, Ask(seed, stream: false)))
+        using (var single = await PostAsync(fixture.Gateway, Request(Prompt, seed, stream: false, MaxTokensCut)))
         {
             var body = await single.Content.ReadAsStringAsync();
             output.WriteLine($"one answer through the gateway: {(int)single.StatusCode} {body}");
@@ -134,7 +133,7 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
             Assert.Equal("length", answer.RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         }
 
-        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Ask(seed, stream: true));
+        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(Prompt, seed, stream: true, MaxTokensCut));
         var (events, _) = await stream.ReadToEndAsync();
         output.WriteLine($"streamed through the gateway: {string.Join(" | ", events)}");
         Assert.Equal("[DONE]", events[^1]);
