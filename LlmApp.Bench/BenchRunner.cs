@@ -21,17 +21,16 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
 
         var model = settings.Model ?? await ModelDiscovery.FirstModelAsync(http, settings.Targets[0], cancellationToken);
 
-        var prompts = new PromptFactory(http);
-        var tokenizers = settings.Targets.Select(t => t.Tokenize).ToList();
+        var counter = await TokenCounter.FindAsync(http, settings.Targets, model, cancellationToken);
         var sender = new ChatRequestSender(http, Math.Max(settings.Concurrency.Max(), settings.Conversations?.Conversations ?? 0));
         if (settings.Conversations is { } conversations)
         {
-            var system = await prompts.CreateAsync(conversations.SystemTokens, tokenizers, cancellationToken);
-            var user = await prompts.CreateAsync(conversations.TurnTokens, tokenizers, cancellationToken);
+            var system = await PromptFactory.CreateAsync(conversations.SystemTokens, counter, cancellationToken);
+            var user = await PromptFactory.CreateAsync(conversations.TurnTokens, counter, cancellationToken);
             return await RunConversationsAsync(sender, model, system, user, cancellationToken);
         }
 
-        var promptSet = await prompts.CreateAsync(settings.PromptTokens, tokenizers, cancellationToken);
+        var promptSet = await PromptFactory.CreateAsync(settings.PromptTokens, counter, cancellationToken);
         var report = await RunLoadAsync(sender, model, promptSet, cancellationToken);
         ConsoleReport.Write(console, report);
         await SaveAsync(report);
@@ -79,7 +78,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
         var results = settings.Concurrency
             .SelectMany(c => settings.Targets.Select(t => RunSummary.Of(model, rounds[(t.Name, c)], settings.Slo)))
             .ToList();
-        return new BenchReport(DateTimeOffset.UtcNow, model, prompts.TokensEach, prompts.Measured, settings.OutputTokens, settings.Stream, settings.Slo,
+        return new BenchReport(DateTimeOffset.UtcNow, model, prompts.TokensEach, prompts.Measured, prompts.CountedBy, settings.OutputTokens, settings.Stream, settings.Slo,
             results, Compare(results));
     }
 

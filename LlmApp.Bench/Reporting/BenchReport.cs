@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using LlmApp.Bench.Workload;
 
 namespace LlmApp.Bench.Reporting;
 
@@ -8,6 +9,7 @@ internal sealed record BenchReport(
     string ModelId,
     int InputTokensPerPrompt,
     bool InputTokensMeasured,
+    TokenCount InputTokensCountedBy,
     int OutputTokensPerPrompt,
     bool Stream,
     Slo Slo,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmApp.Bench.Workload;
 using Spectre.Console;
 
 namespace LlmApp.Bench.Reporting;
@@ -10,7 +11,7 @@ internal static class ConsoleReport
     {
         console.WriteLine();
         console.WriteLine($"Model {report.ModelId}; prompts of {report.InputTokensPerPrompt} tokens" +
-                          $"{(report.InputTokensMeasured ? "" : " (estimated)")}, {report.OutputTokensPerPrompt} output tokens, " +
+                          $"{CountedBy(report.InputTokensCountedBy)}, {report.OutputTokensPerPrompt} output tokens, " +
                           $"{(report.Stream ? "streamed" : "not streamed")}; goodput SLO: TTFT ≤ {report.Slo.TimeToFirstTokenMs} ms and ≥ {report.Slo.TokensPerSecond} tok/s.");
         var table = new Table().Border(TableBorder.Markdown);
         foreach (var column in new[]
@@ -70,6 +71,13 @@ internal static class ConsoleReport
     }
 
     private static string Triple(double p50, double p90, double p99) => $"{F(p50, "0.0")} / {F(p90, "0.0")} / {F(p99, "0.0")}";
+
+    private static string CountedBy(TokenCount count) => count switch
+    {
+        TokenCount.Tokenize => "",
+        TokenCount.Usage => " (counted by the server's usage, less its chat template)",
+        _ => " (estimated)",
+    };
 
     private static string N(int value) => value.ToString(CultureInfo.InvariantCulture);
 

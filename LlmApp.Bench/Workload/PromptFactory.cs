@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 
 namespace LlmApp.Bench.Workload;
 
@@ -8,17 +6,20 @@ namespace LlmApp.Bench.Workload;
 /// Synthetic prompts of one length, as many as asked for, each with its own start so that no server can answer one
 /// from the prompt cache another left.
 /// </summary>
-internal sealed class PromptSet(Func<int, string> prompt, int tokensEach, bool measured)
+internal sealed class PromptSet(Func<int, string> prompt, int tokensEach, TokenCount countedBy)
 {
     public int TokensEach { get; } = tokensEach;
 
-    /// <summary>Whether <see cref="TokensEach"/> was counted by the server's tokenizer, not estimated.</summary>
-    public bool Measured { get; } = measured;
+    /// <summary>How <see cref="TokensEach"/> was counted: by the server (its tokenizer or its usage), or estimated.</summary>
+    public TokenCount CountedBy { get; } = countedBy;
+
+    /// <summary>Whether <see cref="TokensEach"/> was counted by the server, not estimated.</summary>
+    public bool Measured => CountedBy != TokenCount.Estimate;
 
     public string this[int index] => prompt(index);
 }
 
-internal sealed class PromptFactory(HttpClient http)
+internal static class PromptFactory
 {
     // Plain words, so that any tokenizer gives about one token each.
     private static readonly string[] s_words =
@@ -27,58 +28,31 @@ internal sealed class PromptFactory(HttpClient http)
         "wave", "that", "broke", "on", "shore", "while", "gulls", "cried", "over", "grey", "sea", "at", "night", "lamp", "turned", "slowly",
     ];
 
-    // Without a tokenizer, about four characters a token, as OpenAI's guidance has it.
+    // Without a server that counts, about four characters a token, as OpenAI's guidance has it.
     private const double CharactersPerToken = 4;
 
     /// <summary>
-    /// Prompts of <paramref name="tokens"/> tokens, sized with the first of <paramref name="tokenizeUrls"/> that answers
-    /// (llama-server's <c>/tokenize</c>), else estimated.
+    /// Prompts of <paramref name="tokens"/> tokens, sized with <paramref name="counter"/> (the server's own count), else
+    /// estimated. Counting with a chat endpoint's usage costs a few one-token answers; each starts with the one before
+    /// it, so that a server with a prompt cache reads the whole prompt about once.
     /// </summary>
-    public async Task<PromptSet> CreateAsync(int tokens, IEnumerable<Uri> tokenizeUrls, CancellationToken cancellationToken)
+    public static async Task<PromptSet> CreateAsync(int tokens, TokenCounter? counter, CancellationToken cancellationToken)
     {
-        foreach (var url in tokenizeUrls)
+        if (counter is null || await counter.CountAsync(Text(0, 32), cancellationToken) is not { } sample || sample <= 0)
         {
-            if (await TryCountAsync(url, Text(0, 32), cancellationToken) is not { } sample)
-            {
-                continue;
-            }
-
-            // Grow or shrink the word count until the first prompt has the length asked for; the others match it.
-            var words = Math.Max(1, (int)Math.Round(32.0 * tokens / sample));
-            for (var attempt = 0; attempt < 4; attempt++)
-            {
-                var measured = await TryCountAsync(url, Text(0, words), cancellationToken) ?? tokens;
-                if (measured == tokens)
-                {
-                    break;
-                }
-
-                words = Math.Max(1, words + (tokens - measured));
-            }
-
-            return new PromptSet(i => Text(i, words), await TryCountAsync(url, Text(0, words), cancellationToken) ?? tokens, measured: true);
+            return new PromptSet(i => TextOfLength(i, (int)(tokens * CharactersPerToken)), tokens, TokenCount.Estimate);
         }
 
-        return new PromptSet(i => TextOfLength(i, (int)(tokens * CharactersPerToken)), tokens, measured: false);
-    }
-
-    private async Task<int?> TryCountAsync(Uri url, string text, CancellationToken cancellationToken)
-    {
-        try
+        // Grow or shrink the word count until the first prompt has the length asked for; the others match it.
+        var words = Math.Max(1, (int)Math.Round(32.0 * tokens / sample));
+        var measured = await counter.CountAsync(Text(0, words), cancellationToken);
+        for (var attempt = 0; attempt < 4 && measured is { } count && count != tokens; attempt++)
         {
-            using var response = await http.PostAsJsonAsync(url, new Dictionary<string, string> { ["content"] = text }, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
+            words = Math.Max(1, words + (tokens - count));
+            measured = await counter.CountAsync(Text(0, words), cancellationToken);
+        }
 
-            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            return body.RootElement.TryGetProperty("tokens", out var ids) && ids.ValueKind == JsonValueKind.Array ? ids.GetArrayLength() : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
+        return new PromptSet(i => Text(i, words), measured ?? tokens, measured is null ? TokenCount.Estimate : counter.Kind);
     }
 
     /// <summary>Prompt <paramref name="index"/>: its own number first, then words in an order of its own.</summary>

@@ -32,6 +32,7 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         Assert.True(run.ExitCode == 0, run.Output);
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         Assert.True(report.RootElement.GetProperty("input_tokens_measured").GetBoolean(), "llama-server's /tokenize sized the prompts");
+        Assert.Equal("tokenize", report.RootElement.GetProperty("input_tokens_counted_by").GetString());
         var results = report.RootElement.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(4, results.Count);
         foreach (var result in results)
@@ -98,6 +99,34 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         Assert.True(result.GetProperty("follow_up_reusable_prefix_tokens").GetInt64() > 0);
         // llama-server keeps a conversation's prefix in its slot: the gateway passes the cached count through.
         Assert.True(result.GetProperty("cache_hit_ratio").GetDouble() > 0.5, $"cache hit ratio {result.GetProperty("cache_hit_ratio").GetDouble()}");
+    }
+
+    [Fact]
+    public async Task WithoutATokenizeEndpointThePromptsAreSizedByTheServersOwnUsageCount()
+    {
+        // The gateway has no /tokenize (no OpenAI server has): the chat endpoint's usage counts the prompt, less the
+        // tokens of the chat template that an empty message shows.
+        var json = Path.Combine(TestPaths.NewScratchDirectory(), "gateway.json");
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+        [
+            "--base-url", Url(fixture.Gateway), "--num-prompts", "4", "--warmup", "0", "--prompt-tokens", "100", "--output-tokens", "2",
+            "--no-stream", "--json", json,
+        ]);
+        output.WriteLine(run.Output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.DoesNotContain("(estimated)", run.StandardOutput, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.Equal("usage", report.RootElement.GetProperty("input_tokens_counted_by").GetString());
+        var tokens = report.RootElement.GetProperty("input_tokens_per_prompt").GetInt32();
+        Assert.InRange(tokens, 98, 102);
+
+        // What the server read for each prompt: the text's tokens and the template's. The first prompt is sized; the
+        // others have the same number of words in another order, so a token or two more or less.
+        var template = await TemplateTokensAsync();
+        var result = Assert.Single(report.RootElement.GetProperty("results").EnumerateArray());
+        Assert.InRange(result.GetProperty("total_input_tokens").GetInt64() / 4.0, tokens + template - 3, tokens + template + 3);
     }
 
     [Fact]
@@ -185,6 +214,16 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         var error = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal($"bench: error: {option}: the directory of '{missing}' does not exist.", error.TrimEnd());
         Assert.DoesNotContain("concurrency", run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private async Task<int> TemplateTokensAsync()
+    {
+        using var response = await fixture.Gateway.PostAsync("v1/chat/completions", new StringContent(
+            $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":""}],"max_tokens":1}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return answer.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
     }
 
     private static string Url(HttpClient client) => new Uri(client.BaseAddress!, "v1").ToString();
