@@ -1,12 +1,14 @@
 using LlmApp.Gateway.Apis;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Extensions;
+using LlmApp.Gateway.Logging;
 using LlmApp.Gateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.UseInlineIo();
 builder.AddServiceDefaults();
+builder.UseBufferedConsoleLogging();
 builder.AddGatewayServices();
 
 return builder.RunGateway(app =>

@@ -1,0 +1,155 @@
+using System.Text;
+
+namespace LlmApp.Gateway.Logging;
+
+/// <summary>
+/// Writes log text to standard output in batches, as nginx's <c>access_log ... buffer= flush=</c> does: text waits at
+/// most <see cref="FlushInterval"/> and goes out in one write, so a busy gateway does not wake a thread and make a
+/// system call for every request's line. A warning or an error is written at once, with everything before it.
+/// </summary>
+internal sealed class BufferedConsoleWriter : IDisposable
+{
+    /// <summary>How long a line may wait for others before it is written.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
+    // Written at once beyond this many characters, whatever the interval (a burst of long lines).
+    private const int FlushThreshold = 32 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly Lock _writeGate = new();
+    private readonly Stream _output;
+    private readonly Thread _writer;
+    private readonly SemaphoreSlim _pending = new(0);
+    private readonly ManualResetEventSlim _urgent = new(false);
+    private StringBuilder _buffer = new();
+    private StringBuilder _spare = new();
+    private bool _scheduled;
+    private bool _disposed;
+
+    public BufferedConsoleWriter(Stream output)
+    {
+        _output = output;
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "Console log writer" };
+        _writer.Start();
+    }
+
+    /// <summary>Adds <paramref name="text"/> to the batch; <paramref name="now"/> writes the batch without waiting.</summary>
+    public void Append(string text, bool now)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                WriteDirectly(text);
+                return;
+            }
+
+            _buffer.Append(text);
+            now |= _buffer.Length >= FlushThreshold;
+            // Only the first line of a batch wakes the writer: the rest of the batch costs an append.
+            wake = !_scheduled;
+            _scheduled = true;
+        }
+
+        if (now)
+        {
+            _urgent.Set();
+        }
+
+        if (wake)
+        {
+            _pending.Release();
+        }
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            _pending.Wait();
+            _urgent.Wait(FlushInterval);
+            _urgent.Reset();
+            if (!Flush())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Writes the batch; false once disposed and written.</summary>
+    private bool Flush()
+    {
+        StringBuilder batch;
+        bool disposed;
+        lock (_gate)
+        {
+            (batch, _buffer, _spare) = (_buffer, _spare, _buffer);
+            _scheduled = false;
+            disposed = _disposed;
+        }
+
+        WriteDirectly(batch);
+        batch.Clear();
+        return !disposed;
+    }
+
+    private void WriteDirectly(StringBuilder text)
+    {
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        lock (_writeGate)
+        {
+            try
+            {
+                foreach (var chunk in text.GetChunks())
+                {
+                    WriteUtf8(chunk.Span);
+                }
+
+                _output.Flush();
+            }
+            catch (IOException)
+            {
+                // Standard output closed (the orchestrator went away): nothing else could take the lines either.
+            }
+        }
+    }
+
+    private void WriteDirectly(string text) => WriteDirectly(new StringBuilder(text));
+
+    private void WriteUtf8(ReadOnlySpan<char> text)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(text, buffer);
+            _output.Write(buffer, 0, length);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes what is left and stops the writer.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _urgent.Set();
+        _pending.Release();
+        _writer.Join(TimeSpan.FromSeconds(2));
+    }
+}

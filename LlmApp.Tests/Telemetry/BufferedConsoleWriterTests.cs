@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text;
+using LlmApp.Gateway.Logging;
+
+namespace LlmApp.Tests.Telemetry;
+
+/// <summary>The batched console writer: what it promises about when a line reaches standard output, and that it loses none.</summary>
+public sealed class BufferedConsoleWriterTests
+{
+    [Fact]
+    public async Task LinesGoOutTogetherInOneWriteWithinTheFlushInterval()
+    {
+        var output = new RecordingStream();
+        using var writer = new BufferedConsoleWriter(output);
+
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < 100; i++)
+        {
+            writer.Append($"line {i}\n", now: false);
+        }
+
+        await output.WaitForAsync(text => text.Contains("line 99\n", StringComparison.Ordinal));
+        Assert.InRange(Stopwatch.GetElapsedTime(start), BufferedConsoleWriter.FlushInterval * 0.5, TimeSpan.FromSeconds(5));
+        Assert.Equal(string.Concat(Enumerable.Range(0, 100).Select(i => $"line {i}\n")), output.Text);
+        // One write for the lot (two, should the box stall the appending loop for longer than the interval).
+        Assert.InRange(output.Writes, 1, 2);
+    }
+
+    [Fact]
+    public async Task AnUrgentLineGoesOutAtOnceWithTheLinesBeforeIt()
+    {
+        var output = new RecordingStream();
+        using var writer = new BufferedConsoleWriter(output);
+
+        writer.Append("info\n", now: false);
+        var start = Stopwatch.GetTimestamp();
+        writer.Append("warn\n", now: true);
+
+        await output.WaitForAsync(text => text.Contains("warn", StringComparison.Ordinal));
+        Assert.True(Stopwatch.GetElapsedTime(start) < BufferedConsoleWriter.FlushInterval, $"took {Stopwatch.GetElapsedTime(start)}");
+        Assert.Equal("info\nwarn\n", output.Text);
+    }
+
+    [Fact]
+    public void DisposingWritesWhatIsLeftAndLaterLinesStillGoOut()
+    {
+        var output = new RecordingStream();
+        var writer = new BufferedConsoleWriter(output);
+        writer.Append("last words\n", now: false);
+
+        writer.Dispose();
+        writer.Append("after\n", now: false);
+
+        Assert.Equal("last words\nafter\n", output.Text);
+    }
+
+    [Fact]
+    public async Task TextFromManyThreadsArrivesWholeAndNoneIsLost()
+    {
+        var output = new RecordingStream();
+        using (var writer = new BufferedConsoleWriter(output))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+            {
+                for (var i = 0; i < 5_000; i++)
+                {
+                    writer.Append($"{t}:{i} ✓\n", now: i % 1_000 == 0);
+                }
+            })));
+        }
+
+        var lines = output.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(20_000, lines.Length);
+        Assert.Equal(20_000, lines.Distinct().Count());
+        Assert.All(lines, line => Assert.EndsWith(" ✓", line, StringComparison.Ordinal));
+        // Each thread's lines in the order it wrote them.
+        foreach (var thread in lines.GroupBy(line => line[..line.IndexOf(':', StringComparison.Ordinal)]))
+        {
+            var numbers = thread.Select(line => int.Parse(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..line.IndexOf(' ', StringComparison.Ordinal)],
+                System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(Enumerable.Range(0, 5_000), numbers);
+        }
+    }
+
+    /// <summary>Standard output stand-in: keeps the bytes and counts the flushed writes.</summary>
+    private sealed class RecordingStream : Stream
+    {
+        private readonly Lock _gate = new();
+        private readonly MemoryStream _bytes = new();
+        private int _flushes;
+
+        public string Text
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return Encoding.UTF8.GetString(_bytes.ToArray());
+                }
+            }
+        }
+
+        public int Writes => Volatile.Read(ref _flushes);
+
+        public async Task WaitForAsync(Func<string, bool> condition)
+        {
+            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+            while (!condition(Text))
+            {
+                Assert.True(Stopwatch.GetTimestamp() < deadline, $"not written within 10 s; so far: {Text}");
+                await Task.Delay(5);
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            lock (_gate)
+            {
+                _bytes.Write(buffer, offset, count);
+            }
+        }
+
+        public override void Flush() => Interlocked.Increment(ref _flushes);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
