@@ -43,7 +43,8 @@ internal static class PromptFactory
             return new PromptSet(i => TextOfLength(i, (int)(tokens * CharactersPerToken)), tokens, TokenCount.Estimate);
         }
 
-        // Grow or shrink the word count until the first prompt has the length asked for; the others match it.
+        // Grow or shrink the word count until prompt 0 has the length asked for; the others have as many words (a token
+        // or two more or less).
         var words = Math.Max(1, (int)Math.Round(32.0 * tokens / sample));
         var measured = await counter.CountAsync(Text(0, words), cancellationToken);
         for (var attempt = 0; attempt < 4 && measured is { } count && count != tokens; attempt++)
@@ -52,7 +53,9 @@ internal static class PromptFactory
             measured = await counter.CountAsync(Text(0, words), cancellationToken);
         }
 
-        return new PromptSet(i => Text(i, words), measured ?? tokens, measured is null ? TokenCount.Estimate : counter.Kind);
+        // The chat endpoint read prompt 0 to count it, and a server with a prompt cache keeps it: the run starts at 1.
+        var first = counter.Kind == TokenCount.Usage ? 1 : 0;
+        return new PromptSet(i => Text(first + i, words), measured ?? tokens, measured is null ? TokenCount.Estimate : counter.Kind);
     }
 
     /// <summary>Prompt <paramref name="index"/>: its own number first, then words in an order of its own.</summary>
