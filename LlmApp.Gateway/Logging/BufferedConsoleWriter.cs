@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace LlmApp.Gateway.Logging;
@@ -15,6 +16,13 @@ internal sealed class BufferedConsoleWriter : IDisposable
     // Written at once beyond this many characters, whatever the interval (a burst of long lines).
     private const int FlushThreshold = 32 * 1024;
 
+    /// <summary>
+    /// Characters that may wait while standard output takes nothing (a reader that stopped reading): beyond them a line
+    /// is dropped and counted, and the count is written when output moves again, rather than blocking the threads that
+    /// log (with inline socket completions, the threads that do all the gateway's I/O) or growing without end.
+    /// </summary>
+    public const int MaxPending = 4 * 1024 * 1024;
+
     private readonly Lock _gate = new();
     private readonly Lock _writeGate = new();
     private readonly Stream _output;
@@ -25,6 +33,7 @@ internal sealed class BufferedConsoleWriter : IDisposable
     private StringBuilder _spare = new();
     private bool _scheduled;
     private bool _disposed;
+    private long _dropped;
 
     public BufferedConsoleWriter(Stream output)
     {
@@ -42,6 +51,12 @@ internal sealed class BufferedConsoleWriter : IDisposable
             if (_disposed)
             {
                 WriteDirectly(text);
+                return;
+            }
+
+            if (_buffer.Length + text.Length > MaxPending)
+            {
+                _dropped++;
                 return;
             }
 
@@ -82,11 +97,20 @@ internal sealed class BufferedConsoleWriter : IDisposable
     {
         StringBuilder batch;
         bool disposed;
+        long dropped;
         lock (_gate)
         {
             (batch, _buffer, _spare) = (_buffer, _spare, _buffer);
             _scheduled = false;
             disposed = _disposed;
+            (dropped, _dropped) = (_dropped, 0);
+        }
+
+        if (dropped > 0)
+        {
+            batch.Append(CultureInfo.InvariantCulture,
+                $"warn: {typeof(BufferedConsoleWriter).FullName}[0]{Environment.NewLine}      {dropped} log lines were dropped: standard output " +
+                $"stopped taking them while {MaxPending} characters waited.{Environment.NewLine}");
         }
 
         WriteDirectly(batch);

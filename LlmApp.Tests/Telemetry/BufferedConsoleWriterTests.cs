@@ -82,12 +82,38 @@ public sealed class BufferedConsoleWriterTests
         }
     }
 
+    [Fact]
+    public async Task WhileStandardOutputTakesNothingLinesBeyondTheLimitAreDroppedAndCountedNotQueuedWithoutEnd()
+    {
+        var output = new RecordingStream { Blocked = true };
+        using var writer = new BufferedConsoleWriter(output);
+        writer.Append("first\n", now: true);
+        await output.WaitForWriteToBlockAsync();
+
+        // The writer thread is stuck writing "first"; these wait, up to the limit, and the rest are counted.
+        var line = new string('x', 1023) + "\n";
+        var fits = BufferedConsoleWriter.MaxPending / line.Length;
+        for (var i = 0; i < fits + 10; i++)
+        {
+            writer.Append(line, now: false);
+        }
+
+        output.Blocked = false;
+        await output.WaitForAsync(text => text.Contains("were dropped", StringComparison.Ordinal));
+        var text = output.Text;
+        Assert.StartsWith("first\n", text, StringComparison.Ordinal);
+        Assert.Equal(fits, text.Split('\n').Count(l => l.Length == 1023));
+        Assert.Contains("10 log lines were dropped", text, StringComparison.Ordinal);
+    }
+
     /// <summary>Standard output stand-in: keeps the bytes and counts the flushed writes.</summary>
     private sealed class RecordingStream : Stream
     {
         private readonly Lock _gate = new();
         private readonly MemoryStream _bytes = new();
+        private readonly ManualResetEventSlim _blocked = new(true);
         private int _flushes;
+        private int _waiting;
 
         public string Text
         {
@@ -102,6 +128,33 @@ public sealed class BufferedConsoleWriterTests
 
         public int Writes => Volatile.Read(ref _flushes);
 
+        /// <summary>While true, a write waits (a reader that stopped reading).</summary>
+        public bool Blocked
+        {
+            get => _blocked.IsSet is false;
+            set
+            {
+                if (value)
+                {
+                    _blocked.Reset();
+                }
+                else
+                {
+                    _blocked.Set();
+                }
+            }
+        }
+
+        public async Task WaitForWriteToBlockAsync()
+        {
+            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+            while (Volatile.Read(ref _waiting) == 0)
+            {
+                Assert.True(Stopwatch.GetTimestamp() < deadline, "no write came within 10 s");
+                await Task.Delay(5);
+            }
+        }
+
         public async Task WaitForAsync(Func<string, bool> condition)
         {
             var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
@@ -114,6 +167,8 @@ public sealed class BufferedConsoleWriterTests
 
         public override void Write(byte[] buffer, int offset, int count)
         {
+            Interlocked.Increment(ref _waiting);
+            _blocked.Wait();
             lock (_gate)
             {
                 _bytes.Write(buffer, offset, count);
