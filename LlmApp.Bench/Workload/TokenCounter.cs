@@ -29,10 +29,10 @@ internal sealed class TokenCounter
 {
     private readonly HttpClient _http;
     private readonly Uri _url;
-    private readonly string? _model;
+    private readonly string _model;
     private readonly int _templateTokens;
 
-    private TokenCounter(HttpClient http, Uri url, string? model, int templateTokens, TokenCount kind)
+    private TokenCounter(HttpClient http, Uri url, string model, int templateTokens, TokenCount kind)
     {
         _http = http;
         _url = url;
@@ -48,7 +48,7 @@ internal sealed class TokenCounter
     {
         foreach (var target in targets)
         {
-            var tokenize = new TokenCounter(http, target.Tokenize, null, 0, TokenCount.Tokenize);
+            var tokenize = new TokenCounter(http, target.Tokenize, model: "", 0, TokenCount.Tokenize);
             if (await tokenize.CountAsync("Request 0: the light house", cancellationToken) is not null)
             {
                 return tokenize;
@@ -67,7 +67,7 @@ internal sealed class TokenCounter
     {
         try
         {
-            using var response = _model is null
+            using var response = Kind == TokenCount.Tokenize
                 ? await _http.PostAsJsonAsync(_url, new Dictionary<string, string> { ["content"] = text }, cancellationToken)
                 : await _http.PostAsync(_url, new ByteArrayContent(ChatRequestSender.Body(_model, [("user", text)], 1, false, 0, false))
                 {
@@ -79,7 +79,7 @@ internal sealed class TokenCounter
             }
 
             using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            return _model is null ? Tokens(body.RootElement) : PromptTokens(body.RootElement) - _templateTokens;
+            return Kind == TokenCount.Tokenize ? Tokens(body.RootElement) : PromptTokens(body.RootElement) - _templateTokens;
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

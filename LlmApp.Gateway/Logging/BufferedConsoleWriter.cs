@@ -25,7 +25,7 @@ internal sealed class BufferedConsoleWriter : IDisposable
 
     private readonly Lock _gate = new();
     private readonly Lock _writeGate = new();
-    private readonly Stream _output;
+    private readonly StreamWriter _output;
     private readonly Thread _writer;
     private readonly SemaphoreSlim _pending = new(0);
     private readonly ManualResetEventSlim _urgent = new(false);
@@ -37,7 +37,8 @@ internal sealed class BufferedConsoleWriter : IDisposable
 
     public BufferedConsoleWriter(Stream output)
     {
-        _output = output;
+        // No byte-order mark, and nothing written before Flush: one write a batch.
+        _output = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), FlushThreshold) { AutoFlush = false };
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "Console log writer" };
         _writer.Start();
     }
@@ -129,11 +130,7 @@ internal sealed class BufferedConsoleWriter : IDisposable
         {
             try
             {
-                foreach (var chunk in text.GetChunks())
-                {
-                    WriteUtf8(chunk.Span);
-                }
-
+                _output.Write(text);
                 _output.Flush();
             }
             catch (IOException)
@@ -144,20 +141,6 @@ internal sealed class BufferedConsoleWriter : IDisposable
     }
 
     private void WriteDirectly(string text) => WriteDirectly(new StringBuilder(text));
-
-    private void WriteUtf8(ReadOnlySpan<char> text)
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
-        {
-            var length = Encoding.UTF8.GetBytes(text, buffer);
-            _output.Write(buffer, 0, length);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
 
     /// <summary>Writes what is left and stops the writer.</summary>
     public void Dispose()

@@ -12,19 +12,12 @@ internal static class LoggingExtensions
     public static IHostApplicationBuilder UseBufferedConsoleLogging(this IHostApplicationBuilder builder)
     {
         builder.Logging.AddConsole();
-        builder.Services.RemoveAll<ILoggerProvider>(typeof(ConsoleLoggerProvider));
+        foreach (var console in builder.Services.Where(d => d.ImplementationType == typeof(ConsoleLoggerProvider)).ToList())
+        {
+            builder.Services.Remove(console);
+        }
+
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, BufferedConsoleLoggerProvider>());
         return builder;
-    }
-
-    private static void RemoveAll<TService>(this IServiceCollection services, Type implementation)
-    {
-        for (var i = services.Count - 1; i >= 0; i--)
-        {
-            if (services[i].ServiceType == typeof(TService) && services[i].ImplementationType == implementation)
-            {
-                services.RemoveAt(i);
-            }
-        }
     }
 }
