@@ -126,7 +126,7 @@ public static class MemoryFit
     {
         var kind = server.Load.Embeddings ? CatalogEntry.EmbeddingKind : CatalogEntry.ChatKind;
         var models = catalog.Models
-            .Where(m => m.Kind == kind && m.Shape is not null && !string.Equals(m.Name, server.Name, StringComparison.OrdinalIgnoreCase))
+            .Where(m => m.Kind == kind && m.Shape is not null && !m.RandomWeights && !string.Equals(m.Name, server.Name, StringComparison.OrdinalIgnoreCase))
             .Where(m => Estimate(m.Size, m.Shape!, server.Load).Total <= budget)
             .Select(m => m.Name)
             .ToList();

@@ -66,7 +66,7 @@ public sealed class ComposeGenerationTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(
-            "llmapp: error: Llm:Compose:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.",
+            "llmapp: error: Llm:Compose:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct, llama-2-tiny-random) nor a path to a .gguf file.",
             result.StandardError.Trim());
     }
 

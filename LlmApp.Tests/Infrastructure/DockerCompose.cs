@@ -1,49 +1,63 @@
 namespace LlmApp.Tests.Infrastructure;
 
 /// <summary>
-/// Debian's docker-compose 1.29 and the docker CLI, driving one compose project: a generated compose file and .env,
+/// Compose (Debian's docker-compose 1.29, or the Compose v2 plugin) and the docker CLI, driving one compose project: a generated compose file and .env,
 /// built from the repository's containers/ folder, with variables set the way a user sets them in the shell.
 /// </summary>
 public sealed class DockerCompose(string project, string composeFile, string environmentFile, IDictionary<string, string> variables)
 {
     public string Project { get; } = project;
 
-    /// <summary>Whether a Docker engine answers, and what it said when it does not.</summary>
+    private const string InstallEngine =
+        "apt-get install docker.io docker-compose and start dockerd (Debian/Ubuntu), or Docker Desktop (macOS); .ci/run installs and starts them";
+
+    private static readonly Lazy<Task<string[]?>> s_compose = new(FindComposeAsync);
+
+    /// <summary>
+    /// Whether a Docker engine answers and a compose implementation is installed, and, when not, the one line the
+    /// stack tests skip with: what is missing and how to install it.
+    /// </summary>
     public static async Task<(bool Available, string Reason)> EngineAsync()
     {
         try
         {
             var info = await CommandRunner.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], TestPaths.RepositoryRoot, timeout: TimeSpan.FromSeconds(20));
-            var compose = await CommandRunner.RunAsync("docker-compose", ["version", "--short"], TestPaths.RepositoryRoot, timeout: TimeSpan.FromSeconds(20));
-            return info.ExitCode != 0 ? (false, $"no Docker engine answers (docker info: {info.StandardError.Trim()}); .ci/run installs and starts one")
-                : compose.ExitCode != 0 ? (false, $"docker-compose is not installed ({compose.Output.Trim()}); .ci/run installs it")
-                : (true, "");
+            if (info.ExitCode != 0)
+            {
+                return (false, $"no Docker engine answers (docker info: {FirstLine(info.Output)}): {InstallEngine}");
+            }
         }
-        catch (System.ComponentModel.Win32Exception ex)
+        catch (System.ComponentModel.Win32Exception)
         {
-            return (false, $"docker or docker-compose is not installed ({ex.Message}); .ci/run installs them");
+            return (false, $"docker is not installed: {InstallEngine}");
         }
+
+        return await ComposeCommandAsync() is null ? (false, ComposeMissing) : (true, "");
     }
 
+    private const string ComposeMissing =
+        "neither docker-compose nor the docker compose plugin is installed: apt-get install docker-compose (Debian/Ubuntu), " +
+        "or Docker Desktop (macOS); .ci/run installs it";
+
     /// <summary>
-    /// Compose itself, run in <paramref name="directory"/> without a project (<c>config</c>, to check a generated file):
-    /// Debian's docker-compose 1.29 (CI installs it; the stack tests need it), or the Compose v2 plugin. A test that
-    /// calls it is skipped, saying so, where neither is installed.
+    /// The compose command line of this machine: Debian's docker-compose 1.29 when <c>docker-compose version</c>
+    /// succeeds (what CI installs and runs), else the Compose v2 plugin when <c>docker compose version</c> succeeds, else
+    /// null. Decided by exit codes: a docker CLI without the plugin words its refusal differently from one version to
+    /// the next ("unknown flag", "unknown command", "is not a docker command").
     /// </summary>
-    public static async Task<CommandRunner.Result> CliAsync(string directory, IEnumerable<string> arguments)
+    public static Task<string[]?> ComposeCommandAsync() => s_compose.Value;
+
+    private static async Task<string[]?> FindComposeAsync()
     {
-        string[] list = [.. arguments];
-        foreach (var (command, prefix) in (IEnumerable<(string, string[])>)[("docker-compose", []), ("docker", ["compose"])])
+        foreach (string[] command in (IEnumerable<string[]>)[["docker-compose"], ["docker", "compose"]])
         {
             try
             {
-                var result = await CommandRunner.RunAsync(command, [.. prefix, .. list], directory);
-                if (command == "docker" && result.Output.Contains("is not a docker command", StringComparison.Ordinal))
+                var version = await CommandRunner.RunAsync(command[0], [.. command[1..], "version"], TestPaths.RepositoryRoot, timeout: TimeSpan.FromSeconds(20));
+                if (version.ExitCode == 0)
                 {
-                    continue;
+                    return command;
                 }
-
-                return result;
             }
             catch (System.ComponentModel.Win32Exception)
             {
@@ -51,21 +65,36 @@ public sealed class DockerCompose(string project, string composeFile, string env
             }
         }
 
-        Skip.If(true, "neither docker-compose nor the docker compose plugin is installed");
-        throw new InvalidOperationException("unreachable: Skip.If(true) throws");
+        return null;
     }
 
-    public Task<CommandRunner.Result> RunAsync(IEnumerable<string> arguments, TimeSpan timeout) =>
-        CommandRunner.RunAsync("docker-compose",
+    /// <summary>
+    /// Compose itself, run in <paramref name="directory"/> without a project (<c>config</c>, to check a generated file).
+    /// A test that calls it is skipped, with the line saying how to install one, where no compose is installed.
+    /// </summary>
+    public static async Task<CommandRunner.Result> CliAsync(string directory, IEnumerable<string> arguments)
+    {
+        var compose = await ComposeCommandAsync();
+        Skip.If(compose is null, ComposeMissing);
+        return await CommandRunner.RunAsync(compose![0], [.. compose[1..], .. arguments], directory);
+    }
+
+    private static string FirstLine(string text) => text.Trim().Split('\n')[0];
+
+    public async Task<CommandRunner.Result> RunAsync(IEnumerable<string> arguments, TimeSpan timeout)
+    {
+        var compose = await ComposeCommandAsync() ?? throw new InvalidOperationException(ComposeMissing);
+        return await CommandRunner.RunAsync(compose[0],
             // Paths in the file are relative to where it was generated, as on a server.
-            ["--project-name", Project, "--file", composeFile, "--env-file", environmentFile, .. arguments],
+            [.. compose[1..], "--project-name", Project, "--file", composeFile, "--env-file", environmentFile, .. arguments],
             TestPaths.RepositoryRoot, variables, timeout);
+    }
 
     public async Task<CommandRunner.Result> RequireAsync(IEnumerable<string> arguments, TimeSpan timeout)
     {
         string[] list = [.. arguments];
         var result = await RunAsync(list, timeout);
-        Assert.True(result.ExitCode == 0, $"docker-compose {string.Join(' ', list)} failed ({result.ExitCode}):\n{result.Output}");
+        Assert.True(result.ExitCode == 0, $"compose {string.Join(' ', list)} failed ({result.ExitCode}):\n{result.Output}");
         return result;
     }
 

@@ -1,3 +1,6 @@
+using LlmApp.AppHost.Models;
+using LlmApp.AppHost.Setup;
+
 namespace LlmApp.Tests.Infrastructure;
 
 /// <summary>Where the tests find the repository, the tiny test model and a scratch cache.</summary>
@@ -5,23 +8,30 @@ public static class TestPaths
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    /// <summary>The repository's model catalog, as the AppHost reads it.</summary>
+    public static ModelCatalog Catalog { get; } = ModelCatalog.Load(Path.Combine(RepositoryRoot, "models", "catalog.json"));
+
+    private static readonly Lazy<string> s_testModel = new(() => string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(TestModelLocator.Variable))
+        ? TinyModel
+        : Locate(settings => TestModelLocator.LocateAsync(
+            Environment.GetEnvironmentVariable(TestModelLocator.Variable), TestModelLocator.SharedFile(RepositoryRoot), settings, Catalog)));
+
+    private static readonly Lazy<string> s_tinyModel = new(() => Locate(settings => TestModelLocator.LocateTinyAsync(
+        TestModelLocator.SharedFile(RepositoryRoot), settings, Catalog)));
+
     /// <summary>
-    /// The model every test serves: <c>LLMAPP_TEST_MODEL</c>, else the shared tiny random-weights Llama
-    /// (gibberish, but real GGUF through the real llama-server, and fast on one core).
+    /// The model every test serves: <c>LLMAPP_TEST_MODEL</c>, else the tiny random-weights Llama (gibberish, but real
+    /// GGUF through the real llama-server, and fast on one core) from the shared folder or the model cache, fetched
+    /// there once when neither has it (never twice at once). Looked for once; a failure is the same one line for every test.
     /// </summary>
-    public static string TestModel
-    {
-        get
-        {
-            var configured = Environment.GetEnvironmentVariable("LLMAPP_TEST_MODEL");
-            var path = Path.GetFullPath(string.IsNullOrWhiteSpace(configured)
-                ? Path.Combine(RepositoryRoot, "..", "shared", "models", "llama-2-tiny-random.gguf")
-                : configured);
-            return File.Exists(path)
-                ? path
-                : throw new InvalidOperationException($"The test model {path} does not exist; set LLMAPP_TEST_MODEL to a .gguf file.");
-        }
-    }
+    public static string TestModel => s_testModel.Value;
+
+    /// <summary>The tiny model itself, for the tests that check its size and shape.</summary>
+    public static string TinyModel => s_tinyModel.Value;
+
+    // Off the test's synchronization context: xunit's would deadlock a blocking wait on the download.
+    private static string Locate(Func<LlmSettings, Task<string>> locate) =>
+        Task.Run(() => locate(TestModelLocator.EnvironmentSettings())).GetAwaiter().GetResult();
 
     public static string NewScratchDirectory()
     {

@@ -20,7 +20,7 @@ public sealed class AppHostSetupErrorTests
     {
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Model=no-such-model"]);
 
-        AssertOneLineError(result, "Llm:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct) nor a path to a .gguf file.");
+        AssertOneLineError(result, "Llm:Model 'no-such-model' is neither a catalog name (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct, llama-2-tiny-random) nor a path to a .gguf file.");
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class AppHostSetupErrorTests
     {
         var result = await ProjectProcess.RunAsync("LlmApp.AppHost", ["--Llm:Model=nomic-embed-text-v1.5"]);
 
-        AssertOneLineError(result, "Llm:Model 'nomic-embed-text-v1.5' is an embedding model; it takes a chat model (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct).");
+        AssertOneLineError(result, "Llm:Model 'nomic-embed-text-v1.5' is an embedding model; it takes a chat model (llama-3.1-8b-instruct, llama-3.2-1b-instruct, qwen2.5-0.5b-instruct, llama-2-tiny-random).");
     }
 
     [Fact]

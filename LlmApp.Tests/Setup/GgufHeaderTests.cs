@@ -9,7 +9,7 @@ namespace LlmApp.Tests.Setup;
 public sealed class GgufHeaderTests
 {
     // The shared tiny model itself, not LLMAPP_TEST_MODEL: the expected shape is this file's.
-    private static readonly string s_tinyModel = Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "models", "llama-2-tiny-random.gguf"));
+    private static readonly string s_tinyModel = TestPaths.TinyModel;
 
     [Fact]
     public void TheTinyModelsShapeIsWhatLlamaServerReportsForIt()
@@ -21,6 +21,17 @@ public sealed class GgufHeaderTests
         Assert.Equal(new ModelShape("llama", Layers: 1, Heads: 2, KvHeads: 2, EmbeddingLength: 8, KeyLength: 4, ValueLength: 4,
             FeedForwardLength: 32, VocabSize: 32000, TrainedContext: 4096), shape);
         Assert.Equal(256 * 1024, shape.KvBytesPerToken * 8192);
+    }
+
+    [Fact]
+    public void TheCatalogEntryOfTheTinyModelIsItsFile()
+    {
+        var entry = TestPaths.Catalog.Find(TestModelLocator.CatalogName);
+
+        Assert.NotNull(entry);
+        Assert.Equal(GgufHeader.ReadShape(s_tinyModel), entry.Shape);
+        Assert.Equal(new FileInfo(s_tinyModel).Length, entry.Size);
+        Assert.Equal(Path.GetFileName(s_tinyModel), entry.File);
     }
 
     [Fact]

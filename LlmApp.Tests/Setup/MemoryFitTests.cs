@@ -202,7 +202,7 @@ public sealed class MemoryFitTests
         Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
     }
 
-    private static string TinyModel => Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "models", "llama-2-tiny-random.gguf"));
+    private static string TinyModel => TestPaths.TinyModel;
 
     private static CatalogEntry Entry(string name) => s_catalog.Find(name) ?? throw new InvalidOperationException($"{name} is not in the catalog.");
 }
