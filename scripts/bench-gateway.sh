@@ -6,7 +6,7 @@
 #   scripts/bench-gateway.sh --concurrency 1,4,16 --num-prompts 40 --output-tokens 256 --rounds 5 --warmup 40
 #   scripts/bench-gateway.sh --concurrency 2 --num-prompts 400 --prompt-tokens 16 --output-tokens 1 --no-stream
 #
-# Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the shared tiny model), CONFIGURATION of the
+# Arguments go to LlmApp.Bench as they are. Environment: MODEL (default: the tests' tiny model, scripts/test-model.sh), CONFIGURATION of the
 # gateway (Release by default: published ReadyToRun, as its container ships it; Debug for the figures of `dotnet run`),
 # SLOTS (4) and QUEUE (64), so that nothing is refused at concurrency 16 (the gateway and nginx alike),
 # BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1 to add a second gateway, "gateway-keyed", with an API key
@@ -15,7 +15,7 @@
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-model=${MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}
+model=${MODEL:-$("$root/scripts/test-model.sh")}
 configuration=${CONFIGURATION:-Release}
 slots=${SLOTS:-4}
 queue=${QUEUE:-64}

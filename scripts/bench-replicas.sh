@@ -9,11 +9,11 @@
 # The workload: 8 conversations of 6 turns, 400-token system prompts, 40 tokens a turn, 32 out, a random pause of up to
 # THINK_MS (1000) between a conversation's turns (so that turns do not arrive in lockstep, which would make round-robin
 # send every conversation to the same replica each time), in ROUNDS rounds (3); further arguments go to LlmApp.Bench.
-# Environment: MODEL (the shared tiny model), CONFIGURATION (Release), CACHE_RAM (512), ROUNDS (3), THINK_MS (1000).
+# Environment: MODEL (the tests' tiny model, scripts/test-model.sh), CONFIGURATION (Release), CACHE_RAM (512), ROUNDS (3), THINK_MS (1000).
 # Ports 18180-18181 (replicas) and 18102-18104 (gateways) on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-model=${MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}
+model=${MODEL:-$("$root/scripts/test-model.sh")}
 configuration=${CONFIGURATION:-Release}
 cache_ram=${CACHE_RAM:-512}
 [ -f "$model" ] || { echo "bench-replicas: error: MODEL '$model' does not exist" >&2; exit 1; }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Times a start of the service the way the README runs it: from `dotnet run` until the gateway's
 # /readyz answers 200 (llama-server healthy, model loaded), then sends one chat completion.
-# Usage: scripts/measure-startup.sh [model]   (default: ../shared/models/llama-2-tiny-random.gguf)
+# Usage: scripts/measure-startup.sh [model]   (default: the tests' tiny model, scripts/test-model.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-../shared/models/llama-2-tiny-random.gguf}
+model=${1:-$(scripts/test-model.sh)}
 port=${Llm__GatewayPort:-8000}
 log=$(mktemp -t llmapp-startup.XXXXXX.log)
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Writes a random-weight Llama GGUF of a real model's shape, so that the timings of a model that cannot be downloaded
 here (Hugging Face is out of reach) can still be measured: speed depends on the shape and the quantization, not on what
-the weights say. The vocabulary comes from a small GGUF (the shared tiny model: Llama 2's 32,000 tokens), so the
+the weights say. The vocabulary comes from a small GGUF (the tests' tiny model: Llama 2's 32,000 tokens), so the
 embedding and output layers are smaller than the real models' 128,256-token ones.
 
-    python3 scripts/synthetic-gguf.py --shape 8b --vocab-from ../shared/models/llama-2-tiny-random.gguf --out llama-8b-f16.gguf
+    python3 scripts/synthetic-gguf.py --shape 8b --vocab-from "$(scripts/test-model.sh)" --out llama-8b-f16.gguf
 
 Needs llama.cpp's gguf-py (kept beside the cached llama-server build: PYTHONPATH=<cache>/gguf-py) and numpy
 (Debian: python3-numpy). Writes F16, one tensor at a time; quantize the result with llama-quantize.

@@ -30,7 +30,7 @@ if [ -f "$final" ]; then
   exit 0
 fi
 PYTHONPATH="$tools/gguf-py" "$python" "$root/scripts/synthetic-gguf.py" --shape "$shape" \
-  --vocab-from "${LLMAPP_TEST_MODEL:-$root/../shared/models/llama-2-tiny-random.gguf}" --out "$f16"
+  --vocab-from "$("$root/scripts/test-model.sh")" --out "$f16"
 "$tools/llama-quantize" "$f16" "$final" "$quant" >"$out/quantize-$shape.log" 2>&1 || {
   echo "synthetic-model: error: llama-quantize failed; see $out/quantize-$shape.log" >&2
   exit 1
