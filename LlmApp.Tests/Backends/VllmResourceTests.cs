@@ -24,7 +24,7 @@ public sealed class VllmResourceTests
         Assert.Equal(
         [
             "--model", "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "--served-model-name", "llama-3.1-8b-instruct",
-            "--host", "0.0.0.0", "--port", "8000", "--max-model-len", "8192", "--gpu-memory-utilization", "0.9", "--max-num-seqs", "32",
+            "--host", "0.0.0.0", "--port", "8000", "--max-model-len", "8192", "--gpu-memory-utilization", "0.9", "--max-num-seqs", "16",
             "--enable-auto-tool-choice", "--tool-call-parser", "llama3_json",
             "--chat-template", "/vllm-workspace/examples/tool_chat_template_llama3.1_json.jinja",
         ], await ArgumentsAsync(resource));
@@ -46,7 +46,7 @@ public sealed class VllmResourceTests
         Assert.Same(key, resource.BackendKey());
         Assert.False(environment.ContainsKey("HF_TOKEN"), "an HF_TOKEN without one configured");
         Assert.Equal("openai", resource.Kind);
-        Assert.Equal(32, resource.Capacity);
+        Assert.Equal(16, resource.Capacity);
         Assert.Equal(8192, resource.ContextLength);
     }
 

@@ -38,7 +38,7 @@ public sealed class GpuComposeTests
         var gateway = Service(compose, "gateway");
         Assert.Contains("      Backend__Kind: openai\n", gateway, StringComparison.Ordinal);
         Assert.Contains("      Backend__Endpoint: \"http://llm:8000\"\n", gateway, StringComparison.Ordinal);
-        Assert.Contains("      Backend__Capacity: \"32\"\n", gateway, StringComparison.Ordinal);
+        Assert.Contains("      Backend__Capacity: \"16\"\n", gateway, StringComparison.Ordinal);
         Assert.Contains("    image: \"llmapp-gateway:latest\"\n", gateway, StringComparison.Ordinal);
         var prometheus = Service(compose, "prometheus");
         Assert.Contains("      LLMAPP_BACKEND_JOB: vllm\n", prometheus, StringComparison.Ordinal);
