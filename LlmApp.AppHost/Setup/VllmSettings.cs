@@ -33,7 +33,8 @@ public sealed class VllmSettings
     /// <summary>
     /// Requests vLLM runs at once (<c>--max-num-seqs</c>), and so the gateway's capacity for it: vLLM has no
     /// <c>/props</c> to learn it from. Past it the gateway queues, then answers 429. 16, because docs/gpu-migration.md
-    /// estimates that an A10G keeps 42–46 tok/s a stream at 16 with the AWQ model, and only 29–33 at 32, under the SLO's 30.
+    /// estimates that an A10G keeps 42–46 tok/s a stream at 16 with the AWQ model, and only 29–33 at 32, at the edge of
+    /// the SLO's 30 (estimates, until measured on the instance).
     /// </summary>
     public int MaxNumSeqs { get; set; } = 16;
 
