@@ -72,6 +72,12 @@ internal static class ApiKeyLoader
     /// <summary>The file's keys, or why there are none; the problem names the file, as the user wrote its path.</summary>
     private static (List<ApiKeyEntry> Keys, string? Problem) ReadFile(string path, string setting)
     {
+        if (Directory.Exists(path))
+        {
+            // What Docker leaves where a file it was asked to mount did not exist.
+            return ([], $"{setting} '{path}' is a directory, not a keys file.");
+        }
+
         byte[] bytes;
         try
         {

@@ -12,6 +12,19 @@ internal sealed class AuthOptions
     public string? KeysFile { get; set; }
 
     /// <summary>
+    /// Serve <c>/v1</c> without keys even where other machines can reach it: only on purpose (a private network, or a
+    /// proxy in front that authenticates). Without it, a gateway with no key that listens beyond loopback does not start.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>
+    /// The address the gateway's port is published on, when a container runtime publishes it (compose:
+    /// <c>LLMAPP_GATEWAY_BIND</c>). In a container the gateway listens on every interface whatever the host exposes, so
+    /// this, when set, decides whether <c>/v1</c> reaches beyond the machine, instead of the addresses it listens on.
+    /// </summary>
+    public string? PublishedAddress { get; set; }
+
+    /// <summary>
     /// No key and no file: <c>/v1</c> is open, as before keys existed. A file that lists no key (every key revoked)
     /// closes it instead: revoking the last key must not open the door.
     /// </summary>

@@ -30,15 +30,20 @@ internal static class TelemetryExtensions
 
     /// <summary>
     /// Serves <c>/metrics</c> without authentication, as llama-server serves its own: it holds counts and timings only
-    /// (no prompt, user or key in any label). With <c>Management:Port</c> set it answers on that port only, which a
-    /// deployment keeps on its private network, and the API's port answers 404 for it.
+    /// (no prompt, user or key in any label). With <c>Management:Port</c> set it answers only on connections that arrived
+    /// on that port, which a deployment keeps on its private network; on the API's port it is 404, whatever the request's
+    /// Host header says (a host-based route would match <c>Host: x:9464</c> sent to the public port).
     /// </summary>
     public static WebApplication MapGatewayMetrics(this WebApplication app)
     {
-        var endpoint = app.MapPrometheusScrapingEndpoint(MetricsPath);
         if (app.Services.GetRequiredService<IOptions<ManagementOptions>>().Value.Port is > 0 and var port)
         {
-            endpoint.RequireHost($"*:{port}");
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+                context.Connection.LocalPort == port && context.Request.Path.Equals(MetricsPath, StringComparison.OrdinalIgnoreCase));
+        }
+        else
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath);
         }
 
         return app;

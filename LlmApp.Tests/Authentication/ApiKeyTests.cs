@@ -106,6 +106,28 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
     }
 
     [Fact]
+    public async Task TheApisPortDoesNotServeMetricsWhateverTheHostHeaderSays()
+    {
+        var managementPort = fixture.Management.BaseAddress!.Port;
+        foreach (var host in new[] { $"localhost:{managementPort}", $"127.0.0.1:{managementPort}", $"gateway:{managementPort}" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            request.Headers.Host = host;
+
+            using var response = await fixture.Gateway.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.DoesNotContain("gen_ai_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // And the management port serves them whatever the Host header says.
+        using var other = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        other.Headers.Host = $"localhost:{fixture.Gateway.BaseAddress!.Port}";
+        using var metrics = await fixture.Management.SendAsync(other);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+    }
+
+    [Fact]
     public async Task AVeryLongAuthorizationHeaderIsRefusedWithoutAServerError()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");

@@ -90,6 +90,43 @@ public sealed class GatewaySettingsErrorTests
         AssertNoStackTrace(result);
     }
 
+    [Theory]
+    [InlineData("ASPNETCORE_URLS", "http://0.0.0.0:0", "listening on http://0.0.0.0:0")]
+    [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:0;http://[::]:0", "listening on http://[::]:0")]
+    [InlineData("HTTP_PORTS", "0", "listening on http://*:0")]
+    [InlineData("Auth__PublishedAddress", "0.0.0.0", "published on 0.0.0.0")]
+    public async Task WithoutAKeyItDoesNotStartWhereOtherMachinesCanReachIt(string setting, string value, string where)
+    {
+        var settings = new Dictionary<string, string> { ["Backend__Endpoint"] = "http://127.0.0.1:1", ["Backend__Model"] = "m" };
+        var result = await RunGatewayAsync(settings, (setting, value));
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(
+            $"gateway: error: No API key is configured and /v1 would be open to other machines ({where}): set Auth:Keys or Auth:KeysFile " +
+            "(compose: LLMAPP_API_KEY or LLMAPP_API_KEYS_DIR; dotnet run: Llm:ApiKey or Llm:ApiKeysFile), or " +
+            "Auth:AllowAnonymous=true (compose: LLMAPP_ALLOW_ANONYMOUS=true) to serve it without keys on purpose.", line);
+        AssertNoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task AKeysFileThatIsADirectoryIsNamed()
+    {
+        var directory = TestPaths.NewScratchDirectory();
+
+        var result = await RunGatewayAsync(new() { ["Backend__Endpoint"] = "http://127.0.0.1:1", ["Backend__Model"] = "m", ["Auth__KeysFile"] = directory });
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"gateway: error: Auth:KeysFile '{directory}' is a directory, not a keys file.", result.StandardError.Trim());
+        AssertNoStackTrace(result);
+    }
+
+    private static Task<CommandRunner.Result> RunGatewayAsync(Dictionary<string, string> settings, (string Name, string Value) listen)
+    {
+        settings[listen.Name] = listen.Value;
+        return ProjectProcess.RunAsync("LlmApp.Gateway", [], settings);
+    }
+
     private static Task<CommandRunner.Result> RunGatewayAsync(Dictionary<string, string> settings)
     {
         // Never listen anywhere that matters, in case the settings were good after all.
