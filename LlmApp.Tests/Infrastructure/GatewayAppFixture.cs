@@ -7,6 +7,8 @@ using Aspire.Hosting.Testing;
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Setup;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Embeddings;
@@ -146,6 +148,10 @@ public class GatewayAppFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.LlmApp_AppHost>(
             [$"--Llm:Model={TestPaths.TestModel}", "--Llm:GatewayPort=0", "--Llm:ManagementPort=0", .. AppHostArguments],
             cts.Token);
+        // The app host logs every line of every resource and each failed health probe, with its stack trace, to the
+        // console, which the run prints (it shows each skip's reason, so its verbosity is normal). Tests read resources'
+        // output through ResourceLoggerService, which this leaves as it is.
+        builder.Services.AddLogging(logging => logging.ClearProviders());
 
         var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "gateway"));
         foreach (var (name, value) in GatewayEnvironment)
