@@ -15,7 +15,12 @@ namespace LlmApp.Gateway.Admission;
 /// <item>Waiting requests are kept per partition (an API key) and served round-robin between partitions, first
 /// come first served within one, so that no caller can take every slot while others wait. A partition may also have a
 /// limit of its own (the key's <c>maxConcurrent</c>): at it, its requests wait even while slots are free.</item>
-/// <item>A request waits no longer than its deadline; once the host is stopping, nothing new is admitted.</item>
+/// <item>A free slot goes to whoever can take it at once; a waiter held back only by its own partition's limit does not
+/// keep it from another partition's request.</item>
+/// <item>The queue is bounded, and a partition holds at most its share of it: when it is full, a request of a partition
+/// with fewer waiters takes the place of the newest waiter of the partition with the most.</item>
+/// <item>A request waits no longer than its deadline or <c>Resilience:MaxQueueWait</c>; once the host is stopping,
+/// nothing new is admitted. The waiters of a revoked API key are sent away (<see cref="Revoke"/>).</item>
 /// </list>
 /// It publishes its own queue length and refusals.
 /// </summary>
@@ -24,7 +29,6 @@ public sealed class AdmissionControl : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<ModelBackend, int> _inFlight;
     private readonly Dictionary<string, LinkedList<Waiter>> _queues = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _waiting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _partitionInFlight = new(StringComparer.Ordinal);
 
     // Partitions with waiters, in the order they are served next.
@@ -34,6 +38,7 @@ public sealed class AdmissionControl : IDisposable
     private readonly ReplicaChooser _chooser;
     private readonly TimeSpan _affinityWait;
     private readonly int _queueLimit;
+    private readonly TimeSpan _maxQueueWait;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
     private readonly Counter<long> _rejections;
@@ -48,6 +53,7 @@ public sealed class AdmissionControl : IDisposable
         ArgumentNullException.ThrowIfNull(meterFactory);
         _pool = pool;
         _queueLimit = options.Value.QueueLimit;
+        _maxQueueWait = options.Value.MaxQueueWait;
         _time = time;
         _stopping = lifetime.ApplicationStopping;
         _inFlight = pool.All.ToDictionary(b => b, _ => 0);
@@ -81,20 +87,23 @@ public sealed class AdmissionControl : IDisposable
         }
 
         Waiter waiter;
+        var maxWait = request.MaxWait < _maxQueueWait ? request.MaxWait : _maxQueueWait;
         lock (_gate)
         {
-            if (!HasWaiters(request.Operation) && TryTake(request, _time.GetTimestamp()) is { } backend)
+            // Waiters that can take a slot have it by now (every release dispatches), so a slot still free is one none of
+            // them can use: their keys are at their own limits, or they wait for their conversation's replica.
+            if (TryTake(request, _time.GetTimestamp()) is { } backend)
             {
                 return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request, _time.GetTimestamp()));
             }
 
             // A call moving off a failed replica was admitted once already: the queue's limit is for new arrivals.
-            if (_queued >= _queueLimit && !request.Moving)
+            if (_queued >= _queueLimit && !request.Moving && !TryMakeRoomFor(request))
             {
                 return Refuse(request, AdmissionOutcome.QueueFull);
             }
 
-            if (request.MaxWait <= TimeSpan.Zero)
+            if (maxWait <= TimeSpan.Zero)
             {
                 return Refuse(request, AdmissionOutcome.QueueTimeout);
             }
@@ -113,7 +122,7 @@ public sealed class AdmissionControl : IDisposable
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping);
         try
         {
-            return await waiter.Granted.Task.WaitAsync(request.MaxWait, _time, wait.Token);
+            return await waiter.Granted.Task.WaitAsync(maxWait, _time, wait.Token);
         }
         catch (TimeoutException)
         {
@@ -273,7 +282,42 @@ public sealed class AdmissionControl : IDisposable
         return true;
     }
 
-    private bool HasWaiters(string operation) => _waiting.GetValueOrDefault(operation) > 0;
+    /// <summary>
+    /// The queue is full: if <paramref name="request"/>'s partition holds fewer places than its share, the newest waiter
+    /// of the partition holding the most gives its place up (refused with <see cref="AdmissionOutcome.QueueShare"/>).
+    /// </summary>
+    private bool TryMakeRoomFor(AdmissionRequest request)
+    {
+        var mine = _queues.TryGetValue(request.Partition, out var own) ? own.Count : 0;
+        var most = _queues.Values.MaxBy(queue => queue.Count);
+        // Two more than this one's, so that giving a place up leaves the longest at least one longer than this one.
+        if (most is null || most.Count < mine + 2)
+        {
+            return false;
+        }
+
+        var evicted = most.Last!;
+        Dequeue(evicted);
+        evicted.Value.Granted.TrySetResult(Refuse(evicted.Value.Request, AdmissionOutcome.QueueShare));
+        return true;
+    }
+
+    /// <summary>Sends the waiters of <paramref name="partitions"/> (API keys revoked since they queued) away with <see cref="AdmissionOutcome.KeyRevoked"/>.</summary>
+    public void Revoke(IReadOnlySet<string> partitions)
+    {
+        ArgumentNullException.ThrowIfNull(partitions);
+        lock (_gate)
+        {
+            foreach (var partition in partitions)
+            {
+                while (_queues.TryGetValue(partition, out var queue) && queue.First is { } node)
+                {
+                    Dequeue(node);
+                    node.Value.Granted.TrySetResult(Refuse(node.Value.Request, AdmissionOutcome.KeyRevoked));
+                }
+            }
+        }
+    }
 
     private Waiter Enqueue(AdmissionRequest request)
     {
@@ -286,7 +330,6 @@ public sealed class AdmissionControl : IDisposable
         var waiter = new Waiter(request, _time.GetTimestamp());
         waiter.Node = queue.AddLast(waiter);
         _queued++;
-        _waiting[request.Operation] = _waiting.GetValueOrDefault(request.Operation) + 1;
         return waiter;
     }
 
@@ -296,7 +339,6 @@ public sealed class AdmissionControl : IDisposable
         queue.Remove(node);
         node.Value.Node = null;
         _queued--;
-        _waiting[node.Value.Request.Operation]--;
         if (queue.Count == 0)
         {
             _queues.Remove(node.Value.Request.Partition);
@@ -304,7 +346,10 @@ public sealed class AdmissionControl : IDisposable
         }
     }
 
-    /// <summary>Takes a waiter out of the queue; if a slot was granted to it meanwhile, it keeps it (unless its client left).</summary>
+    /// <summary>
+    /// Takes a waiter out of the queue; if it was answered meanwhile (a slot, or a refusal), that answer stands, but a
+    /// slot is given back when its client left.
+    /// </summary>
     private AdmissionResult Withdraw(Waiter waiter, AdmissionOutcome outcome)
     {
         lock (_gate)
@@ -322,7 +367,7 @@ public sealed class AdmissionControl : IDisposable
             return granted;
         }
 
-        granted.Lease!.Dispose();
+        granted.Lease?.Dispose();
         return new(AdmissionOutcome.ClientLeft, null);
     }
 

@@ -19,7 +19,11 @@ public enum AdmissionOutcome
 {
     Admitted,
     QueueFull,
+    /// <summary>The queue was full and another key held fewer than its share of it: this one's place was given to it.</summary>
+    QueueShare,
     QueueTimeout,
+    /// <summary>The request's API key was revoked (removed, disabled or changed) while it waited.</summary>
+    KeyRevoked,
     ShuttingDown,
     ClientLeft,
 }

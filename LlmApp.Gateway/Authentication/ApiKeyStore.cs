@@ -21,7 +21,22 @@ internal sealed class ApiKeyStore
 
     public int Count => Volatile.Read(ref _keys).Length;
 
-    public void Replace(StoredKey[] keys) => Volatile.Write(ref _keys, keys);
+    /// <summary>Puts <paramref name="keys"/> in force; returns the names of the keys it no longer takes (removed, disabled or changed).</summary>
+    public IReadOnlySet<string> Replace(StoredKey[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var before = Interlocked.Exchange(ref _keys, keys);
+        var revoked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var old in before.Where(k => k.Enabled))
+        {
+            if (!keys.Any(k => k.Enabled && k.Name == old.Name && CryptographicOperations.FixedTimeEquals(k.Hash, old.Hash)))
+            {
+                revoked.Add(old.Name);
+            }
+        }
+
+        return revoked;
+    }
 
     /// <summary>
     /// The stored key <paramref name="presented"/> is, enabled or not, or null. Every stored hash is compared, in

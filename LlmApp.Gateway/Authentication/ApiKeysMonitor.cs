@@ -1,14 +1,19 @@
 using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>
-/// Says at start whether <c>/v1</c> is open, and reads the keys file again when it changes. It polls the file's
-/// write time and length instead of waiting for file-system events: a file bind-mounted into a container gets no
-/// inotify events when the host changes it. A file that has become invalid keeps the keys in force, with one error
-/// line and a count on <c>llmapp.gateway.api_keys.reload_failures</c>.
+/// Says at start whether <c>/v1</c> is open, and reads the keys file again when it changes. Every second it hashes the
+/// file's content, instead of waiting for file-system events (a file bind-mounted into a container gets none when the
+/// host changes it) or comparing its write time and length (which <c>cp -p</c>, <c>rsync -t</c> and <c>tar</c> keep when
+/// a key is replaced by one as long). A file replaced by rename (an editor's save, <c>sed -i</c>, <c>mv</c>) is read
+/// by its path, so the new one is seen. A file that has become invalid keeps the keys in force, with one error line and
+/// a count on <c>llmapp.gateway.api_keys.reload_failures</c>. The requests waiting for a slot with a key the new file
+/// no longer takes are sent away with 401.
 /// </summary>
 internal sealed partial class ApiKeysMonitor : BackgroundService
 {
@@ -20,12 +25,15 @@ internal sealed partial class ApiKeysMonitor : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ApiKeysMonitor> _logger;
     private readonly Counter<long> _reloadFailures;
+    private readonly AdmissionControl _admission;
 
-    public ApiKeysMonitor(ApiKeyStore store, IOptions<AuthOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<ApiKeysMonitor> logger)
+    public ApiKeysMonitor(ApiKeyStore store, IOptions<AuthOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<ApiKeysMonitor> logger,
+        AdmissionControl admission)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meterFactory);
         _store = store;
+        _admission = admission;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -67,16 +75,30 @@ internal sealed partial class ApiKeysMonitor : BackgroundService
                 continue;
             }
 
-            _store.Replace(keys);
+            var revoked = _store.Replace(keys);
             LogReloaded(_logger, path, keys.Length);
+            if (revoked.Count > 0)
+            {
+                _admission.Revoke(revoked);
+            }
         }
     }
 
-    /// <summary>What tells a changed file from an unchanged one; a missing file has its own stamp, so its return is a change too.</summary>
-    private static (DateTime LastWrite, long Length) Stamp(string path)
+    /// <summary>
+    /// What tells a changed file from an unchanged one: a hash of its content (the file holds a few keys, so reading it
+    /// each second costs nothing). A missing or unreadable file has a stamp of its own, so its return is a change too.
+    /// </summary>
+    private static string Stamp(string path)
     {
-        var file = new FileInfo(path);
-        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : (DateTime.MinValue, -1);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return Convert.ToHexString(SHA256.HashData(file));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.GetType().Name;
+        }
     }
 
     [LoggerMessage(EventId = 1, EventName = "ApiKeysOpen", Level = LogLevel.Warning,

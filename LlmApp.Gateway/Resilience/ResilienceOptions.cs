@@ -53,9 +53,19 @@ public sealed class ResilienceOptions
     [Range(0, 1024)]
     public int MaxConcurrentRequests { get; set; }
 
-    /// <summary>Requests that may wait for a slot; one more is refused with 429 at once.</summary>
+    /// <summary>
+    /// Requests that may wait for a slot; one more is refused with 429 at once, unless its key holds less than its share
+    /// of the queue, when the newest waiter of the key holding the most places gives its place up (429) instead.
+    /// </summary>
     [Range(0, 10_000)]
     public int QueueLimit { get; set; } = 8;
+
+    /// <summary>
+    /// Longest a request waits in the queue for a slot, whatever is left of its deadline: past it, 429 with
+    /// <c>Retry-After</c>. A client that waited longer would rather have known (a voice turn, a retry elsewhere).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>After SIGTERM, how long in-flight requests may run before they are ended with an error.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

@@ -175,6 +175,33 @@ public sealed class ApiKeyTests(ApiKeyAppFixture fixture)
     }
 
     [Fact]
+    public async Task AKeyReplacedInPlaceByOneAsLongWithTheWriteTimeKeptIsRevoked()
+    {
+        string first = ApiKeyAppFixture.NewKey(), second = ApiKeyAppFixture.NewKey();
+        Assert.Equal(first.Length, second.Length);
+        try
+        {
+            fixture.WriteKeysFile([.. fixture.InitialFileKeys, new FileKey("rotated", first)]);
+            await WaitForStatusAsync(first, HttpStatusCode.OK);
+            var written = File.GetLastWriteTimeUtc(fixture.KeysFile);
+            var length = new FileInfo(fixture.KeysFile).Length;
+
+            // As cp -p, rsync -t or tar leave it: the same file, the same length, the same write time, another key.
+            await File.WriteAllTextAsync(fixture.KeysFile, (await File.ReadAllTextAsync(fixture.KeysFile)).Replace(first, second, StringComparison.Ordinal));
+            File.SetLastWriteTimeUtc(fixture.KeysFile, written);
+            Assert.Equal(length, new FileInfo(fixture.KeysFile).Length);
+
+            await WaitForStatusAsync(first, HttpStatusCode.Unauthorized);
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(second));
+        }
+        finally
+        {
+            fixture.WriteKeysFile(fixture.InitialFileKeys);
+            await WaitForStatusAsync(fixture.FileKey, HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
     public async Task KeysReachNeitherLogsNorMetricsAndTheRequestLogNamesTheKey()
     {
         var wrong = ApiKeyAppFixture.NewKey();

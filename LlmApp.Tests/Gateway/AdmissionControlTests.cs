@@ -162,6 +162,80 @@ public sealed class AdmissionControlTests : IDisposable
     }
 
     [Fact]
+    public async Task AKeyHeldAtItsLimitThatFillsTheQueueDoesNotKeepAnotherKeyFromAFreeSlot()
+    {
+        using var admission = Create(queueLimit: 3, slots: 2);
+        var a = await admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None);
+        var aWaiting = Enumerable.Range(0, 3).Select(_ => admission.AdmitAsync(Chat("a", limit: 1), CancellationToken.None)).ToList();
+        Assert.Equal(3, admission.Queued);
+
+        // One slot is free and the queue is full of "a", which cannot take it: "b" takes it at once.
+        var b = await admission.AdmitAsync(Chat("b"), CancellationToken.None).WaitAsync(s_realTimeLimit);
+
+        Assert.True(a.IsAdmitted && b.IsAdmitted);
+        Assert.All(aWaiting, w => Assert.False(w.IsCompleted));
+    }
+
+    [Fact]
+    public async Task AKeyThatFillsTheQueueGivesItsNewestPlaceToAKeyWithNone()
+    {
+        using var admission = Create(queueLimit: 3, slots: 1);
+        var holder = await admission.AdmitAsync(Chat("a"), CancellationToken.None);
+        var aWaiting = Enumerable.Range(0, 3).Select(_ => admission.AdmitAsync(Chat("a"), CancellationToken.None)).ToList();
+
+        var b = admission.AdmitAsync(Chat("b"), CancellationToken.None);
+
+        Assert.Equal(AdmissionOutcome.QueueShare, (await aWaiting[2].WaitAsync(s_realTimeLimit)).Outcome);
+        Assert.False(b.IsCompleted);
+        Assert.Equal(3, admission.Queued);
+        // "b" holds one place of three, "a" two: another "b" would leave "a" with fewer than it, so it is refused.
+        var c = admission.AdmitAsync(Chat("c"), CancellationToken.None);
+        Assert.Equal(AdmissionOutcome.QueueShare, (await aWaiting[1].WaitAsync(s_realTimeLimit)).Outcome);
+        Assert.Equal(AdmissionOutcome.QueueFull, (await admission.AdmitAsync(Chat("b"), CancellationToken.None)).Outcome);
+
+        // Served in turn: "a", then "b", then "c".
+        holder.Lease!.Dispose();
+        var next = await aWaiting[0].WaitAsync(s_realTimeLimit);
+        next.Lease!.Dispose();
+        (await b.WaitAsync(s_realTimeLimit)).Lease!.Dispose();
+        Assert.True((await c.WaitAsync(s_realTimeLimit)).IsAdmitted);
+    }
+
+    [Fact]
+    public async Task NoRequestWaitsLongerThanTheQueuesLongestWaitWhateverItsDeadline()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1, maxQueueWait: TimeSpan.FromSeconds(5));
+        _ = await admission.AdmitAsync(Chat(), CancellationToken.None);
+        var waiting = admission.AdmitAsync(Chat(), CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.False(waiting.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(AdmissionOutcome.QueueTimeout, (await waiting.WaitAsync(s_realTimeLimit)).Outcome);
+    }
+
+    [Fact]
+    public async Task TheWaitersOfARevokedKeyAreSentAwayAndOthersKeepTheirPlaces()
+    {
+        using var admission = Create(queueLimit: 4, slots: 1);
+        var holder = await admission.AdmitAsync(Chat("a"), CancellationToken.None);
+        var revoked = new[] { admission.AdmitAsync(Chat("a"), CancellationToken.None), admission.AdmitAsync(Chat("a"), CancellationToken.None) };
+        var kept = admission.AdmitAsync(Chat("b"), CancellationToken.None);
+
+        admission.Revoke(new HashSet<string> { "a" });
+
+        foreach (var waiter in revoked)
+        {
+            Assert.Equal(AdmissionOutcome.KeyRevoked, (await waiter.WaitAsync(s_realTimeLimit)).Outcome);
+        }
+
+        Assert.Equal(1, admission.Queued);
+        holder.Lease!.Dispose();
+        Assert.True((await kept.WaitAsync(s_realTimeLimit)).IsAdmitted);
+    }
+
+    [Fact]
     public async Task SlotsLearnedLaterLetWaitingRequestsIn()
     {
         var backend = Backend("llm");
@@ -203,8 +277,9 @@ public sealed class AdmissionControlTests : IDisposable
         BackendResilience.Create(name, Operations.Chat, new BackendOptions { Name = name, Endpoint = new Uri("http://127.0.0.1:1"), Model = "tiny" },
             new ResilienceOptions { MaxConcurrentRequests = slots });
 
-    private AdmissionControl Create(int queueLimit, int slots = 0, ModelBackend[]? backends = null) =>
-        new(new BackendPool(backends ?? [Backend("llm", slots)]), Options.Create(new ResilienceOptions { QueueLimit = queueLimit }), _lifetime,
+    private AdmissionControl Create(int queueLimit, int slots = 0, ModelBackend[]? backends = null, TimeSpan? maxQueueWait = null) =>
+        new(new BackendPool(backends ?? [Backend("llm", slots)]),
+            Options.Create(new ResilienceOptions { QueueLimit = queueLimit, MaxQueueWait = maxQueueWait ?? new ResilienceOptions().MaxQueueWait }), _lifetime,
             _services.GetRequiredService<IMeterFactory>(), _time);
 
     private sealed class StoppingLifetime : IHostApplicationLifetime, IDisposable
