@@ -1,6 +1,7 @@
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Quotas;
@@ -41,11 +42,14 @@ public static class ChatCompletionsApi
 
         // The key's limits before anything costs the backend; the tokens reserved are settled with the real usage.
         var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
-        var (quota, limited) = services.Quotas.Acquire(key, Reservation(request, services), context.Response);
+        var reservation = Reservation(request, services, out var promptEstimate);
+        var (quota, limited) = services.Quotas.Acquire(key, reservation, context.Response);
         if (limited is not null)
         {
             return limited.ToResult();
         }
+
+        LimitOutput(request.Options, quota!, promptEstimate, services.Limits.Value.MaxOutputTokens);
 
         try
         {
@@ -102,14 +106,38 @@ public static class ChatCompletionsApi
     }
 
     /// <summary>
-    /// The tokens a chat request may use: its prompt, estimated, and its <c>max_tokens</c>; without one, as many as the
-    /// server lets it generate (<c>Limits:MaxOutputTokens</c>, else what the context leaves after the prompt).
+    /// The tokens a chat request may use: its prompt, estimated (its messages, its tools' declarations and its stop
+    /// strings, all of which the backend reads), and its <c>max_tokens</c>; without one, as many as the server lets it
+    /// generate (<c>Limits:MaxOutputTokens</c>, else what the context leaves after the prompt).
     /// </summary>
-    private static TokenReservation Reservation(MappedChatRequest request, ChatCompletionServices services)
+    private static TokenReservation Reservation(MappedChatRequest request, ChatCompletionServices services, out long prompt)
     {
-        var prompt = TokenReservation.EstimatePrompt(request.PromptCharacters, request.Messages.Count);
+        prompt = TokenReservation.EstimatePrompt(request.PromptCharacters + RequestCaps.CountDeclarations(request.Options), request.Messages.Count);
         var cap = services.Limits.Value.MaxOutputTokens;
         var defaultOutput = cap > 0 ? cap : (int)Math.Max(0, (services.Backend.Value.ContextLength ?? 0) - prompt);
         return TokenReservation.Chat(prompt, request.Options.MaxOutputTokens, defaultOutput);
+    }
+
+    /// <summary>
+    /// What the backend is told it may generate, so that it never makes more than the gateway counted on: the ceiling
+    /// (<c>Limits:MaxOutputTokens</c>) when the client set none, and, for a key with a tokens-per-minute limit, no more
+    /// than its reservation leaves after the prompt (a request without <c>max_tokens</c> reserves at most one bucket).
+    /// Without either, the backend's own default is the context left after the prompt, which is what was reserved.
+    /// </summary>
+    private static void LimitOutput(ChatOptions options, KeyQuota quota, long promptEstimate, int ceiling)
+    {
+        if (options.MaxOutputTokens is null && ceiling > 0)
+        {
+            options.MaxOutputTokens = ceiling;
+        }
+
+        if (quota.LimitsTokens)
+        {
+            var budget = (int)Math.Max(1, quota.Reserved - promptEstimate);
+            if (options.MaxOutputTokens is null || options.MaxOutputTokens > budget)
+            {
+                options.MaxOutputTokens = budget;
+            }
+        }
     }
 }

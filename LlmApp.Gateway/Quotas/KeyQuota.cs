@@ -23,10 +23,18 @@ internal sealed class KeyQuota
         _reserved = reserved;
     }
 
+    /// <summary>Tokens this request took from its key's per-minute budget (0 for a key without a tokens limit).</summary>
+    public int Reserved => _reserved;
+
+    /// <summary>Whether the key has a tokens-per-minute limit, which the request's output must then stay within.</summary>
+    public bool LimitsTokens => _ledger is not null;
+
     /// <summary>
-    /// Once the answer is over: the backend's usage replaces the reservation. Without usage, a call that produced no
-    /// token (refused, failed before the first) used nothing, and one cut off mid-answer keeps its whole reservation:
-    /// what it generated is unknown, so the count errs on the side of the limit.
+    /// Once the answer is over: the backend's usage replaces the reservation. Without usage, a call that never reached a
+    /// backend (refused by admission or the checks before it), or that the backend turned away before doing any work
+    /// (unreachable, circuit open, an HTTP error before the first token), used nothing. Any other call without usage
+    /// (abandoned by its client, timed out, cut off mid-answer, a single answer that never came) keeps its whole
+    /// reservation: what it made the backend do is unknown, so the count errs on the side of the limit.
     /// </summary>
     public void Settle(ChatCall call)
     {
@@ -36,10 +44,14 @@ internal sealed class KeyQuota
             return;
         }
 
-        long? used = call.Usage?.TotalTokenCount ?? (call.TimeToFirstToken is null ? 0 : null);
+        long? used = call.Usage?.TotalTokenCount ?? (call.Backend is null || TurnedAwayBeforeWork(call) ? 0 : null);
         if (used is { } tokens)
         {
             _owner!.Settle(_key!, _ledger, _reserved - tokens);
         }
     }
+
+    private static bool TurnedAwayBeforeWork(ChatCall call) =>
+        call.TimeToFirstToken is null &&
+        (call.Error is "backend_unreachable" or "circuit_open" || call.Error?.StartsWith("http_", StringComparison.Ordinal) == true);
 }

@@ -11,8 +11,8 @@ namespace LlmApp.Gateway.Quotas;
 /// <list type="bullet">
 /// <item>Unused tokens become credit, spent by this key's next reservations before the bucket is asked. Credit never
 /// makes the key's balance more than a full bucket (the excess is dropped), so reconciling cannot raise the limit.</item>
-/// <item>Tokens used beyond the reservation (a low estimate, or no <c>max_tokens</c>) become debt, paid with the next
-/// reservation. Debt is capped at one bucket: past that the key simply waits for a full bucket.</item>
+/// <item>Tokens used beyond the reservation (a prompt longer than its estimate) become debt, paid before the key's
+/// next request gets any: all of it, however many buckets it is, a bucketful at a time, so no overrun is ever forgiven.</item>
 /// </list>
 /// </summary>
 internal sealed class TokenLedger(int limit)
@@ -36,10 +36,26 @@ internal sealed class TokenLedger(int limit)
                 return true;
             }
 
-            using var lease = bucket.AttemptAcquire(key, (int)Math.Min(need, Limit));
+            if (need > Limit)
+            {
+                // Debt beyond what one bucket holds beside this request: what the bucket has goes to the debt, and the
+                // request waits until the rest of it has been paid.
+                var available = Available(bucket, key);
+                if (available > 0)
+                {
+                    using var payment = bucket.AttemptAcquire(key, (int)available);
+                    _balance += payment.IsAcquired ? available : 0;
+                }
+
+                // At a bucketful a minute, until the debt and this request fit (at most an hour is said).
+                retryAfter = TimeSpan.FromTicks(TimeSpan.TicksPerMinute * Math.Min(tokens - _balance, 60L * Limit) / Limit);
+                return false;
+            }
+
+            using var lease = bucket.AttemptAcquire(key, (int)need);
             if (!lease.IsAcquired)
             {
-                retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute * Math.Min(need, Limit) / Limit);
+                retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute * need / Limit);
                 return false;
             }
 
@@ -53,7 +69,7 @@ internal sealed class TokenLedger(int limit)
     {
         lock (_gate)
         {
-            _balance = Math.Clamp(_balance + difference, -Limit, Limit);
+            _balance = Math.Min(_balance + difference, Limit);
             _balance = Usable(bucket, key);
         }
     }

@@ -89,6 +89,34 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
     }
 
     [Fact]
+    public async Task RequestsWithoutMaxTokensCannotOverrunAHundredTokensAMinute()
+    {
+        // Each answer could run to the context (4,096 tokens) if the backend were not told how many it may generate.
+        var clock = Stopwatch.StartNew();
+        var used = 0;
+        var served = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            using var response = await PostAsync(fixture.HundredKey, ChatWithoutMaxTokens("Go on"));
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(500);
+                continue;
+            }
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            used += body.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+            served++;
+        }
+
+        // One bucket, what refilled in the window, and one bucket over at most (a prompt longer than its estimate).
+        var allowed = 100 + (int)(clock.Elapsed.TotalSeconds * 100 / 60) + 100;
+        Assert.True(served >= 1, "no request was served");
+        Assert.True(used <= allowed, $"{served} answers used {used} tokens in {clock.Elapsed.TotalSeconds:F1} s of a 100-a-minute key (at most {allowed})");
+    }
+
+    [Fact]
     public async Task ARequestLargerThanAMinutesTokensIsRefusedWithoutRetryAfterAndASmallerOneIsServed()
     {
         using var tooLarge = await PostAsync(fixture.SmallKey, Chat("Go on", maxTokens: 500));
@@ -173,6 +201,9 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
             ["stop"] = stop is null ? null : new[] { stop },
             ["temperature"] = temperature,
         }.Where(p => p.Value is not null).ToDictionary());
+
+    private static string ChatWithoutMaxTokens(string content) =>
+        JsonSerializer.Serialize(new { model = M, messages = new[] { new { role = "user", content } }, temperature = 0 });
 
     private static string Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? Assert.Single(values) : throw new Xunit.Sdk.XunitException($"no {name} header");

@@ -110,25 +110,59 @@ public sealed class KeyQuotasTests : IDisposable
     }
 
     [Fact]
-    public void ACallThatFailedBeforeItsFirstTokenGivesItsWholeReservationBack()
+    public void ACallThatNeverReachedABackendGivesItsWholeReservationBack()
     {
         var key = Key("failed", tokens: 1000);
         var quota = _quotas.Acquire(key, new TokenReservation(1000, 1000), Response()).Quota!;
 
-        quota.Settle(new ChatCall("req", 0));
+        quota.Settle(new ChatCall("req", 0) { Error = "QueueFull" });
 
         Assert.NotNull(_quotas.Acquire(key, new TokenReservation(990, 990), Response()).Quota);
     }
 
-    [Fact]
-    public void AnAnswerCutMidwayWithoutUsageKeepsItsReservation()
+    [Theory]
+    [InlineData("backend_unreachable")]
+    [InlineData("circuit_open")]
+    [InlineData("http_503")]
+    public void ACallTheBackendTurnedAwayBeforeAnyWorkGivesItsReservationBack(string error)
     {
-        var key = Key("cut", tokens: 1000);
+        var key = Key("turned-away-" + error, tokens: 1000);
+        var quota = _quotas.Acquire(key, new TokenReservation(1000, 1000), Response()).Quota!;
+
+        quota.Settle(new ChatCall("req", 0) { Backend = "llm", Error = error });
+
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(990, 990), Response()).Quota);
+    }
+
+    [Theory]
+    [InlineData(false, "timeout_total")]
+    [InlineData(false, "client_closed")]
+    [InlineData(true, "backend_disconnected")]
+    [InlineData(false, "timeout_first_token")]
+    public void ACallThatReachedTheBackendAndEndedWithoutUsageKeepsItsReservation(bool tokenCame, string error)
+    {
+        // A single answer abandoned or timed out, a stream cut off: what the backend did is unknown.
+        var key = Key("unknown-" + error, tokens: 1000);
         var quota = _quotas.Acquire(key, new TokenReservation(800, 800), Response()).Quota!;
 
-        quota.Settle(new ChatCall("req", 0) { TimeToFirstToken = TimeSpan.FromMilliseconds(5) });
+        quota.Settle(new ChatCall("req", 0) { Backend = "llm", Error = error, TimeToFirstToken = tokenCame ? TimeSpan.FromMilliseconds(5) : null });
 
         Assert.NotNull(_quotas.Acquire(key, new TokenReservation(300, 300), Response()).Refusal);
+    }
+
+    [Fact]
+    public void DebtOfSeveralBucketsIsPaidInFullBeforeTheKeyIsServedAgain()
+    {
+        var key = Key("deep-debt", tokens: 100);
+        var quota = _quotas.Acquire(key, new TokenReservation(100, 100), Response()).Quota!;
+
+        // A prompt far longer than its estimate: 350 used of 100 reserved, 250 owed with the bucket empty.
+        quota.Settle(Answered(usedTokens: 350));
+        var (served, refusal) = _quotas.Acquire(key, new TokenReservation(10, 10), Response());
+
+        Assert.Null(served);
+        // 260 at 100 a minute: over two and a half minutes, not the one minute a debt capped at a bucket would say.
+        Assert.InRange(refusal!.RetryAfter!.Value, TimeSpan.FromMinutes(2.5), TimeSpan.FromMinutes(2.7));
     }
 
     [Fact]
@@ -181,5 +215,5 @@ public sealed class KeyQuotasTests : IDisposable
     private static HttpResponse Response() => new DefaultHttpContext().Response;
 
     private static ChatCall Answered(int usedTokens) =>
-        new("req", 0) { TimeToFirstToken = TimeSpan.FromMilliseconds(5), Usage = new UsageDetails { TotalTokenCount = usedTokens } };
+        new("req", 0) { Backend = "llm", TimeToFirstToken = TimeSpan.FromMilliseconds(5), Usage = new UsageDetails { TotalTokenCount = usedTokens } };
 }

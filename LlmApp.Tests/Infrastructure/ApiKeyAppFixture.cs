@@ -50,6 +50,9 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
     /// <summary>200 tokens a minute: a request with max_tokens 500 can never run.</summary>
     public string SmallKey { get; } = NewKey();
 
+    /// <summary>100 tokens a minute, for the probe that tries to overrun it with requests that set no max_tokens.</summary>
+    public string HundredKey { get; } = NewKey();
+
     /// <summary>One request at a time.</summary>
     public string SingleKey { get; } = NewKey();
 
@@ -65,6 +68,7 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
         new("settled", SettledKey, TokensPerMinute: MeteredTokensPerMinute),
         new("small", SmallKey, TokensPerMinute: 200),
         new("single", SingleKey, MaxConcurrent: 1),
+        new("hundred", HundredKey, TokensPerMinute: 100),
     ];
 
     protected override IEnumerable<string> AppHostArguments =>
