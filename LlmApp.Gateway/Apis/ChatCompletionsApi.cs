@@ -31,6 +31,13 @@ public static class ChatCompletionsApi
         var requestAborted = context.RequestAborted;
         var call = context.Features.GetRequiredFeature<ChatCall>();
 
+        // The key's requests per minute before a byte of the body is read: a caller over its limit costs nothing more.
+        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
+        if (services.Quotas.TakeRequest(key, context.Response) is { } overLimit)
+        {
+            return overLimit.ToResult();
+        }
+
         var (request, invalid) = await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, requestAborted);
         if (invalid is not null)
         {
@@ -40,8 +47,7 @@ public static class ChatCompletionsApi
         call.Model = services.Backend.Value.Model;
         call.Stream = request!.Stream;
 
-        // The key's limits before anything costs the backend; the tokens reserved are settled with the real usage.
-        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
+        // The key's tokens before anything costs the backend; the tokens reserved are settled with the real usage.
         var reservation = Reservation(request, services, out var promptEstimate);
         var (quota, limited) = services.Quotas.Acquire(key, reservation, context.Response);
         if (limited is not null)

@@ -42,6 +42,14 @@ public static class EmbeddingsApi
         var call = context.Features.GetRequiredFeature<ChatCall>();
         var options = settings.Value;
 
+        // The key's requests per minute before a byte of the body is read.
+        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
+        var quotas = services.GetRequiredService<KeyQuotas>();
+        if (quotas.TakeRequest(key, context.Response) is { } overLimit)
+        {
+            return overLimit.ToResult();
+        }
+
         var limits = services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
         EmbeddingRequest? request;
         try
@@ -74,8 +82,7 @@ public static class EmbeddingsApi
         }
 
         call.Model = options.Model;
-        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
-        var (quota, limited) = services.GetRequiredService<KeyQuotas>().Acquire(key, TokenReservation.Embeddings(EstimateTokens(inputs)), context.Response);
+        var (quota, limited) = quotas.Acquire(key, TokenReservation.Embeddings(EstimateTokens(inputs)), context.Response);
         if (limited is not null)
         {
             return limited.ToResult();

@@ -6,6 +6,7 @@ using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
 
 namespace LlmApp.Gateway.Limits;
 
@@ -14,9 +15,12 @@ namespace LlmApp.Gateway.Limits;
 /// <c>context_length_exceeded</c> before it takes a slot, as OpenAI does. Counting tokens costs a call to the backend,
 /// so it is done only when size cannot rule overflow out: a token covers at least one byte of the prompt's UTF-8 text,
 /// so a prompt of B bytes is at most B tokens, plus what the chat template adds around each message. Nearly every
-/// request is ruled out on its character count alone, without a byte being counted.
+/// request is ruled out on its character count alone, without a byte being counted. At most
+/// <c>Limits:MaxConcurrentTokenCounts</c> prompts are counted at once; one that finds them all taken is left to the
+/// backend, which checks the length itself on intake, instead of waiting on, or adding to, its HTTP threads.
 /// </summary>
-internal sealed partial class ContextWindow(BackendConnections connections, BackendPool pool, ILogger<ContextWindow> logger)
+internal sealed partial class ContextWindow(BackendConnections connections, BackendPool pool, IOptions<RequestLimitsOptions> limits, ILogger<ContextWindow> logger)
+    : IDisposable
 {
     // What a chat template adds, in tokens: a preamble (Llama 3.1's dates) and each message's role header and end.
     private const int TemplateTokens = 64;
@@ -28,6 +32,10 @@ internal sealed partial class ContextWindow(BackendConnections connections, Back
     private readonly ModelBackend[] _chat = [.. pool.All.Where(b => b.Operation == Operations.Chat)];
 
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
+
+    private readonly SemaphoreSlim _counting = new(limits.Value.MaxConcurrentTokenCounts);
+
+    public void Dispose() => _counting.Dispose();
 
     /// <summary>The refusal, or null when the prompt fits or its size cannot be learned (the backend then decides).</summary>
     public async Task<GatewayFailure?> CheckAsync(MappedChatRequest request, CancellationToken cancellationToken)
@@ -58,7 +66,22 @@ internal sealed partial class ContextWindow(BackendConnections connections, Back
             return null;
         }
 
-        var tokens = await CountAsync(backend, messages, sentOptions, cancellationToken);
+        if (!_counting.Wait(0, CancellationToken.None))
+        {
+            LogCountSkipped(logger, backend.Name);
+            return null;
+        }
+
+        int? tokens;
+        try
+        {
+            tokens = await CountAsync(backend, messages, sentOptions, cancellationToken);
+        }
+        finally
+        {
+            _counting.Release();
+        }
+
         return tokens >= context
             ? GatewayFailure.InvalidRequest(
                 $"This model's maximum context length is {context} tokens. However, your messages resulted in {tokens} tokens, which exceeds the " +
@@ -141,6 +164,9 @@ internal sealed partial class ContextWindow(BackendConnections connections, Back
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Left a long prompt's length to backend {Backend}: Limits:MaxConcurrentTokenCounts prompts are being counted")]
+    private static partial void LogCountSkipped(ILogger logger, string backend);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count a long prompt's tokens on backend {Backend} ({Problem}); the backend checks its length itself.")]
     private static partial void LogCountFailed(ILogger logger, string backend, string problem);

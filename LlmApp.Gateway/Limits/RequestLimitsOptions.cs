@@ -27,6 +27,14 @@ public sealed class RequestLimitsOptions
     public int MaxOutputTokens { get; set; }
 
     /// <summary>
+    /// Long prompts whose tokens are counted on the backend at once (<c>/apply-template</c> and <c>/tokenize</c>, for the
+    /// context check): the rest go uncounted, and the backend checks their length itself, so that a flood of long
+    /// prompts cannot take llama-server's HTTP threads from generation and its health probe.
+    /// </summary>
+    [Range(1, 64)]
+    public int MaxConcurrentTokenCounts { get; set; } = 2;
+
+    /// <summary>
     /// Slowest a request body may arrive, in bytes per second after <see cref="BodyGracePeriod"/>; a client that trickles
     /// its body (slowloris) is cut off. Kestrel's own default, stated so it is a choice.
     /// </summary>

@@ -29,58 +29,62 @@ internal sealed class KeyQuotas : IDisposable
     }
 
     /// <summary>
-    /// Takes one request and <paramref name="tokens"/> tokens from <paramref name="key"/>'s limits and writes the
-    /// <c>x-ratelimit-*</c> headers onto <paramref name="response"/>; or says why not (429, with <c>Retry-After</c>).
+    /// Takes one request from <paramref name="key"/>'s requests per minute, before anything of the request is read, and
+    /// writes the <c>x-ratelimit-*-requests</c> headers; or says why not (429, with <c>Retry-After</c>). A request it
+    /// lets through counts against the limit whatever becomes of it, as OpenAI counts it.
+    /// </summary>
+    public GatewayFailure? TakeRequest(ApiKeyIdentity key, HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(response);
+        if (key.Limits.RequestsPerMinute is not { } requestLimit)
+        {
+            return null;
+        }
+
+        using var lease = RequestLimiter.AttemptAcquire(key);
+        WriteHeaders(key, null, response.Headers);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute / requestLimit);
+        return Refuse("requests", GatewayFailure.RateLimited(
+            $"Rate limit reached for key '{key.Name}' on requests per minute (RPM): Limit {requestLimit}, Used {requestLimit}, Requested 1. " +
+            $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "requests", retryAfter));
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="tokens"/> tokens of <paramref name="key"/>'s tokens per minute, once the request is read
+    /// and its size known, and writes the <c>x-ratelimit-*-tokens</c> headers; or says why not (429, with
+    /// <c>Retry-After</c> unless the request could never fit). The quota settles the reservation with the real usage.
     /// </summary>
     public (KeyQuota? Quota, GatewayFailure? Refusal) Acquire(ApiKeyIdentity key, TokenReservation tokens, HttpResponse response)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(response);
-        var (rpm, tpm) = (key.Limits.RequestsPerMinute, key.Limits.TokensPerMinute);
-        if (rpm is null && tpm is null)
+        if (key.Limits.TokensPerMinute is not { } tokenLimit)
         {
             return (KeyQuota.Unlimited, null);
         }
 
-        TokenLedger? ledger = null;
-        var reserved = 0;
-        if (tpm is { } tokenLimit)
+        if (tokens.Minimum > tokenLimit)
         {
-            if (tokens.Minimum > tokenLimit)
-            {
-                return (null, Refuse("tokens", GatewayFailure.RateLimited(
-                    $"Request too large for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {tokens.Minimum}. " +
-                    "Reduce the prompt or max_tokens.", "tokens", retryAfter: null)));
-            }
-
-            ledger = _ledgers.GetOrAdd((key.Name, tokenLimit), static k => new TokenLedger(k.Limit));
-            reserved = (int)Math.Min(tokens.Reserve, tokenLimit);
-            if (!ledger.TryReserve(TokenLimiter, key, reserved, out var retryAfter))
-            {
-                WriteHeaders(key, ledger, response.Headers);
-                return (null, Refuse("tokens", GatewayFailure.RateLimited(
-                    $"Rate limit reached for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {reserved}. " +
-                    $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "tokens", retryAfter)));
-            }
+            return (null, Refuse("tokens", GatewayFailure.RateLimited(
+                $"Request too large for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {tokens.Minimum}. " +
+                "Reduce the prompt or max_tokens.", "tokens", retryAfter: null)));
         }
 
-        if (rpm is { } requestLimit)
-        {
-            using var lease = RequestLimiter.AttemptAcquire(key);
-            if (!lease.IsAcquired)
-            {
-                // The tokens just reserved go back as credit: a refused request uses none.
-                ledger?.Settle(TokenLimiter, key, reserved);
-                WriteHeaders(key, ledger, response.Headers);
-                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromTicks(TimeSpan.TicksPerMinute / requestLimit);
-                return (null, Refuse("requests", GatewayFailure.RateLimited(
-                    $"Rate limit reached for key '{key.Name}' on requests per minute (RPM): Limit {requestLimit}, Used {requestLimit}, Requested 1. " +
-                    $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "requests", retryAfter)));
-            }
-        }
-
+        var ledger = _ledgers.GetOrAdd((key.Name, tokenLimit), static k => new TokenLedger(k.Limit));
+        var reserved = (int)Math.Min(tokens.Reserve, tokenLimit);
+        var taken = ledger.TryReserve(TokenLimiter, key, reserved, out var retryAfter);
         WriteHeaders(key, ledger, response.Headers);
-        return (new KeyQuota(this, key, ledger, reserved), null);
+        return taken
+            ? (new KeyQuota(this, key, ledger, reserved), null)
+            : (null, Refuse("tokens", GatewayFailure.RateLimited(
+                $"Rate limit reached for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {reserved}. " +
+                $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "tokens", retryAfter)));
     }
 
     /// <summary>Whether a limiter (and its timer) has been made: not until a key with a limit is used.</summary>

@@ -89,6 +89,47 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
     }
 
     [Fact]
+    public async Task AKeyOverItsRequestsLimitIsRefusedBeforeItsBodyIsRead()
+    {
+        using var first = await PostAsync(fixture.OneAMinuteKey, Chat("Go on", maxTokens: 1));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        // A body that says it is 3 MB long, sent only once the server asks for it (Expect: 100-continue, which Kestrel
+        // answers when the endpoint first reads the body), and that never comes: reading it would hang the request.
+        using var request = ApiKeyAppFixture.Request(HttpMethod.Post, "/v1/chat/completions", fixture.OneAMinuteKey);
+        request.Headers.ExpectContinue = true;
+        using var body = new NeverArrivingContent(3 << 20);
+        request.Content = body;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var clock = Stopwatch.StartNew();
+        using var refused = await fixture.Gateway.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the refusal took {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal("requests", (await ErrorAsync(refused)).GetProperty("type").GetString());
+    }
+
+    /// <summary>Declares its length, then sends nothing until the request is over.</summary>
+    private sealed class NeverArrivingContent(long length) : HttpContent
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => await _done.Task;
+
+        protected override bool TryComputeLength(out long length1)
+        {
+            length1 = length;
+            return true;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _done.TrySetResult();
+            base.Dispose(disposing);
+        }
+    }
+
+    [Fact]
     public async Task RequestsWithoutMaxTokensCannotOverrunAHundredTokensAMinute()
     {
         // Each answer could run to the context (4,096 tokens) if the backend were not told how many it may generate.

@@ -39,7 +39,7 @@ public sealed class KeyQuotasTests : IDisposable
         _quotas.Acquire(Key("free"), new TokenReservation(10, 10), Response());
         Assert.False(_quotas.LimitersStarted);
 
-        _quotas.Acquire(Key("rpm", requests: 3), default, Response());
+        _quotas.TakeRequest(Key("rpm", requests: 3), Response());
         Assert.True(_quotas.LimitersStarted);
     }
 
@@ -51,16 +51,15 @@ public sealed class KeyQuotasTests : IDisposable
         for (var i = 0; i < 3; i++)
         {
             var response = Response();
-            Assert.NotNull(_quotas.Acquire(key, default, response).Quota);
+            Assert.Null(_quotas.TakeRequest(key, response));
             Assert.Equal("3", response.Headers["x-ratelimit-limit-requests"]);
             remaining.Add(response.Headers["x-ratelimit-remaining-requests"]);
         }
 
         var refused = Response();
-        var (quota, refusal) = _quotas.Acquire(key, default, refused);
+        var refusal = _quotas.TakeRequest(key, refused);
 
         Assert.Equal(["2", "1", "0"], remaining);
-        Assert.Null(quota);
         Assert.Equal(429, refusal!.Status);
         Assert.Equal("rate_limit_exceeded", refusal.Error.Code);
         Assert.Equal("requests", refusal.Error.Type);
@@ -74,10 +73,10 @@ public sealed class KeyQuotasTests : IDisposable
     public void OneKeyOverItsLimitDoesNotTouchAnotherKeys()
     {
         var busy = Key("busy", requests: 1);
-        Assert.NotNull(_quotas.Acquire(busy, default, Response()).Quota);
-        Assert.NotNull(_quotas.Acquire(busy, default, Response()).Refusal);
+        Assert.Null(_quotas.TakeRequest(busy, Response()));
+        Assert.NotNull(_quotas.TakeRequest(busy, Response()));
 
-        Assert.NotNull(_quotas.Acquire(Key("quiet", requests: 1), default, Response()).Quota);
+        Assert.Null(_quotas.TakeRequest(Key("quiet", requests: 1), Response()));
     }
 
     [Fact]
@@ -185,15 +184,20 @@ public sealed class KeyQuotasTests : IDisposable
     }
 
     [Fact]
-    public void ARefusalForRequestsGivesTheTokensItReservedBack()
+    public void ARequestsRefusalComesBeforeAnyTokenIsReservedAndBothKindsOfHeadersComeWithAnAnswer()
     {
         var key = Key("both", requests: 1, tokens: 1000);
-        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(100, 100), Response()).Quota);
+        var served = Response();
+        Assert.Null(_quotas.TakeRequest(key, served));
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(100, 100), served).Quota);
+        Assert.Equal("0", served.Headers["x-ratelimit-remaining-requests"]);
+        Assert.Equal("1000", served.Headers["x-ratelimit-limit-tokens"]);
 
         var refused = Response();
-        Assert.Equal("requests", _quotas.Acquire(key, new TokenReservation(500, 500), refused).Refusal!.Error.Type);
+        Assert.Equal("requests", _quotas.TakeRequest(key, refused)!.Error.Type);
 
-        Assert.InRange(int.Parse(refused.Headers["x-ratelimit-remaining-tokens"]!, System.Globalization.CultureInfo.InvariantCulture), 900, 910);
+        // Nothing of the refused request's tokens was taken: the next reservation finds the 900 left.
+        Assert.NotNull(_quotas.Acquire(key, new TokenReservation(890, 890), Response()).Quota);
     }
 
     [Theory]

@@ -53,6 +53,9 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
     /// <summary>100 tokens a minute, for the probe that tries to overrun it with requests that set no max_tokens.</summary>
     public string HundredKey { get; } = NewKey();
 
+    /// <summary>One request a minute, for the test that sends a second whose body never comes.</summary>
+    public string OneAMinuteKey { get; } = NewKey();
+
     /// <summary>One request at a time.</summary>
     public string SingleKey { get; } = NewKey();
 
@@ -69,6 +72,7 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
         new("small", SmallKey, TokensPerMinute: 200),
         new("single", SingleKey, MaxConcurrent: 1),
         new("hundred", HundredKey, TokensPerMinute: 100),
+        new("one-a-minute", OneAMinuteKey, RequestsPerMinute: 1),
     ];
 
     protected override IEnumerable<string> AppHostArguments =>
