@@ -2,6 +2,7 @@ using LlmApp.Gateway.Apis;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Extensions;
 using LlmApp.Gateway.Logging;
+using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.AddGatewayServices();
 
 return builder.RunGateway(app =>
 {
+    app.UseTrustedProxies();
     app.UseOpenAIErrorHandling();
     app.MapDefaultEndpoints();
     app.MapGatewayMetrics();

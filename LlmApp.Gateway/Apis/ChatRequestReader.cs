@@ -44,14 +44,34 @@ internal static class ChatRequestReader
             return (null, capped);
         }
 
-        if (!ChatRequestMapper.TryMap(body, backend.ContextLength, out var mapped, out var error))
+        MappedChatRequest? mapped;
+        RequestError? error;
+        try
         {
-            return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+            if (!ChatRequestMapper.TryMap(body, backend.ContextLength, out mapped, out error))
+            {
+                return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+            }
+        }
+        catch (InvalidOperationException ex) when (IsInvalidText(ex))
+        {
+            return (null, InvalidText());
         }
 
         var characters = RequestCaps.CountPrompt(mapped);
         return RequestCaps.CheckPrompt(characters, limits) is { } tooLong ? (null, tooLong) : (mapped with { PromptCharacters = characters }, null);
     }
+
+    /// <summary>
+    /// Whether System.Text.Json refused a string's text as it was read out: an escaped surrogate without its pair
+    /// (<c>"\ud800"</c>), or bytes that are not UTF-8. Valid JSON, but not text, so parsing lets it through and reading
+    /// the string throws.
+    /// </summary>
+    public static bool IsInvalidText(InvalidOperationException exception) =>
+        exception?.TargetSite?.DeclaringType?.Assembly == typeof(JsonDocument).Assembly && exception.Message.Contains("UTF", StringComparison.Ordinal);
+
+    public static GatewayFailure InvalidText() => GatewayFailure.InvalidRequest(
+        @"The request holds a string that is not valid Unicode text: an unpaired surrogate escape (such as \ud800) or bytes that are not UTF-8.");
 
     /// <summary>A body that does not deserialise, as a 400 naming the parameter where it went wrong.</summary>
     public static GatewayFailure InvalidJson(JsonException exception)

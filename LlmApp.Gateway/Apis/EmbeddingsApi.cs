@@ -76,9 +76,17 @@ public static class EmbeddingsApi
             return GatewayFailure.ModelNotFound(model).ToResult();
         }
 
-        if (!EmbeddingRequestMapper.TryMap(request, options.Matryoshka, out var inputs, out var error))
+        List<EmbeddingInput>? inputs;
+        try
         {
-            return GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code).ToResult();
+            if (!EmbeddingRequestMapper.TryMap(request, options.Matryoshka, out inputs, out var error))
+            {
+                return GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code).ToResult();
+            }
+        }
+        catch (InvalidOperationException ex) when (ChatRequestReader.IsInvalidText(ex))
+        {
+            return ChatRequestReader.InvalidText().ToResult();
         }
 
         call.Model = options.Model;

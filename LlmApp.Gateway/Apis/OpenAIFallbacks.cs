@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Failures;
 
 namespace LlmApp.Gateway.Apis;
@@ -20,6 +21,16 @@ public static class OpenAIFallbacks
         app.UseStatusCodePages(context =>
         {
             var http = context.HttpContext;
+            // A path under /v1 that is not there is told only to a caller with a key: to the rest it is 401, as every
+            // path under /v1 is, so that the API's routes cannot be mapped without one.
+            if (http.Request.Path.StartsWithSegments("/v1") && http.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed &&
+                http.RequestServices.GetRequiredService<ApiKeyStore>() is { IsOpen: false } store &&
+                ApiKeyFilter.Check(http, store, http.RequestServices.GetRequiredService<FailedAuthentications>(),
+                    http.RequestServices.GetRequiredService<ILogger<ApiKeyFilter>>()) is { } refusal)
+            {
+                return refusal.ToResult().ExecuteAsync(http);
+            }
+
             return http.Response.StatusCode switch
             {
                 StatusCodes.Status404NotFound => GatewayFailure.NotFound(http.Request.Path).ToResult().ExecuteAsync(http),

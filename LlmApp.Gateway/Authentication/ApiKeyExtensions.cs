@@ -11,6 +11,7 @@ internal static class ApiKeyExtensions
         builder.AddSettings<AuthOptions>(AuthOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, ApiKeysValidator>();
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<FailedAuthentications>();
         builder.Services.AddHostedService<ApiKeysMonitor>();
         return builder;
     }

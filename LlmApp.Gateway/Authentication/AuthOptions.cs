@@ -24,6 +24,10 @@ internal sealed class AuthOptions
     /// </summary>
     public string? PublishedAddress { get; set; }
 
+    /// <summary>Refusals of a wrong or missing key one remote address may have a minute before it gets 429 for a while.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int MaxFailuresPerMinute { get; set; } = 20;
+
     /// <summary>
     /// No key and no file: <c>/v1</c> is open, as before keys existed. A file that lists no key (every key revoked)
     /// closes it instead: revoking the last key must not open the door.

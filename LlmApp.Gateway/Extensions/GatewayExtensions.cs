@@ -4,6 +4,7 @@ using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Limits;
+using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
@@ -25,6 +26,7 @@ internal static class GatewayExtensions
         builder.AddSettings<ResilienceOptions>(ResilienceOptions.SectionName);
         builder.AddSettings<StreamingOptions>(StreamingOptions.SectionName);
         builder.AddRequestLimits();
+        builder.AddTrustedProxies();
         builder.AddApiKeys();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ShutdownDrain>();

@@ -6,7 +6,10 @@ namespace LlmApp.Gateway.Limits;
 
 internal static class RequestLimitsExtensions
 {
-    /// <summary>The <c>Limits</c> settings, and Kestrel's body size and minimum body rate set from them.</summary>
+    /// <summary>
+    /// The <c>Limits</c> settings, and Kestrel's limits set from them: body size and slowest body, connections open at
+    /// once, idle and header timeouts. No <c>Server</c> header: it tells a scanner what to try, and clients nothing.
+    /// </summary>
     public static IHostApplicationBuilder AddRequestLimits(this IHostApplicationBuilder builder)
     {
         builder.AddSettings<RequestLimitsOptions>(RequestLimitsOptions.SectionName);
@@ -23,8 +26,12 @@ internal static class RequestLimitsExtensions
                 return;
             }
 
+            kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinBodyBytesPerSecond, limits.BodyGracePeriod);
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
         });
         return builder;
     }

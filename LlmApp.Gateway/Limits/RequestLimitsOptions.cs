@@ -41,6 +41,21 @@ public sealed class RequestLimitsOptions
     [Range(1, 1 << 30)]
     public double MinBodyBytesPerSecond { get; set; } = 240;
 
+    /// <summary>
+    /// Connections open at once, idle or not; past it, Kestrel closes new ones at once. Each stream holds one for its
+    /// length, so this bounds what idle connections can take, not the slots' use.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public long MaxConnections { get; set; } = 1000;
+
+    /// <summary>How long a connection may sit idle between requests (and before its first) before it is closed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a request's headers may take to arrive: a client that sends them a byte at a time is cut off.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a body may arrive slower than <see cref="MinBodyBytesPerSecond"/> before it is cut off.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan BodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);

@@ -102,6 +102,9 @@ public static class ChatRequestMapper
         _ => null,
     };
 
+    // llama-server looks for every stop string's partial match after each token it generates: a long one costs every token.
+    private const int MaxStopLength = 256;
+
     private static bool TryReadStop(JsonElement stop, out IList<string>? sequences, [NotNullWhen(false)] out RequestError? error)
     {
         sequences = null;
@@ -111,17 +114,17 @@ public static class ChatRequestMapper
             case JsonValueKind.Undefined or JsonValueKind.Null:
                 return true;
 
-            case JsonValueKind.String:
+            case JsonValueKind.String when stop.GetString()!.Length <= MaxStopLength:
                 sequences = [stop.GetString()!];
                 return true;
 
             case JsonValueKind.Array when stop.GetArrayLength() <= 4 &&
-                                          stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0):
+                                          stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length is > 0 and <= MaxStopLength):
                 sequences = [.. stop.EnumerateArray().Select(s => s.GetString()!)];
                 return true;
 
             default:
-                error = new("'stop' must be a string or an array of up to 4 non-empty strings.", "stop");
+                error = new($"'stop' must be a string or an array of up to 4 non-empty strings, each at most {MaxStopLength} characters.", "stop");
                 return false;
         }
     }

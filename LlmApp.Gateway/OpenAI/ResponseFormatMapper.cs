@@ -50,6 +50,12 @@ internal static class ResponseFormatMapper
                     return false;
                 }
 
+                if (!SchemaDepth.IsWithinLimit(schema))
+                {
+                    error = SchemaDepth.TooDeep("response_format.json_schema.schema");
+                    return false;
+                }
+
                 if (jsonSchema.TryGetProperty("strict", out var strictValue) && strictValue.ValueKind is not JsonValueKind.Null)
                 {
                     if (strictValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

@@ -62,6 +62,11 @@ internal static partial class ToolMapper
             error = new($"'{param}.function.parameters' must be a JSON Schema object.", $"{param}.function.parameters");
             return false;
         }
+        else if (!SchemaDepth.IsWithinLimit(parameters))
+        {
+            error = SchemaDepth.TooDeep($"{param}.function.parameters");
+            return false;
+        }
 
         declaration = new RequestedFunction(name, tool.Function.Description, parameters.Clone(), tool.Function.Strict);
         return true;

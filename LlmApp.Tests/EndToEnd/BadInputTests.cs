@@ -72,7 +72,26 @@ public sealed class BadInputTests(GatewayAppFixture fixture, ITestOutputHelper o
         { "top_logprobs above 20", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"logprobs":true,"top_logprobs":21}""", HttpStatusCode.BadRequest },
         { "parallel_tool_calls a string", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"parallel_tool_calls":"x"}""", HttpStatusCode.BadRequest },
         { "user a number", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"user":5}""", HttpStatusCode.BadRequest },
+        { "a lone high surrogate in content", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":"hi \ud800 there"}]}""", HttpStatusCode.BadRequest },
+        { "a lone low surrogate in content", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":"\udc00"}]}""", HttpStatusCode.BadRequest },
+        { "a lone surrogate in a content part", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"user","content":[{"type":"text","text":"\ud83d"}]}]}""", HttpStatusCode.BadRequest },
+        { "a lone surrogate in stop", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stop":["\ud800"]}""", HttpStatusCode.BadRequest },
+        { "a lone surrogate in a tool_choice name", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"\ud800"}}}""", HttpStatusCode.BadRequest },
+        { "a lone surrogate in a response_format name", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"response_format":{"type":"json_schema","json_schema":{"name":"\ud800","schema":{"type":"object"}}} }""", HttpStatusCode.BadRequest },
+        { "a lone surrogate in a tool call's arguments", $$$$"""{"model":"{{{{M}}}}","messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":\"\ud800\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"x"}]}""", HttpStatusCode.BadRequest },
+        { "a stop string of 1,000 characters", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"stop":"{{{{new string('x', 1000)}}}}"}""", HttpStatusCode.BadRequest },
+        { "a tool schema 33 objects deep", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f","parameters":{{{{Nested(33)}}}}}}],"tool_choice":"auto"}""", HttpStatusCode.BadRequest },
+        { "a tool schema 29 properties deep", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"tools":[{"type":"function","function":{"name":"f","parameters":{{{{NestedProperties(29)}}}}}}],"tool_choice":"auto"}""", HttpStatusCode.BadRequest },
+        { "a response_format schema 29 properties deep", $$$$"""{"model":"{{{{M}}}}","messages":{{{{Hi}}}},"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{{{{NestedProperties(29)}}}}}}}""", HttpStatusCode.BadRequest },
     };
+
+    /// <summary>A JSON Schema of arrays <paramref name="levels"/> deep.</summary>
+    private static string Nested(int levels) =>
+        Enumerable.Range(0, levels).Aggregate("""{"type":"string"}""", (inner, _) => """{"type":"array","items":""" + inner + "}");
+
+    /// <summary>A JSON Schema of objects, each the one property of the one around it, <paramref name="levels"/> deep (two JSON levels each).</summary>
+    private static string NestedProperties(int levels) =>
+        Enumerable.Range(0, levels).Aggregate("""{"type":"string"}""", (inner, _) => """{"type":"object","properties":{"a":""" + inner + "}}");
 
     [Fact]
     public async Task EveryBadInputGetsA4xxOpenAIErrorAndTheGatewayKeepsServing()
@@ -104,6 +123,30 @@ public sealed class BadInputTests(GatewayAppFixture fixture, ITestOutputHelper o
         var ok = await fixture.CreateChatClient().CompleteChatAsync([new OpenAI.Chat.UserChatMessage("still there?")],
             new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = 2, Temperature = 0 });
         Assert.Equal(2, ok.Value.Usage.OutputTokenCount);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC3 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    public async Task BytesThatAreNotUtf8InsideAStringGet400(byte[] bad)
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"model":"{{M}}","messages":[{"role":"user","content":"hi """)
+            .Concat(bad).Concat(Encoding.UTF8.GetBytes("\"}]}")).ToArray();
+        using var content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } };
+
+        using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(IsOpenAIError(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task TheServerDoesNotSayWhatItIs()
+    {
+        using var response = await fixture.Gateway.GetAsync("/v1/models");
+
+        Assert.False(response.Headers.Contains("Server"));
     }
 
     [Fact]
