@@ -13,12 +13,22 @@ public sealed class GatewayProcess : IAsyncDisposable
     private GatewayProcess(ServiceProcess process, Uri address)
     {
         _process = process;
+        Address = address;
         Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
     }
 
     public HttpClient Client { get; }
 
-    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string> settings)
+    public Uri Address { get; }
+
+    /// <summary>What the gateway has printed so far, a line each.</summary>
+    public IReadOnlyCollection<string> Output => _process.Output;
+
+    /// <summary>
+    /// Starts the gateway and waits until <paramref name="readyPath"/> answers 200: <c>/readyz</c> (its backend answers
+    /// too) by default, <c>/healthz</c> for a test that never reaches the backend.
+    /// </summary>
+    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string> settings, string readyPath = "/readyz")
     {
         var address = new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
         var startInfo = new ProcessStartInfo(ProjectProcess.DotnetHost())
@@ -32,7 +42,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
 
-        return new GatewayProcess(await ServiceProcess.StartAsync(startInfo, new Uri(address, "/readyz"), "The gateway"), address);
+        return new GatewayProcess(await ServiceProcess.StartAsync(startInfo, new Uri(address, readyPath), "The gateway"), address);
     }
 
     public async ValueTask DisposeAsync()

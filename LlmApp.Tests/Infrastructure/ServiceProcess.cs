@@ -15,6 +15,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private ServiceProcess(Process process) => _process = process;
 
+    /// <summary>What the process printed, standard output and error, a line each, as it came.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
     /// <summary>
     /// Starts <paramref name="startInfo"/> and waits until <paramref name="ready"/> answers 200; throws, having killed
     /// it, when it exits first or is not ready within a minute.
@@ -26,11 +29,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         startInfo.RedirectStandardError = true;
         startInfo.UseShellExecute = false;
         var process = Process.Start(startInfo)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var service = new ServiceProcess(process);
+        process.OutputDataReceived += (_, line) => Keep(service, line.Data);
+        process.ErrorDataReceived += (_, line) => Keep(service, line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + s_startTimeout;
@@ -56,6 +59,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
 
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private static void Keep(ServiceProcess service, string? line)
+    {
+        if (line is not null)
+        {
+            service.Output.Enqueue(line);
         }
     }
 
