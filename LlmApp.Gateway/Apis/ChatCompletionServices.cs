@@ -4,6 +4,7 @@ using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
+using LlmApp.Gateway.Tenancy;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -19,4 +20,5 @@ internal sealed record ChatCompletionServices(
     IOptions<RequestLimitsOptions> Limits,
     KeyQuotas Quotas,
     ContextWindow ContextWindow,
+    PromptCacheScope PromptCache,
     TimeProvider Time);

@@ -81,6 +81,7 @@ public static class ChatCompletionsApi
             call.Backend = lease.Backend.Name;
             call.Lease = lease;
             var options = new GatewayChatOptions(request.Options, call);
+            services.PromptCache.Apply(key.Name, request.Messages, options);
             if (!request.Stream)
             {
                 return await ChatCompletionResponder.CompleteAsync(services.ChatClient.GetResponseAsync(request.Messages, options, requestAborted), call.Model,
@@ -95,6 +96,10 @@ public static class ChatCompletionsApi
         finally
         {
             quota!.Settle(call);
+            if (call.Error is null && call.Usage is not null)
+            {
+                services.PromptCache.Answered(key.Name, request.Messages);
+            }
         }
     }
 

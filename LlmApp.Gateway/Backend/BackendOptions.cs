@@ -35,6 +35,12 @@ public sealed class BackendOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan AffinityWait { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether one API key's requests may be answered from prompts another key left in the backend's cache (see
+    /// <see cref="PromptCacheIsolation"/>). <c>None</c> by default: every caller shares the cache, as llama-server does.
+    /// </summary>
+    public PromptCacheIsolation PromptCacheIsolation { get; set; }
+
     /// <summary>The model id clients send and see in <c>/v1/models</c>; the backend serves it under this alias.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Model { get; set; } = "";
@@ -117,6 +123,23 @@ public enum BackendRouting
 
     /// <summary>Each request to the replica with the most free slots.</summary>
     LeastLoaded,
+}
+
+/// <summary>How far the backend's prompt cache is shared between API keys.</summary>
+public enum PromptCacheIsolation
+{
+    /// <summary>
+    /// Shared: a prompt any key sent may answer another's from the cache, so that a key can learn, from
+    /// <c>cached_tokens</c> or from how soon its first token came, whether some other key sent a text it guesses.
+    /// </summary>
+    None,
+
+    /// <summary>
+    /// Per key. vLLM (the <c>openai</c> kind) is given a <c>cache_salt</c> of the key's, so that it keeps each key's
+    /// prompts apart. llama-server has nothing of the kind, so it is asked to use its cache (<c>cache_prompt</c>) only
+    /// for a key's own follow-up: a request whose earlier turns this key sent itself; any other prompt is read whole.
+    /// </summary>
+    PerKey,
 }
 
 /// <summary>The kinds of OpenAI-compatible server the gateway knows how to sit in front of.</summary>

@@ -47,7 +47,14 @@ internal static class BackendRequestWriter
 
             if (cachePrompt)
             {
-                json.WriteBoolean("cache_prompt"u8, true);
+                // The prompt cache may be withheld from this request (Backend:PromptCacheIsolation), never handed to it.
+                json.WriteBoolean("cache_prompt"u8, options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CachePrompt, out bool allowed) != true || allowed);
+            }
+
+            else if (options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CacheSalt, out string? salt) == true && salt is { Length: > 0 })
+            {
+                // vLLM's (the openai kind): its prefix cache is shared only between requests of one salt.
+                json.WriteString("cache_salt"u8, salt);
             }
 
             if (options is not null)

@@ -8,6 +8,7 @@ using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Streaming;
+using LlmApp.Gateway.Tenancy;
 using LlmApp.Gateway.Telemetry;
 using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
@@ -47,6 +48,7 @@ internal static class GatewayExtensions
         builder.Services.AddSingleton<AdmissionControl>();
         builder.Services.AddSingleton<KeyQuotas>();
         builder.Services.AddSingleton<ContextWindow>();
+        builder.Services.AddSingleton<PromptCacheScope>();
         builder.AddGatewayTelemetry();
 
         var tracing = builder.IsTracingEnabled();

@@ -17,4 +17,13 @@ public static class ChatOptionKeys
 
     /// <summary><c>top_logprobs</c>: how many of the most likely tokens to list at each position (0 to 20).</summary>
     public const string TopLogprobs = "top_logprobs";
+
+    /// <summary>
+    /// The gateway's own: <c>false</c> when the backend must not answer this request from its prompt cache (llama-server's
+    /// <c>cache_prompt</c>), set by <see cref="Tenancy.PromptCacheScope"/>; never a client's parameter.
+    /// </summary>
+    public const string CachePrompt = "llmapp.cache_prompt";
+
+    /// <summary>The gateway's own: vLLM's <c>cache_salt</c>, the key's, which keeps its prompts apart in the cache.</summary>
+    public const string CacheSalt = "llmapp.cache_salt";
 }

@@ -78,8 +78,10 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
     /// <summary>
     /// Its tests send dozens of wrong keys from this one address, each expecting its 401; the throttle on wrong keys is
     /// tested on a gateway of its own (<c>EdgeHygieneTests</c>).
+    /// The keys' prompts are kept apart in llama-server's cache (<c>PromptCacheIsolationTests</c>).
     /// </summary>
-    protected override IEnumerable<(string Name, string Value)> GatewayEnvironment => [.. base.GatewayEnvironment, ("Auth__MaxFailuresPerMinute", "100000")];
+    protected override IEnumerable<(string Name, string Value)> GatewayEnvironment =>
+        [.. base.GatewayEnvironment, ("Auth__MaxFailuresPerMinute", "100000"), ("Backend__PromptCacheIsolation", "PerKey")];
 
     protected override IEnumerable<string> AppHostArguments =>
         ["--Llm:Prometheus:Enabled=false", $"--Llm:ApiKey={DefaultKey}", $"--Llm:ApiKeysFile={KeysFile}"];
