@@ -25,7 +25,7 @@ try
             ? builder.AddVllm("llm", settings.Vllm).AsLlmBackends()
             : builder.AddLlamaCppContainers("llm", ComposeModels.Chat(settings, catalog), settings).AsLlmBackends();
 
-        gateway.WithLlmBackends(llm).PublishAsGatewayContainer(settings.Compose);
+        gateway.WithLlmBackends(llm).PublishAsGatewayContainer(settings);
         if (ComposeModels.Embedding(settings, catalog) is { } embeddingModel)
         {
             var embeddings = builder.AddLlamaCppEmbeddingsContainer("embeddings", embeddingModel, settings);

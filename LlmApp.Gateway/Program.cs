@@ -5,7 +5,9 @@ using LlmApp.Gateway.Logging;
 using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Telemetry;
 
-var builder = WebApplication.CreateBuilder(args);
+// --check: check the settings, say so, and exit without listening (compose's gateway-check runs it before anything starts).
+var checkOnly = args.Contains(GatewayRunExtensions.CheckArgument);
+var builder = WebApplication.CreateBuilder([.. args.Where(a => a != GatewayRunExtensions.CheckArgument)]);
 
 builder.UseInlineIo();
 builder.AddServiceDefaults();
@@ -19,6 +21,6 @@ return builder.RunGateway(app =>
     app.MapDefaultEndpoints();
     app.MapGatewayMetrics();
     app.MapOpenAIApi();
-});
+}, checkOnly);
 
 public partial class Program;

@@ -22,12 +22,12 @@ public static class BackendKeyFile
 
         Directory.CreateDirectory(file.DirectoryName!);
         var staging = $"{path}.{Environment.ProcessId}.new";
-        // Readable by the uids of llama-server, the gateway and Prometheus, which are three users; only their
-        // containers mount the volume, read-only.
+        // Readable by its group (1654, which compose gives llama-server, the gateway and Prometheus) and nobody else;
+        // only their containers mount the volume, read-only.
         File.WriteAllText(staging, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) + "\n");
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            File.SetUnixFileMode(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         }
 
         try

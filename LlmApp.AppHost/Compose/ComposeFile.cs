@@ -18,10 +18,21 @@ public sealed class ComposeFile
     /// <summary>Named volumes; a null value is an empty mapping (a local volume with defaults).</summary>
     [YamlMember(Alias = "volumes")]
     public SortedDictionary<string, ComposeVolume> Volumes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The networks the services join (see <see cref="ComposeNetworks"/>).</summary>
+    [YamlMember(Alias = "networks")]
+    public SortedDictionary<string, ComposeNetwork> Networks { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>A named volume; empty, so Docker's local driver keeps it across <c>down</c>.</summary>
 public sealed class ComposeVolume;
+
+/// <summary>A network; <c>internal</c> ones have no route out of the host, so what joins only them reaches nothing else.</summary>
+public sealed class ComposeNetwork
+{
+    [YamlMember(Alias = "internal")]
+    public bool? Internal { get; set; }
+}
 
 /// <summary>One compose service: the fields this app's services use, in the order people expect to read them.</summary>
 public sealed class ComposeService
@@ -34,6 +45,14 @@ public sealed class ComposeService
 
     [YamlMember(Alias = "profiles")]
     public List<string> Profiles { get; } = [];
+
+    /// <summary>The user the container runs as (<c>uid:gid</c>), when not the image's own.</summary>
+    [YamlMember(Alias = "user")]
+    public string? User { get; set; }
+
+    /// <summary>More groups for the container's user: the group that may read the backend key.</summary>
+    [YamlMember(Alias = "group_add")]
+    public List<string> GroupAdd { get; } = [];
 
     /// <summary>Replaces the image's entrypoint (vLLM's, to read its key from a file first).</summary>
     [YamlMember(Alias = "entrypoint")]
@@ -77,6 +96,53 @@ public sealed class ComposeService
 
     [YamlMember(Alias = "stop_grace_period")]
     public string? StopGracePeriod { get; set; }
+
+    /// <summary>The container's root file system read-only; what it writes goes to its volumes and <see cref="Tmpfs"/>.</summary>
+    [YamlMember(Alias = "read_only")]
+    public bool? ReadOnly { get; set; }
+
+    [YamlMember(Alias = "tmpfs")]
+    public List<string> Tmpfs { get; } = [];
+
+    [YamlMember(Alias = "cap_drop")]
+    public List<string> CapDrop { get; } = [];
+
+    [YamlMember(Alias = "security_opt")]
+    public List<string> SecurityOpt { get; } = [];
+
+    /// <summary>Most processes and threads the container may have: a fork bomb, or a thread leak, stops there.</summary>
+    [YamlMember(Alias = "pids_limit")]
+    public int? PidsLimit { get; set; }
+
+    [YamlMember(Alias = "networks")]
+    public List<string> Networks { get; } = [];
+
+    /// <summary>
+    /// A one-shot run of this service's image with its settings: the same image (and build, so that <c>up</c> never
+    /// tries to pull it), environment, mounts, user and limits, no published port, no health check, never restarted,
+    /// and <paramref name="command"/> as its command.
+    /// </summary>
+    public ComposeService OneShot(params string[] command)
+    {
+        var copy = new ComposeService
+        {
+            Image = Image, Build = Build, User = User, Restart = "no", MemoryLimit = MemoryLimit, Cpus = Cpus, ReadOnly = ReadOnly, PidsLimit = PidsLimit,
+        };
+        copy.GroupAdd.AddRange(GroupAdd);
+        copy.Entrypoint.AddRange(Entrypoint);
+        copy.Command.AddRange(command);
+        foreach (var (name, value) in Environment)
+        {
+            copy.Environment[name] = value;
+        }
+
+        copy.Volumes.AddRange(Volumes);
+        copy.Tmpfs.AddRange(Tmpfs);
+        copy.CapDrop.AddRange(CapDrop);
+        copy.SecurityOpt.AddRange(SecurityOpt);
+        copy.Networks.AddRange(Networks);
+        return copy;
+    }
 }
 
 /// <summary><c>deploy:</c>, holding only the device reservations compose takes a GPU from.</summary>

@@ -23,11 +23,22 @@ public sealed class ComposePublisher(
         var published = model.Resources.Where(IsService).ToList();
         foreach (var resource in published)
         {
-            file.Services[resource.Name] = await ServiceAsync(resource, published, file, resolver, cancellationToken);
+            var service = await ServiceAsync(resource, published, file, resolver, cancellationToken);
+            file.Services[resource.Name] = service;
+            foreach (var network in service.Networks)
+            {
+                file.Networks[network] = ComposeNetworks.For(network);
+            }
+
             foreach (var declared in resource.Annotations.OfType<ComposeVariableAnnotation>())
             {
                 resolver.EnvironmentFile[declared.Name] = declared.Variable;
             }
+        }
+
+        foreach (var whole in published.SelectMany(r => r.Annotations.OfType<ComposeFileAnnotation>()))
+        {
+            whole.Configure(file);
         }
 
         return (file, resolver.EnvironmentFile);

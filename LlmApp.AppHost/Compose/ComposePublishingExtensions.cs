@@ -35,8 +35,26 @@ public static partial class ComposePublishingExtensions
             var composePath = Path.Combine(outputDirectory, target.ComposeFile);
             var environmentPath = Path.Combine(outputDirectory, target.EnvironmentFile);
             await File.WriteAllTextAsync(composePath, ComposeYaml.Serialize(file, header + $"# Start it: {target.UpCommand}\n"), context.CancellationToken);
-            await File.WriteAllTextAsync(environmentPath, ComposeEnvironmentFile.Serialize(variables,
-                header + $"# The variables {target.ComposeFile} reads; a variable set in the shell wins over this file.\n"), context.CancellationToken);
+            // Readable by its owner only: it may hold an API key (Llm:ApiKey at generation, or one an operator puts there).
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            await using (var environment = new FileStream(environmentPath, options))
+            await using (var writer = new StreamWriter(environment))
+            {
+                await writer.WriteAsync(ComposeEnvironmentFile.Serialize(variables,
+                    header + $"# The variables {target.ComposeFile} reads; a variable set in the shell wins over this file.\n"));
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // UnixCreateMode applies to a new file only.
+                File.SetUnixFileMode(environmentPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
             LogWritten(context.Logger, composePath, environmentPath);
         }), requiredBy: WellKnownPipelineSteps.Publish);
         return builder;

@@ -24,6 +24,8 @@ public static class GrafanaContainerExtensions
             .WithHttpEndpoint(targetPort: 3000, name: "http")
             .WithVolume("grafana-data", "/var/lib/grafana")
             .WaitForStart(prometheus)
+            // Grafana's own image (pulled, so not run by this project's tests): its root file system stays writable.
+            .WithComposeHardening([ComposeNetworks.Edge], readOnly: false)
             .PublishAsComposeService(service =>
             {
                 service.Profiles.Add(Profile);

@@ -93,6 +93,8 @@ public static class LlamaCppContainerBuilderExtensions
             .WithArgs("--key-only")
             .WithEnvironment("LLMAPP_BACKEND_KEY_FILE", BackendKeyFile)
             .WithVolume(BackendKeyVolume, BackendKeyDirectory)
+            // It needs no network at all; the internal one lets it reach nothing.
+            .WithComposeHardening([ComposeNetworks.Backend])
             .PublishAsComposeService(service => service.Restart = "no");
     }
 
@@ -118,6 +120,8 @@ public static class LlamaCppContainerBuilderExtensions
             .WithVolume(ModelsVolume, "/models")
             .WithEnvironment("LLMAPP_BACKEND_KEY_FILE", BackendKeyFile)
             .WithVolume(BackendKeyVolume, BackendKeyDirectory)
+            // The only service that reaches outside: to download the model.
+            .WithComposeHardening([ComposeNetworks.Downloads])
             .PublishAsComposeService(service =>
             {
                 // One-shot: it exits once the model is in place, and must not be started again by the restart policy.
@@ -165,6 +169,9 @@ public static class LlamaCppContainerBuilderExtensions
             .WithEnvironment("LLAMA_ARG_API_KEY_FILE", BackendKeyFile)
             .WithVolume(BackendKeyVolume, BackendKeyDirectory, isReadOnly: true)
             .WaitForCompletion(fetcher)
+            // On the internal network alone: llama-server answers the gateway and Prometheus, and reaches nothing.
+            .WithComposeHardening([ComposeNetworks.Backend])
+            .WithBackendKeyGroup()
             .PublishAsComposeService(service =>
             {
                 service.Volumes.Add(fileMount);

@@ -32,6 +32,9 @@ public static class PrometheusContainerExtensions
             // The backend's key, for llama-server's /metrics (prometheus.yml names the file).
             .WithVolume(LlamaCppContainerBuilderExtensions.BackendKeyVolume, LlamaCppContainerBuilderExtensions.BackendKeyDirectory, isReadOnly: true)
             .WithComposeLimits(settings.PrometheusMemoryMiB, settings.PrometheusCpus)
+            // Its entrypoint writes the configuration it runs with into /tmp.
+            .WithComposeHardening([ComposeNetworks.Backend, ComposeNetworks.Edge])
+            .WithBackendKeyGroup()
             .PublishAsComposeService(service =>
             {
                 service.Ports.Add($"127.0.0.1:${{LLMAPP_PROMETHEUS_PORT}}:{Port}");

@@ -107,6 +107,10 @@ public static class VllmBuilderExtensions
             .WithEnvironment("HF_TOKEN", "${HF_TOKEN:-}")
             .WaitForCompletion(keyMaker)
             .WithComposeLimits(settings.MemoryMiB, settings.Cpus)
+            // vLLM's own image runs as root and writes caches under it (not run by this project's tests, which have no GPU):
+            // every capability dropped still, and the key readable through its group. It downloads its own model.
+            .WithComposeHardening([ComposeNetworks.Backend, ComposeNetworks.Downloads], readOnly: false, pidsLimit: 4096)
+            .WithBackendKeyGroup()
             .PublishAsComposeService(service =>
             {
                 // vLLM takes its key only from the command line or VLLM_API_KEY: read it from the volume, then start the

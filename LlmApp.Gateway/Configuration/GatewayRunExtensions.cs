@@ -4,11 +4,14 @@ namespace LlmApp.Gateway.Configuration;
 
 public static class GatewayRunExtensions
 {
+    /// <summary>The argument that checks the settings and exits, 0 when they are good, without listening.</summary>
+    public const string CheckArgument = "--check";
+
     /// <summary>
     /// Builds and runs the gateway. Settings that are missing, out of range or of the wrong type stop it before it
     /// listens, with one line per problem naming the setting and exit code 1, instead of a stack trace.
     /// </summary>
-    public static int RunGateway(this WebApplicationBuilder builder, Action<WebApplication> map)
+    public static int RunGateway(this WebApplicationBuilder builder, Action<WebApplication> map, bool checkOnly = false)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(map);
@@ -17,6 +20,12 @@ public static class GatewayRunExtensions
             var app = builder.Build();
             // The check the host makes when it starts, made first so that the host does not log it with a stack trace.
             app.Services.GetService<IStartupValidator>()?.Validate();
+            if (checkOnly)
+            {
+                Console.Out.WriteLine("gateway: the settings are good");
+                return 0;
+            }
+
             map(app);
             app.Run();
             return 0;

@@ -27,7 +27,7 @@ public sealed class ComposeStackFixture : IAsyncLifetime
     /// <summary>The key of LLMAPP_API_KEY, as an operator sets it on the server: the stack runs with keys on.</summary>
     public string ApiKey { get; } = "sk-compose-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>A named key from the keys file mounted through LLMAPP_API_KEYS_FILE.</summary>
+    /// <summary>A named key from the keys file in the directory mounted through LLMAPP_API_KEYS_DIR.</summary>
     public string FileApiKey { get; } = "sk-file-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A client of the published port that sends <see cref="ApiKey"/>.</summary>
@@ -36,6 +36,24 @@ public sealed class ComposeStackFixture : IAsyncLifetime
         var client = new HttpClient { BaseAddress = Gateway, Timeout = timeout ?? TimeSpan.FromSeconds(100) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiKey);
         return client;
+    }
+
+    /// <summary>The keys directory mounted through LLMAPP_API_KEYS_DIR; its keys.json holds <see cref="FileApiKey"/>.</summary>
+    public string KeysDirectory { get; private set; } = "";
+
+    private const UnixFileMode ReadableByAll = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <summary>Replaces keys.json as an editor does, by writing a new file and renaming it over the old one.</summary>
+    public async Task WriteKeysAsync(string json)
+    {
+        var staging = Path.Combine(KeysDirectory, ".keys.json.new");
+        await File.WriteAllTextAsync(staging, json);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(staging, ReadableByAll | UnixFileMode.UserWrite);
+        }
+
+        File.Move(staging, Path.Combine(KeysDirectory, "keys.json"), overwrite: true);
     }
 
     /// <summary>How long each phase took, for the test log (cold and warm builds differ by the llama.cpp compile).</summary>
@@ -55,8 +73,13 @@ public sealed class ComposeStackFixture : IAsyncLifetime
         Lap(clock, "staging the build contexts (llama.cpp source, dotnet publish of the gateway and the model tool)");
 
         var output = await ComposeGeneration.GenerateAsync();
-        var keysFile = Path.Combine(TestPaths.NewScratchDirectory(), "keys.json");
-        await File.WriteAllTextAsync(keysFile, $$"""{"keys":[{"name":"file-app","key":"{{FileApiKey}}"}]}""");
+        KeysDirectory = TestPaths.NewScratchDirectory();
+        await WriteKeysAsync($$"""{"keys":[{"name":"file-app","key":"{{FileApiKey}}"}]}""");
+        // Read inside the container by the gateway's user (uid 1654), as the README asks of an operator's keys directory.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(KeysDirectory, ReadableByAll | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
         int gatewayPort = LocalPorts.Free(), prometheusPort = LocalPorts.Free();
         Gateway = new Uri($"http://127.0.0.1:{gatewayPort}/");
         Prometheus = new Uri($"http://127.0.0.1:{prometheusPort}/");
@@ -70,7 +93,7 @@ public sealed class ComposeStackFixture : IAsyncLifetime
                 ["LLMAPP_PROMETHEUS_PORT"] = prometheusPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_GRAFANA_PORT"] = LocalPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["LLMAPP_API_KEY"] = ApiKey,
-                ["LLMAPP_API_KEYS_FILE"] = keysFile,
+                ["LLMAPP_API_KEYS_DIR"] = KeysDirectory,
             });
 
         // What an earlier, interrupted run left behind.

@@ -204,12 +204,145 @@ public sealed class ComposeStackTests(ComposeStackFixture fixture, ITestOutputHe
     }
 
     [SkippableFact]
+    public async Task EveryServiceRunsAsItsOwnUserWithoutCapabilitiesOnAReadOnlyRootAndOnlyItsNetworks()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var project = fixture.Compose.Project;
+        (string Service, string User, string Networks)[] expected =
+        [
+            ("gateway-check", "app", $"{project}_backend"),
+            ("llm-model", "llmapp-model", $"{project}_downloads"),
+            ("llm", "llama", $"{project}_backend"),
+            ("gateway", "app", $"{project}_backend {project}_edge"),
+            ("prometheus", "prometheus", $"{project}_backend {project}_edge"),
+        ];
+        foreach (var (service, user, networks) in expected)
+        {
+            var seen = await fixture.Compose.InspectAsync(service,
+                "{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.CapDrop}}|{{.HostConfig.SecurityOpt}}|{{.HostConfig.PidsLimit}}|" +
+                "{{range $name, $network := .NetworkSettings.Networks}}{{$name}} {{end}}");
+            output.WriteLine($"{service}: {seen}");
+            Assert.Equal($"{user}|true|[ALL]|[no-new-privileges:true]|256|{networks}", seen);
+        }
+
+        // Nothing runs as root inside either.
+        foreach (var service in new[] { "llm", "gateway", "prometheus" })
+        {
+            var uid = await CommandRunner.RunAsync("docker", ["exec", await fixture.Compose.ContainerAsync(service), "id", "-u"], TestPaths.RepositoryRoot,
+                timeout: TimeSpan.FromSeconds(30));
+            Assert.NotEqual("0", uid.StandardOutput.Trim());
+        }
+
+        // The model servers' network reaches nothing outside the host; the backend key is for its group only.
+        var network = await CommandRunner.RunAsync("docker", ["network", "inspect", "--format", "{{.Internal}}", $"{project}_backend"], TestPaths.RepositoryRoot,
+            timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal("true", network.StandardOutput.Trim());
+        var key = await CommandRunner.RunAsync("docker", ["exec", await fixture.Compose.ContainerAsync("gateway"), "stat", "-c", "%a %u:%g", "/etc/llmapp/backend-key/key"],
+            TestPaths.RepositoryRoot, timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal("640 10002:1654", key.StandardOutput.Trim());
+    }
+
+    [SkippableFact]
+    public async Task AKeysFileReplacedByRenameIsTakenInsideTheContainerWithinSeconds()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        var rotated = "sk-rotated-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            // The file-app key revoked and another added, by a new file renamed over the old one (vim, sed -i, mv).
+            await fixture.WriteKeysAsync($$"""{"keys":[{"name":"rotated","key":"{{rotated}}"}]}""");
+            await WaitForStatusAsync(http, fixture.FileApiKey, HttpStatusCode.Unauthorized);
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(http, rotated));
+        }
+        finally
+        {
+            await fixture.WriteKeysAsync($$"""{"keys":[{"name":"file-app","key":"{{fixture.FileApiKey}}"}]}""");
+            await WaitForStatusAsync(http, fixture.FileApiKey, HttpStatusCode.OK);
+        }
+    }
+
+    [SkippableFact]
+    public async Task WithTheGeneratedEnvironmentFileAndNoKeyUpFailsBeforeAnythingStartsAndSaysWhy()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        // The generated .env as it is (LLMAPP_GATEWAY_BIND=0.0.0.0, no key), on ports of its own: nothing may start.
+        var generated = await ComposeGeneration.GenerateAsync();
+        var open = new DockerCompose("llmapp-compose-open", Path.Combine(generated, "docker-compose.yml"), Path.Combine(generated, ".env"),
+            new Dictionary<string, string>
+            {
+                ["LLMAPP_MODEL_FILE"] = TestPaths.TestModel,
+                ["LLMAPP_GATEWAY_PORT"] = LocalPorts.Free().ToString(CultureInfo.InvariantCulture),
+                ["LLMAPP_PROMETHEUS_PORT"] = LocalPorts.Free().ToString(CultureInfo.InvariantCulture),
+            });
+        try
+        {
+            var up = await open.RunAsync(["up", "--detach"], TimeSpan.FromMinutes(3));
+            var check = await open.RunAsync(["logs", "--no-color", "gateway-check"], TimeSpan.FromSeconds(30));
+            var running = await open.RunAsync(["ps", "--services", "--filter", "status=running"], TimeSpan.FromSeconds(30));
+            output.WriteLine($"up: {up.ExitCode}\n{up.Output}\ngateway-check: {check.Output}");
+
+            Assert.NotEqual(0, up.ExitCode);
+            var line = Assert.Single(check.StandardOutput.Split('\n'), l => l.Contains("gateway: error:", StringComparison.Ordinal));
+            Assert.EndsWith("gateway: error: No API key is configured and /v1 would be open to other machines (published on 0.0.0.0): set Auth:Keys or " +
+                "Auth:KeysFile (compose: LLMAPP_API_KEY or LLMAPP_API_KEYS_DIR; dotnet run: Llm:ApiKey or Llm:ApiKeysFile), or Auth:AllowAnonymous=true " +
+                "(compose: LLMAPP_ALLOW_ANONYMOUS=true) to serve it without keys on purpose.", line.Trim(), StringComparison.Ordinal);
+            Assert.Equal("", running.StandardOutput.Trim());
+        }
+        finally
+        {
+            await open.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
+        }
+    }
+
+    [SkippableFact]
+    public async Task AKeysDirectoryWithoutItsFileStopsTheCheckNamingThePath()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var generated = await ComposeGeneration.GenerateAsync();
+        var empty = TestPaths.NewScratchDirectory();
+        var check = new DockerCompose("llmapp-compose-nokeys", Path.Combine(generated, "docker-compose.yml"), Path.Combine(generated, ".env"),
+            new Dictionary<string, string> { ["LLMAPP_API_KEYS_DIR"] = empty, ["LLMAPP_GATEWAY_BIND"] = "127.0.0.1" });
+        try
+        {
+            var run = await check.RunAsync(["run", "--rm", "--no-deps", "gateway-check"], TimeSpan.FromMinutes(2));
+
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.Contains($"llmapp-gateway: error: LLMAPP_API_KEYS_DIR '{empty}' has no keys.json", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await check.RunAsync(["down", "--volumes", "--remove-orphans"], TimeSpan.FromMinutes(2));
+        }
+    }
+
+    [SkippableFact]
     public async Task TheGrafanaProfileIsAValidComposeFile()
     {
         // Grafana is not packaged in Debian 12 and no registry answers here: the profile is validated, not run.
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         var config = await fixture.Compose.RequireAsync(["--profile", "grafana", "config"], TimeSpan.FromSeconds(30));
         Assert.Contains("grafana/grafana-oss:", config.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(HttpClient http, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>Waits up to 10 s (the gateway looks at the file each second) for <paramref name="key"/> to get <paramref name="expected"/>.</summary>
+    private static async Task WaitForStatusAsync(HttpClient http, string key, HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        HttpStatusCode status;
+        while ((status = await StatusAsync(http, key)) != expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the key still gets {(int)status}, not {(int)expected}, 10 s after the keys file changed");
+            await Task.Delay(200);
+        }
     }
 
     private static string Request(int maxTokens, bool stream) =>
