@@ -1,7 +1,7 @@
 using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.Containers;
-using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 var builder = DistributedApplication.CreateBuilder(args);
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 using LlmApp.ModelTool;
 
 // Ctrl-C and `docker stop` cancel the download rather than kill the process mid-write: the .part file is closed

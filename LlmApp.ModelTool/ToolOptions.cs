@@ -1,4 +1,4 @@
-using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.ModelTool;
 

@@ -1,5 +1,6 @@
 using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Compose;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Containers;
 

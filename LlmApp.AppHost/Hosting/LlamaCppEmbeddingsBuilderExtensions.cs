@@ -1,6 +1,7 @@
 using System.Globalization;
 using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace Aspire.Hosting;
 

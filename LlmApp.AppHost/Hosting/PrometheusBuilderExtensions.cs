@@ -3,6 +3,7 @@ using System.Text;
 using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace Aspire.Hosting;
 

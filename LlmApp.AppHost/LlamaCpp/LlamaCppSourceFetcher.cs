@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.LlamaCpp;
 

@@ -1,4 +1,5 @@
 using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.LlamaCpp;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using LlmApp.AppHost.Setup;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Models;
 

@@ -1,3 +1,4 @@
+using LlmApp.Models;
 namespace LlmApp.AppHost.Models;
 
 /// <summary>A model file on disk, ready to load, and the id clients will use for it.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

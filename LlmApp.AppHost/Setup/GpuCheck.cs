@@ -1,3 +1,4 @@
+using LlmApp.Models;
 namespace LlmApp.AppHost.Setup;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

@@ -1,5 +1,6 @@
 using LlmApp.AppHost.LlamaCpp;
 using LlmApp.AppHost.Models;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

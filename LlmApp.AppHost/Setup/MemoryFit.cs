@@ -1,4 +1,5 @@
 using LlmApp.AppHost.Models;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

@@ -1,6 +1,7 @@
 // The pipeline API is marked for evaluation in Aspire 13.6; see ComposePublishingExtensions.
 #pragma warning disable ASPIREPIPELINES001
 using Aspire.Hosting.Pipelines;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;
 

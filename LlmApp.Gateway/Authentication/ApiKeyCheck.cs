@@ -1,3 +1,4 @@
+using LlmApp.ApiKeys;
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>Why a request was refused: a fixed reason for the log, and the message the client reads. Neither holds what was presented.</summary>

@@ -1,3 +1,4 @@
+using LlmApp.ApiKeys;
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using LlmApp.ApiKeys;
 
 namespace LlmApp.Gateway.Authentication;
 
@@ -13,7 +14,7 @@ internal sealed class ApiKeyStore
         ArgumentNullException.ThrowIfNull(options);
         IsOpen = options.Value.IsOpen;
         // Start-up validation has already refused a set with problems, so this one has none.
-        _keys = ApiKeyLoader.Load(options.Value).Keys;
+        _keys = ApiKeyLoader.Load(options.Value.Keys, options.Value.KeysFile).Keys;
     }
 
     /// <summary>No key is configured at all: <c>/v1</c> serves anyone (see <see cref="AuthOptions.IsOpen"/>).</summary>

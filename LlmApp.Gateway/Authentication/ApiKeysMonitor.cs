@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
+using LlmApp.ApiKeys;
 
 namespace LlmApp.Gateway.Authentication;
 
@@ -67,7 +68,7 @@ internal sealed partial class ApiKeysMonitor : BackgroundService
             }
 
             seen = now;
-            var (keys, problems) = ApiKeyLoader.Load(_options);
+            var (keys, problems) = ApiKeyLoader.Load(_options.Keys, _options.KeysFile);
             if (problems.Count > 0)
             {
                 _reloadFailures.Add(1);

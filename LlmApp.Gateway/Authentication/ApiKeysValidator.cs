@@ -1,5 +1,6 @@
 using LlmApp.Gateway.Configuration;
 using Microsoft.Extensions.Options;
+using LlmApp.ApiKeys;
 
 namespace LlmApp.Gateway.Authentication;
 
@@ -12,7 +13,7 @@ internal sealed class ApiKeysValidator(IConfiguration configuration) : IValidate
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = ApiKeyLoader.Load(options).Problems;
+        var problems = ApiKeyLoader.Load(options.Keys, options.KeysFile).Problems;
         if (options.IsOpen && !options.AllowAnonymous && ReachableFromOtherMachines(options) is { } where)
         {
             problems.Add($"No API key is configured and /v1 would be open to other machines ({where}): set Auth:Keys or Auth:KeysFile " +

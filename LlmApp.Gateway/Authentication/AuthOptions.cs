@@ -1,3 +1,4 @@
+using LlmApp.ApiKeys;
 namespace LlmApp.Gateway.Authentication;
 
 /// <summary>The keys <c>/v1</c> takes, bound from the <c>Auth</c> section: the ones listed here and those of a file, together.</summary>

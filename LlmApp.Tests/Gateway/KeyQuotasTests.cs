@@ -5,6 +5,7 @@ using LlmApp.Gateway.Quotas;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using LlmApp.ApiKeys;
 
 namespace LlmApp.Tests.Gateway;
 

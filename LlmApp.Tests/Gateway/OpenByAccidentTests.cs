@@ -1,6 +1,7 @@
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Configuration;
 using Microsoft.Extensions.Configuration;
+using LlmApp.ApiKeys;
 
 namespace LlmApp.Tests.Gateway;
 

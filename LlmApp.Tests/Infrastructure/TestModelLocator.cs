@@ -1,6 +1,6 @@
-using LlmApp.AppHost.Models;
 using LlmApp.AppHost.Setup;
 using Microsoft.Extensions.Configuration;
+using LlmApp.Models;
 
 namespace LlmApp.Tests.Infrastructure;
 

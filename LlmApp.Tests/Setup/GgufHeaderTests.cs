@@ -1,7 +1,7 @@
 using System.Text;
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
 using LlmApp.Tests.Infrastructure;
+using LlmApp.Models;
 
 namespace LlmApp.Tests.Setup;
 

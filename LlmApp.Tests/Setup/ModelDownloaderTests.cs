@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
-using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
 using LlmApp.Tests.Infrastructure;
+using LlmApp.Models;
 
 namespace LlmApp.Tests.Setup;
 

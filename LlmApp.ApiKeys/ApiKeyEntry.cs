@@ -1,10 +1,10 @@
-namespace LlmApp.Gateway.Authentication;
+namespace LlmApp.ApiKeys;
 
 /// <summary>
 /// One named key, from <c>Auth:Keys</c> or the keys file. A class, not a record: a record's generated
 /// <c>ToString</c> would print the key into whatever logged the object.
 /// </summary>
-internal sealed class ApiKeyEntry
+public sealed class ApiKeyEntry
 {
     /// <summary>What logs and the request log line show for requests made with this key; the key itself never is.</summary>
     public string Name { get; set; } = "";

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.Models;
 
 /// <summary>
 /// A problem the user can fix, found before anything starts. Its message is one line that names the

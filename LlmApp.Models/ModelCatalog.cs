@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LlmApp.AppHost.Setup;
 
-namespace LlmApp.AppHost.Models;
+namespace LlmApp.Models;
 
 /// <summary>The models LlmApp knows how to download, read from models/catalog.json (copied next to the AppHost).</summary>
 public sealed class ModelCatalog(IReadOnlyList<CatalogEntry> models)

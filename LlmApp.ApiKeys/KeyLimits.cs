@@ -1,10 +1,10 @@
-namespace LlmApp.Gateway.Authentication;
+namespace LlmApp.ApiKeys;
 
 /// <summary>
 /// What one key may use: requests and tokens per minute, and requests at once. Null is no limit. A record, so that
 /// a reload that changes a key's limits gives it fresh limiters (they are partitioned by name and limits).
 /// </summary>
-internal sealed record KeyLimits(int? RequestsPerMinute, int? TokensPerMinute, int? MaxConcurrent)
+public sealed record KeyLimits(int? RequestsPerMinute, int? TokensPerMinute, int? MaxConcurrent)
 {
     public static readonly KeyLimits None = new(null, null, null);
 

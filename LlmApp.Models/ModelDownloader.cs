@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using LlmApp.AppHost.Setup;
 
-namespace LlmApp.AppHost.Models;
+namespace LlmApp.Models;
 
 /// <summary>
 /// Downloads a catalog model from Hugging Face (or a mirror) into the cache: shows progress, resumes a

@@ -2,26 +2,27 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace LlmApp.Gateway.Authentication;
+namespace LlmApp.ApiKeys;
 
 /// <summary>
 /// Reads the keys in force, <c>Auth:Keys</c> and <c>Auth:KeysFile</c> together, and hashes them. The same reading
-/// serves the start (its problems stop the gateway, one line each) and every reload (its problems keep the old keys),
-/// and the AppHost too, which compiles this file in to check <c>Llm:ApiKeysFile</c> before anything starts.
+/// serves the gateway's start (its problems stop it, one line each) and every reload (its problems keep the old keys),
+/// and the AppHost's check of <c>Llm:ApiKeysFile</c> before anything starts.
 /// </summary>
-internal static class ApiKeyLoader
+public static class ApiKeyLoader
 {
     /// <summary>The keys, or the problems with them; a problem with the file names it as <paramref name="fileSetting"/> does.</summary>
-    public static (StoredKey[] Keys, List<string> Problems) Load(AuthOptions options, string fileSetting = "Auth:KeysFile")
+    public static (StoredKey[] Keys, List<string> Problems) Load(IReadOnlyList<ApiKeyEntry> keys, string? keysFile, string fileSetting = "Auth:KeysFile")
     {
+        ArgumentNullException.ThrowIfNull(keys);
         var problems = new List<string>();
         var entries = new List<(ApiKeyEntry Entry, string Source)>();
-        for (var i = 0; i < options.Keys.Count; i++)
+        for (var i = 0; i < keys.Count; i++)
         {
-            entries.Add((options.Keys[i], $"Auth:Keys:{i}"));
+            entries.Add((keys[i], $"Auth:Keys:{i}"));
         }
 
-        if (options.KeysFile is { Length: > 0 } path)
+        if (keysFile is { Length: > 0 } path)
         {
             var (fileKeys, problem) = ReadFile(path, fileSetting);
             if (problem is not null)
@@ -61,10 +62,10 @@ internal static class ApiKeyLoader
             problems.Add($"Two keys are named '{duplicate.Key}' ({string.Join(" and ", duplicate.Select(e => e.Source))}); each name must be unique.");
         }
 
-        var keys = problems.Count == 0
+        var stored = problems.Count == 0
             ? entries.Select(e => new StoredKey(e.Entry.Name, Hash(e.Entry.Key), e.Entry.Enabled, e.Entry.ToLimits())).ToArray()
             : [];
-        return (keys, problems);
+        return (stored, problems);
     }
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

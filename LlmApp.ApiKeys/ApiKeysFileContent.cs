@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
 
-namespace LlmApp.Gateway.Authentication;
+namespace LlmApp.ApiKeys;
 
 /// <summary>The keys file: <c>{"keys":[{"name":"app1","key":"sk-...","enabled":true,...}]}</c>.</summary>
-internal sealed class ApiKeysFileContent
+public sealed class ApiKeysFileContent
 {
     public List<ApiKeyEntry?>? Keys { get; set; }
 }
@@ -14,4 +14,4 @@ internal sealed class ApiKeysFileContent
     ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(ApiKeysFileContent))]
-internal sealed partial class ApiKeysJsonContext : JsonSerializerContext;
+public sealed partial class ApiKeysJsonContext : JsonSerializerContext;

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.Models;
 
 /// <summary>
 /// What set-up prints while it resolves the model and llama-server, before the Aspire host (and its logging) starts.
