@@ -1,5 +1,6 @@
 using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.Containers;
+using LlmApp.AppHost.Settings;
 using LlmApp.AppHost.Setup;
 using LlmApp.Models;
 

@@ -1,4 +1,4 @@
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Memory;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.Compose;

@@ -1,5 +1,6 @@
+using LlmApp.AppHost.Memory;
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.Compose;

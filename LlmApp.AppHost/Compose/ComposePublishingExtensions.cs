@@ -2,7 +2,7 @@
 // publishers (Docker, Kubernetes, Azure) use.
 #pragma warning disable ASPIREPIPELINES001, ASPIREPIPELINES004
 using Aspire.Hosting.Pipelines;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Steps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,4 @@
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace LlmApp.AppHost.Compose;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using LlmApp.AppHost.LlamaCpp;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Steps;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.Containers;

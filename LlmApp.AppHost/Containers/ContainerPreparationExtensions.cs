@@ -1,7 +1,7 @@
 // The pipeline API is marked for evaluation in Aspire 13.6; see ComposePublishingExtensions.
 #pragma warning disable ASPIREPIPELINES001
 using LlmApp.AppHost.Compose;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Steps;
 
 namespace LlmApp.AppHost.Containers;
 

@@ -1,3 +1,4 @@
+using LlmApp.AppHost.Settings;
 using LlmApp.AppHost.Setup;
 
 namespace Aspire.Hosting;

@@ -1,4 +1,5 @@
 using LlmApp.AppHost.Compose;
+using LlmApp.AppHost.Settings;
 using LlmApp.AppHost.Setup;
 using LlmApp.Models;
 

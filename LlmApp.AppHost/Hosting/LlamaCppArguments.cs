@@ -1,6 +1,6 @@
 using System.Globalization;
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace Aspire.Hosting;
 

@@ -1,5 +1,5 @@
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace Aspire.Hosting;
 

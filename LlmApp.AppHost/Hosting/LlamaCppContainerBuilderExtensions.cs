@@ -1,6 +1,6 @@
 using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.LlamaCpp;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace Aspire.Hosting;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
 namespace Aspire.Hosting;

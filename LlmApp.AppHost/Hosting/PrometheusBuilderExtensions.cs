@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using LlmApp.AppHost.Compose;
 using LlmApp.AppHost.LlamaCpp;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
 namespace Aspire.Hosting;

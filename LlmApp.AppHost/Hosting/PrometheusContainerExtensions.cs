@@ -1,5 +1,5 @@
 using LlmApp.AppHost.Compose;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace Aspire.Hosting;
 

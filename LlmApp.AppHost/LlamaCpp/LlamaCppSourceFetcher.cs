@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Steps;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.LlamaCpp;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Steps;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.LlamaCpp;

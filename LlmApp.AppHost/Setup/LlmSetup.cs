@@ -1,5 +1,7 @@
 using LlmApp.AppHost.LlamaCpp;
+using LlmApp.AppHost.Memory;
 using LlmApp.AppHost.Models;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
 namespace LlmApp.AppHost.Setup;

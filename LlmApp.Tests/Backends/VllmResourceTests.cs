@@ -1,6 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 
 namespace LlmApp.Tests.Backends;
 

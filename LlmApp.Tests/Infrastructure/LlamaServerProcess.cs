@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using LlmApp.AppHost.LlamaCpp;
-using LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
 using Microsoft.Extensions.Configuration;
 
 namespace LlmApp.Tests.Infrastructure;

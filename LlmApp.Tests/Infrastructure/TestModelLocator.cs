@@ -1,6 +1,6 @@
-using LlmApp.AppHost.Setup;
-using Microsoft.Extensions.Configuration;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
+using Microsoft.Extensions.Configuration;
 
 namespace LlmApp.Tests.Infrastructure;
 

@@ -1,7 +1,8 @@
+using LlmApp.AppHost.Memory;
 using LlmApp.AppHost.Models;
-using LlmApp.AppHost.Setup;
-using LlmApp.Tests.Infrastructure;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
+using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Setup;
 

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>
 /// How llama-server runs. The defaults target a small CPU box (2 vCPU, 4 GiB): every core for

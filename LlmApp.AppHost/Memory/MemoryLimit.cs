@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Memory;
 
 /// <summary>
 /// The memory a model must fit in, and how the error line names it: "this machine's 3.76 GiB", or "the llm service's

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>
 /// The <c>Llm:Compose</c> section: what the generated docker-compose.yml runs and the limits it gives each service.
@@ -26,7 +26,7 @@ public sealed class ComposeSettings
 
     public double LlmCpus { get; set; } = 2;
 
-    /// <summary>nomic-embed-text-v1.5 needs about 0.49 GiB with 2048-token inputs (MemoryFit); 640 MiB leaves it room.</summary>
+    /// <summary>nomic-embed-text-v1.5 needs about 0.49 GiB with 2048-token inputs (the memory check); 640 MiB leaves it room.</summary>
     public int EmbeddingsMemoryMiB { get; set; } = 640;
 
     public double EmbeddingsCpus { get; set; } = 1;

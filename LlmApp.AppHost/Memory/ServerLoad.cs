@@ -1,4 +1,5 @@
-namespace LlmApp.AppHost.Setup;
+using LlmApp.AppHost.Settings;
+namespace LlmApp.AppHost.Memory;
 
 /// <summary>
 /// The llama-server settings that size its memory beyond the model: the context of each slot, the slots, the batch,

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>The local Prometheus the AppHost runs when one is installed (<c>Llm:Prometheus</c>).</summary>
 public sealed class PrometheusSettings

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Memory;
 
 /// <summary>
 /// What one llama-server needs, in bytes: the model file (memory-mapped, so all of it once every page is touched), the

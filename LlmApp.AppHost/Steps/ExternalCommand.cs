@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using LlmApp.Models;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Steps;
 
 /// <summary>
 /// Runs one step of set-up (npm, git, cmake) with its output appended to a log file, so that a failure

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>The inference server behind the gateway (<c>Llm:Backend</c>); the gateway is the same for both.</summary>
 public enum LlmBackend

@@ -1,7 +1,7 @@
 using System.Globalization;
 using LlmApp.Models;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>
 /// The <c>Llm:Vllm</c> section: vLLM on one NVIDIA GPU (<c>Llm:Backend=vllm</c>). The defaults are sized for a g5.xlarge

@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>
 /// Resolves a path the user typed. `dotnet run --project LlmApp.AppHost` runs the AppHost in its project

@@ -1,7 +1,8 @@
 using LlmApp.AppHost.Models;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Memory;
 
 /// <summary>
 /// Whether the models fit in memory, decided before anything starts (or downloads): a model that does not fit is

@@ -1,7 +1,8 @@
 using LlmApp.AppHost.Models;
+using LlmApp.AppHost.Settings;
 using LlmApp.Models;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Memory;
 
 /// <summary>A llama-server about to start: the model's name, file size and shape, and the settings it runs with.</summary>
 public sealed record ServerToFit(string Name, long FileBytes, ModelShape Shape, ServerLoad Load)

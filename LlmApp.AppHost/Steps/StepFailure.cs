@@ -3,7 +3,7 @@
 using Aspire.Hosting.Pipelines;
 using LlmApp.Models;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Steps;
 
 /// <summary>
 /// Runs a pipeline step so that a set-up problem reads as it does at start: one line naming the setting or step, and

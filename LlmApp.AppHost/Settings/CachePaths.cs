@@ -1,4 +1,4 @@
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>The per-user cache that keeps models and llama-server builds out of the repository and across clones.</summary>
 public static class CachePaths

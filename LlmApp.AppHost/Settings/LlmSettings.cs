@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Configuration;
 using LlmApp.Models;
+using Microsoft.Extensions.Configuration;
 
-namespace LlmApp.AppHost.Setup;
+namespace LlmApp.AppHost.Settings;
 
 /// <summary>
 /// The <c>Llm</c> configuration section of the AppHost (appsettings.json, <c>Llm__*</c> environment
