@@ -1,6 +1,6 @@
 using LlmApp.Gateway.Apis;
 using LlmApp.Gateway.Configuration;
-using LlmApp.Gateway.Extensions;
+using LlmApp.Gateway.Hosting;
 using LlmApp.Gateway.Logging;
 using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Telemetry;

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.Resilience;
-using LlmApp.Gateway.Telemetry;
+using LlmApp.Gateway.Observability;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Admission;
 
@@ -230,6 +230,15 @@ public sealed class AdmissionControl : IDisposable
 
     private int Free(ModelBackend backend) => backend.Slots - _inFlight[backend];
 
+    /// <summary>How many slots of <paramref name="backend"/> are held now.</summary>
+    internal int Busy(ModelBackend backend)
+    {
+        lock (_gate)
+        {
+            return _inFlight[backend];
+        }
+    }
+
     private static KeyValuePair<string, object?> Backend(ModelBackend backend) => new("llmapp.backend", backend.Name);
 
     private IEnumerable<Measurement<int>> BusySlots()
@@ -243,43 +252,35 @@ public sealed class AdmissionControl : IDisposable
     /// <summary>
     /// Failover before the first byte: <paramref name="lease"/>'s backend failed the call. It is marked unhealthy
     /// until its next good probe (so that nothing new goes there), the slot is given up, and the call is admitted
-    /// again, waiting its turn if need be, within what is left of its deadline, on another healthy backend. False,
-    /// with no slot held, when there is no other healthy backend (one backend, or all down) or no slot came in time.
+    /// again, waiting its turn if need be, within <paramref name="maxWait"/>, on another healthy backend. Null, with
+    /// no slot held, when there is no other healthy backend (one backend, or all down) or no slot came in time.
     /// </summary>
-    internal async Task<bool> MoveAsync(AdmissionLease lease, CancellationToken cancellationToken)
+    internal async Task<AdmissionLease?> ReadmitAsync(AdmissionLease lease, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var failed = lease.Backend;
-        var candidates = _byOperation[failed.Operation];
         failed.SetHealthy(false);
-        if (!candidates.Any(b => b != failed && b.IsHealthy))
+        lease.Dispose();
+        if (!_byOperation[failed.Operation].Any(b => b != failed && b.IsHealthy))
         {
-            return false;
+            return null;
         }
 
-        lease.Dispose();
-        var remaining = lease.Request.MaxWait - _time.GetElapsedTime(lease.AdmittedAt);
-        var again = await AdmitAsync(lease.Request with { MaxWait = remaining, Moving = true }, cancellationToken);
+        var again = await AdmitAsync(lease.Request with { MaxWait = maxWait, Moving = true }, cancellationToken);
         if (again.Outcome == AdmissionOutcome.ClientLeft)
         {
             throw new OperationCanceledException(cancellationToken);
         }
 
-        if (!again.IsAdmitted)
-        {
-            return false;
-        }
-
-        lease.TakeOver(again.Lease!);
-        if (lease.Request.Affinity is { } affinity)
+        if (again.Lease is { Request.Affinity: { } affinity } moved)
         {
             lock (_gate)
             {
-                _chooser.Moved(affinity, lease.Backend);
+                _chooser.Moved(affinity, moved.Backend);
             }
         }
 
-        return true;
+        return again.Lease;
     }
 
     /// <summary>

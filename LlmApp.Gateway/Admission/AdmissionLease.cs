@@ -16,8 +16,8 @@ public sealed class AdmissionLease : IDisposable
         AdmittedAt = admittedAt;
     }
 
-    /// <summary>The backend the slot is on; failover may move it before the first byte (<see cref="MoveAsync"/>).</summary>
-    public ModelBackend Backend { get; private set; }
+    /// <summary>The backend the slot is on.</summary>
+    public ModelBackend Backend { get; }
 
     /// <summary>What was asked of admission: the slot's operation, partition (API key), deadline and affinity.</summary>
     public AdmissionRequest Request { get; }
@@ -28,22 +28,11 @@ public sealed class AdmissionLease : IDisposable
     /// <summary>When the request was admitted, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long AdmittedAt { get; }
 
-    /// <summary>Gives the slot up and takes one on another healthy backend (see <see cref="AdmissionControl.MoveAsync"/>); false: none, and no slot held.</summary>
-    public Task<bool> MoveAsync(CancellationToken cancellationToken) => _owner.MoveAsync(this, cancellationToken);
-
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
             _owner.Release(this);
         }
-    }
-
-    /// <summary>Holds <paramref name="other"/>'s slot from now on, in place of its own, which was given up.</summary>
-    internal void TakeOver(AdmissionLease other)
-    {
-        Backend = other.Backend;
-        Interlocked.Exchange(ref other._released, 1);
-        Interlocked.Exchange(ref _released, 0);
     }
 }

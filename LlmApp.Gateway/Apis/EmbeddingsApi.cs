@@ -1,18 +1,14 @@
-using System.Text.Json;
-using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Authentication;
-using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Quotas;
-using LlmApp.Gateway.Resilience;
 using LlmApp.Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Backend;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -25,72 +21,35 @@ public static class EmbeddingsApi
     }
 
     /// <summary>
-    /// <c>POST /v1/embeddings</c>, the same way as chat: validation, admission (the embedding server's own slots), the
-    /// pipeline (spans, metrics, the backend), then the list, as floats or base64.
+    /// <c>POST /v1/embeddings</c>, the same way as chat: the key's requests per minute, validation, the key's tokens, the
+    /// embeddings pipeline (spans, metrics, admission on the embedding servers' own slots, each server's deadline and wire
+    /// client: see <c>Hosting/EmbeddingsExtensions</c>), then the list, as floats or base64.
     /// </summary>
     internal static async Task<IResult> CreateEmbeddings(
-        HttpContext context, IOptions<EmbeddingsOptions> settings, IOptions<ResilienceOptions> resilience, AdmissionControl admission,
-        IServiceProvider services, TimeProvider time)
+        HttpContext context, IOptions<EmbeddingsOptions> settings, IOptions<RequestLimitsOptions> limits, KeyQuotas quotas,
+        IEmbeddingGenerator<EmbeddingInput, Embedding<float>> embeddings)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(resilience);
-        ArgumentNullException.ThrowIfNull(admission);
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(time);
-        var requestAborted = context.RequestAborted;
-        var call = context.Features.GetRequiredFeature<ChatCall>();
-        var options = settings.Value;
-
-        // The key's requests per minute before a byte of the body is read.
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(quotas);
+        ArgumentNullException.ThrowIfNull(embeddings);
         var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
-        var quotas = services.GetRequiredService<KeyQuotas>();
         if (quotas.TakeRequest(key, context.Response) is { } overLimit)
         {
             return overLimit.ToResult();
         }
 
-        var limits = services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
-        EmbeddingRequest? request;
-        try
+        var (request, inputs, invalid) = await EmbeddingsRequestReader.ReadAsync(context.Request, settings.Value, limits.Value, context.RequestAborted);
+        if (invalid is not null)
         {
-            request = await JsonSerializer.DeserializeAsync(context.Request.Body, OpenAIJsonContext.Default.EmbeddingRequest, requestAborted);
-        }
-        catch (JsonException ex)
-        {
-            return ChatRequestReader.InvalidJson(ex).ToResult();
-        }
-        catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
-        {
-            return refused.ToResult();
+            return invalid.ToResult();
         }
 
-        if (request is null)
-        {
-            return GatewayFailure.InvalidRequest("The request body must be a JSON object.").ToResult();
-        }
-
-        if (request.Model is { Length: > 0 } model && (!options.IsEnabled || model != options.Model))
-        {
-            // No embedding model (Llm:EmbeddingModel unset), or another model's name: as OpenAI answers an unknown model.
-            return GatewayFailure.ModelNotFound(model).ToResult();
-        }
-
-        List<EmbeddingInput>? inputs;
-        try
-        {
-            if (!EmbeddingRequestMapper.TryMap(request, options.Matryoshka, out inputs, out var error))
-            {
-                return GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code).ToResult();
-            }
-        }
-        catch (InvalidOperationException ex) when (ChatRequestReader.IsInvalidText(ex))
-        {
-            return ChatRequestReader.InvalidText().ToResult();
-        }
-
-        call.Model = options.Model;
-        var (quota, limited) = quotas.Acquire(key, TokenReservation.Embeddings(EstimateTokens(inputs)), context.Response);
+        var record = context.Features.GetRequiredFeature<CallRecord>();
+        var call = new CallContext(record, Operations.Embeddings, settings.Value.Model!, Stream: false, key.Name, key.Limits.MaxConcurrent);
+        context.Features.Set(call);
+        var (quota, limited) = quotas.Acquire(key, TokenReservation.Embeddings(EstimateTokens(inputs!)), context.Response);
         if (limited is not null)
         {
             return limited.ToResult();
@@ -98,54 +57,16 @@ public static class EmbeddingsApi
 
         try
         {
-            return await EmbedAsync(context, call, key, request, inputs, options, resilience.Value, admission, services, time);
+            var vectors = await embeddings.GenerateAsync(inputs!, new GatewayEmbeddingOptions(call) { Dimensions = request!.Dimensions }, context.RequestAborted);
+            return new EmbeddingListResult(vectors, call.Model, request.EncodingFormat == "base64");
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            return FailureClassifier.Classify(ex).ToResult();
         }
         finally
         {
-            quota!.Settle(call);
-        }
-    }
-
-    private static async Task<IResult> EmbedAsync(HttpContext context, ChatCall call, ApiKeyIdentity key, EmbeddingRequest request,
-        IReadOnlyList<EmbeddingInput> inputs, EmbeddingsOptions options, ResilienceOptions resilience, AdmissionControl admission,
-        IServiceProvider services, TimeProvider time)
-    {
-        var requestAborted = context.RequestAborted;
-        var deadline = resilience.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp);
-        var admitted = await admission.AdmitAsync(new AdmissionRequest(Operations.Embeddings, key.Name, deadline, key.Limits.MaxConcurrent), requestAborted);
-        if (admitted.Outcome == AdmissionOutcome.ClientLeft)
-        {
-            throw new OperationCanceledException(requestAborted);
-        }
-
-        if (!admitted.IsAdmitted)
-        {
-            return AdmissionRefusals.For(admitted.Outcome).ToResult();
-        }
-
-        using var lease = admitted.Lease!;
-        call.Backend = lease.Backend.Name;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        // What is left of the deadline after the wait for a slot.
-        timeout.CancelAfter(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond,
-            (resilience.TotalTimeoutBase - time.GetElapsedTime(call.ArrivalTimestamp)).Ticks)));
-        try
-        {
-            var generator = services.GetRequiredService<IEmbeddingGenerator<EmbeddingInput, Embedding<float>>>();
-            var embeddings = await generator.GenerateAsync(inputs, new GatewayEmbeddingOptions(call) { Dimensions = request.Dimensions }, timeout.Token);
-            return new EmbeddingListResult(embeddings, options.Model, request.EncodingFormat == "base64");
-        }
-        catch (EmbeddingRequestException ex)
-        {
-            return GatewayFailure.InvalidRequest(ex.Message, ex.Param, ex.Code).ToResult();
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !requestAborted.IsCancellationRequested)
-        {
-            return FailureClassifier.Classify(new GenerationTimeoutException(GenerationTimeout.Total)).ToResult();
-        }
-        catch (Exception ex) when (!requestAborted.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            return FailureClassifier.Classify(ex).ToResult();
+            quota!.Settle(record);
         }
     }
 

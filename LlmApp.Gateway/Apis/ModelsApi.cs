@@ -1,5 +1,4 @@
 using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using LlmApp.Gateway.Admission;
-using LlmApp.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using LlmApp.ApiKeys;
+using LlmApp.Gateway.Observability;
 
 namespace LlmApp.Gateway.Authentication;
 

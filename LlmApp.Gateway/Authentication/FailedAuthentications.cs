@@ -1,7 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using LlmApp.Gateway.Quotas;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Authentication;
 

@@ -1,7 +1,6 @@
 using LlmApp.Gateway.Configuration;
-using LlmApp.Gateway.Embeddings;
-using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Pipeline;
 
 namespace LlmApp.Gateway.Backend;
 
@@ -34,10 +33,6 @@ internal static class BackendExtensions
 
             return new BackendPool(backends);
         });
-
-        builder.Services.AddSingleton(services => new BackendRouter(
-            services.GetRequiredService<BackendPool>(),
-            services.GetRequiredService<BackendConnections>().Invoker));
 
         builder.Services.AddSingleton(services => new BackendConnections(new HttpMessageInvoker(new SocketsHttpHandler
             {

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using LlmApp.Gateway.Telemetry;
 using System.Text.Json;
 using Polly.CircuitBreaker;
+using LlmApp.Gateway.Observability;
 
 namespace LlmApp.Gateway.Backend;
 

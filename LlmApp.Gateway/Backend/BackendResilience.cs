@@ -1,8 +1,8 @@
 using System.Net;
-using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Backend;
 
@@ -11,8 +11,9 @@ internal static class BackendResilience
     /// <summary>
     /// A backend with its own Polly v8 pipeline: retries with jittered exponential backoff, then a circuit breaker.
     /// The pipeline wraps a call up to its response headers only: the body is streamed afterwards, so a retry can
-    /// never happen once the client has a byte. POST is exactly what may be retried here: a request that got no
-    /// response headers (refused, reset) or a 503 (model loading) generated nothing.
+    /// never happen once the client has a byte. Only what generated nothing is sent again: a connection that could not
+    /// be made, or a 503 (model loading). A connection lost before the headers is not: an answer that does not stream
+    /// gets its headers only once it is generated, so the backend may have worked on it all along.
     /// </summary>
     public static ModelBackend Create(string name, string operation, BackendOptions options, ResilienceOptions resilience, int? capacity = null)
     {
@@ -22,7 +23,7 @@ internal static class BackendResilience
             .AddRetry(new HttpRetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(resilience.MaxRetries, 1),
-                ShouldHandle = args => ValueTask.FromResult(resilience.MaxRetries > 0 && IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(resilience.MaxRetries > 0 && NothingWasDone(args.Outcome)),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = resilience.RetryDelay,
@@ -37,18 +38,30 @@ internal static class BackendResilience
                 MinimumThroughput = 3,
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = resilience.BreakDuration,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(IsBackendFailure(args.Outcome)),
             })
             .Build();
 
         return new ModelBackend(name, operation, options, capacity ?? resilience.MaxConcurrentRequests, pipeline, circuitState, circuitControl);
     }
 
-    /// <summary>Failures that say the backend is unreachable or not ready yet, as opposed to a bad request.</summary>
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    /// <summary>Failures that say the backend is unreachable, broken or not ready yet, as opposed to a bad request.</summary>
+    private static bool IsBackendFailure(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: HttpRequestException } => true,
         { Result.StatusCode: HttpStatusCode.ServiceUnavailable } => true,
         _ => false,
     };
+
+    /// <summary>Failures after which the backend surely did nothing with the request: it was never connected to, or it said it is not ready.</summary>
+    private static bool NothingWasDone(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException failed } => IsNotConnected(failed),
+        { Result.StatusCode: HttpStatusCode.ServiceUnavailable } => true,
+        _ => false,
+    };
+
+    /// <summary>A connection to the backend that could not be made at all: nothing was sent on it.</summary>
+    internal static bool IsNotConnected(HttpRequestException failure) => failure.HttpRequestError is HttpRequestError.ConnectionError
+        or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
 }

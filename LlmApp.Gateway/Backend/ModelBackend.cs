@@ -1,5 +1,6 @@
 using Polly;
 using Polly.CircuitBreaker;
+using LlmApp.Gateway.Pipeline;
 
 namespace LlmApp.Gateway.Backend;
 

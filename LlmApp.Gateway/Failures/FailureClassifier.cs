@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
@@ -31,6 +32,8 @@ public static class FailureClassifier
 
     private static GatewayFailure? Describe(Exception exception) => exception switch
     {
+        AdmissionRefusedException refused => Refused(refused.Outcome),
+        InvalidCallException wrong => GatewayFailure.InvalidRequest(wrong.Message, wrong.Param, wrong.Code),
         GenerationTimeoutException { Timeout: GenerationTimeout.Shutdown } shutdown =>
             GatewayFailure.Unavailable(shutdown.Message, "server_shutting_down", "shutdown", TimeSpan.FromSeconds(5)),
         GenerationTimeoutException timeout =>
@@ -52,13 +55,34 @@ public static class FailureClassifier
             Upstream(StatusCodes.Status502BadGateway, malformed.Message, "backend_protocol_error", "backend_protocol_error"),
         IncompleteResponseException incomplete =>
             Upstream(StatusCodes.Status502BadGateway, incomplete.Message, "backend_incomplete", "backend_incomplete"),
-        IOException =>
-            Upstream(StatusCodes.Status502BadGateway, "The connection to the model backend was lost before the answer was complete.",
-                "backend_disconnected", "backend_disconnected"),
-        HttpRequestException =>
+        // Not connected at all: the backend is down or not listening yet, and another try may find it.
+        HttpRequestException notConnected when BackendResilience.IsNotConnected(notConnected) =>
             GatewayFailure.Unavailable("The model backend is unreachable; try again shortly.", "backend_unavailable", "backend_unreachable",
                 TimeSpan.FromSeconds(2)),
+        // Reached, then lost: the connection closed or broke while the answer was read (a single answer's body cut
+        // off comes as an HttpRequestException around the IOException).
+        IOException or HttpRequestException =>
+            Upstream(StatusCodes.Status502BadGateway, "The connection to the model backend was lost before the answer was complete.",
+                "backend_disconnected", "backend_disconnected"),
         _ => null,
+    };
+
+    /// <summary>What a client is told when admission turns it away: 429 when the gateway is full, 503 when it is stopping, 401 for a revoked key.</summary>
+    private static GatewayFailure Refused(AdmissionOutcome outcome) => outcome switch
+    {
+        AdmissionOutcome.ShuttingDown =>
+            GatewayFailure.Unavailable("The server is shutting down; try again.", "server_shutting_down", nameof(AdmissionOutcome.ShuttingDown), TimeSpan.FromSeconds(5)),
+        AdmissionOutcome.QueueTimeout =>
+            GatewayFailure.Overloaded("No model slot came free within the queue's longest wait (or the request's deadline); retry shortly.",
+                nameof(AdmissionOutcome.QueueTimeout)),
+        AdmissionOutcome.QueueShare =>
+            GatewayFailure.Overloaded("All model slots are busy and this API key held more than its share of the full queue; retry shortly.",
+                nameof(AdmissionOutcome.QueueShare)),
+        AdmissionOutcome.KeyRevoked => GatewayFailure.Unauthorized("The API key was revoked while the request waited for a model slot.") with
+        {
+            ErrorType = nameof(AdmissionOutcome.KeyRevoked),
+        },
+        _ => GatewayFailure.Overloaded("All model slots are busy and the queue is full; retry shortly.", nameof(AdmissionOutcome.QueueFull)),
     };
 
     private static GatewayFailure FromStatus(BackendFailureException failure) => failure.Status switch

@@ -74,31 +74,6 @@ internal static class RequestCaps
         return characters;
     }
 
-    /// <summary>
-    /// What else of a request the backend reads as prompt, in UTF-16 characters: each tool's name, description and
-    /// parameter schema, and the stop strings.
-    /// </summary>
-    public static long CountDeclarations(ChatOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        long characters = 0;
-        foreach (var tool in options.Tools ?? [])
-        {
-            characters += tool.Name.Length + tool.Description.Length;
-            if (tool is AIFunctionDeclaration function)
-            {
-                characters += function.JsonSchema.GetRawText().Length;
-            }
-        }
-
-        foreach (var stop in options.StopSequences ?? [])
-        {
-            characters += stop.Length;
-        }
-
-        return characters;
-    }
-
     public static GatewayFailure? CheckPrompt(long characters, RequestLimitsOptions limits) =>
         characters > limits.MaxPromptCharacters
             ? GatewayFailure.InvalidRequest(

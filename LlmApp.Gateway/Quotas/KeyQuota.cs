@@ -36,7 +36,7 @@ internal sealed class KeyQuota
     /// (abandoned by its client, timed out, cut off mid-answer, a single answer that never came) keeps its whole
     /// reservation: what it made the backend do is unknown, so the count errs on the side of the limit.
     /// </summary>
-    public void Settle(ChatCall call)
+    public void Settle(CallRecord call)
     {
         ArgumentNullException.ThrowIfNull(call);
         if (_ledger is null || Interlocked.Exchange(ref _settled, 1) != 0)
@@ -51,7 +51,7 @@ internal sealed class KeyQuota
         }
     }
 
-    private static bool TurnedAwayBeforeWork(ChatCall call) =>
+    private static bool TurnedAwayBeforeWork(CallRecord call) =>
         call.TimeToFirstToken is null &&
         (call.Error is "backend_unreachable" or "circuit_open" || call.Error?.StartsWith("http_", StringComparison.Ordinal) == true);
 }

@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.AI;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Failures;
-using LlmApp.Gateway.Telemetry;
+using LlmApp.Gateway.Observability;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Quotas;
 
@@ -85,6 +88,49 @@ internal sealed class KeyQuotas : IDisposable
             : (null, Refuse("tokens", GatewayFailure.RateLimited(
                 $"Rate limit reached for key '{key.Name}' on tokens per minute (TPM): Limit {tokenLimit}, Requested {reserved}. " +
                 $"Please try again in {RateLimitHeaders.Duration(retryAfter)}.", "tokens", retryAfter)));
+    }
+
+    /// <summary>
+    /// Reserves a chat request's tokens: its prompt, estimated (its messages, its tools' declarations and its stop strings,
+    /// all of which the backend reads), and its <c>max_tokens</c>; without one, as many as the server lets it generate
+    /// (<paramref name="ceiling"/>, <c>Limits:MaxOutputTokens</c>, else what the context leaves after the prompt). Then it
+    /// tells the backend, through the request's options, what it may generate, so that it never makes more than was counted.
+    /// </summary>
+    public (KeyQuota? Quota, GatewayFailure? Refusal) AcquireChat(ApiKeyIdentity key, MappedChatRequest request, int ceiling, int? contextLength, HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var prompt = TokenReservation.EstimatePrompt(request.PromptCharacters + TokenReservation.CountDeclarations(request.Options), request.Messages.Count);
+        var defaultOutput = ceiling > 0 ? ceiling : (int)Math.Max(0, (contextLength ?? 0) - prompt);
+        var (quota, refusal) = Acquire(key, TokenReservation.Chat(prompt, request.Options.MaxOutputTokens, defaultOutput), response);
+        if (quota is not null)
+        {
+            LimitOutput(request.Options, quota, prompt, ceiling);
+        }
+
+        return (quota, refusal);
+    }
+
+    /// <summary>
+    /// What the backend is told it may generate: the ceiling when the client set none, and, for a key with a
+    /// tokens-per-minute limit, no more than its reservation leaves after the prompt (a request without
+    /// <c>max_tokens</c> reserves at most one bucket). Without either, the backend's own default is the context left
+    /// after the prompt, which is what was reserved.
+    /// </summary>
+    private static void LimitOutput(ChatOptions options, KeyQuota quota, long promptEstimate, int ceiling)
+    {
+        if (options.MaxOutputTokens is null && ceiling > 0)
+        {
+            options.MaxOutputTokens = ceiling;
+        }
+
+        if (quota.LimitsTokens)
+        {
+            var budget = (int)Math.Max(1, quota.Reserved - promptEstimate);
+            if (options.MaxOutputTokens is null || options.MaxOutputTokens > budget)
+            {
+                options.MaxOutputTokens = budget;
+            }
+        }
     }
 
     /// <summary>Whether a limiter (and its timer) has been made: not until a key with a limit is used.</summary>

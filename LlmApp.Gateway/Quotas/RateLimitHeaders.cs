@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Quotas;
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.AI;
+
 namespace LlmApp.Gateway.Quotas;
 
 /// <summary>
@@ -18,4 +20,29 @@ internal readonly record struct TokenReservation(long Reserve, long Minimum)
         new(promptTokens + (maxTokens ?? defaultOutput), promptTokens + (maxTokens ?? 0));
 
     public static TokenReservation Embeddings(long inputTokens) => new(inputTokens, inputTokens);
+
+    /// <summary>
+    /// What else of a request the backend reads as prompt, in UTF-16 characters: each tool's name, description and
+    /// parameter schema, and the stop strings.
+    /// </summary>
+    public static long CountDeclarations(ChatOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        long characters = 0;
+        foreach (var tool in options.Tools ?? [])
+        {
+            characters += tool.Name.Length + tool.Description.Length;
+            if (tool is AIFunctionDeclaration function)
+            {
+                characters += function.JsonSchema.GetRawText().Length;
+            }
+        }
+
+        foreach (var stop in options.StopSequences ?? [])
+        {
+            characters += stop.Length;
+        }
+
+        return characters;
+    }
 }

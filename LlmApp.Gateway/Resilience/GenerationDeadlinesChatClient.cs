@@ -2,13 +2,16 @@ using System.Runtime.CompilerServices;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Resilience;
 
 /// <summary>
 /// Holds every generation to its deadlines (<see cref="GenerationWatchdog"/>): the inner call is cancelled when one
-/// passes, and the caller gets a <see cref="GenerationTimeoutException"/> that says which. The total deadline counts
-/// from the request's arrival (<see cref="ChatCall.ArrivalTimestamp"/>), so time spent in the queue is part of it.
+/// passes, and the caller gets a <see cref="GenerationTimeoutException"/> that says which. It sits under admission, in
+/// each backend's own pipeline: the first-token and idle timers start when the call is sent to that backend (after a
+/// failover, to the next one), while the total deadline counts from the request's arrival
+/// (<see cref="CallContext.ArrivalTimestamp"/>), so time spent in the queue and on a failed replica is part of it.
 /// </summary>
 public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, ResilienceOptions resilience, TimeProvider time, CancellationToken shutdown)
     : DelegatingChatClient(innerClient)
@@ -57,7 +60,8 @@ public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, Resil
             }
 
             var update = updates.Current;
-            if (IsProgress(update))
+            // Output, or the end: what a backend still reading the prompt does not send.
+            if (update.FinishReason is not null || ChatUpdates.CarriesOutput(update))
             {
                 watchdog.OnToken();
             }
@@ -66,26 +70,6 @@ public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, Resil
         }
     }
 
-    /// <summary>A token, a tool call or the end: what a backend still reading the prompt does not send.</summary>
-    private static bool IsProgress(ChatResponseUpdate update)
-    {
-        if (update.FinishReason is not null)
-        {
-            return true;
-        }
-
-        // By index: a foreach over the IList would allocate an enumerator for every token.
-        var contents = update.Contents;
-        for (var i = 0; i < contents.Count; i++)
-        {
-            if (contents[i] is TextContent { Text.Length: > 0 } or FunctionCallContent)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
 public static class GenerationDeadlinesChatClientBuilderExtensions

@@ -1,4 +1,4 @@
-using LlmApp.Gateway.Extensions;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Resilience;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Resilience;
 

@@ -16,6 +16,15 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
 {
     private readonly ChunkJson _chunks = new(ChatResponseMapper.CompletionId(null), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model);
 
+    /// <summary>Answers a request that asked to stream: <paramref name="updates"/> written to <paramref name="response"/> as SSE.</summary>
+    public static async Task<IResult> RespondAsync(HttpResponse response, IAsyncEnumerable<ChatResponseUpdate> updates, string model, bool includeUsage,
+        StreamingOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var writer = new SseWriter(response, options.KeepAliveInterval, time);
+        return await new ChatCompletionStreamer(writer, model, includeUsage).StreamAsync(updates, cancellationToken);
+    }
+
     /// <summary>Writes the stream; returns the result for a failure that came before the first byte.</summary>
     public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
     {

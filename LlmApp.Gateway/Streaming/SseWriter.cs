@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using LlmApp.Gateway.Extensions;
+using LlmApp.Gateway.Configuration;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace LlmApp.Gateway.Streaming;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Failures;
+using LlmApp.Gateway.Observability;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,11 @@ namespace LlmApp.Gateway.Telemetry;
 
 /// <summary>
 /// Measures each chat call as a server does: time to first token and request duration from the request's arrival
-/// (queue included), time per output token, token usage, calls in flight, and failures by <c>error.type</c>. What
-/// it learns goes on the <see cref="ChatCall"/> too, for the request's log line. Prompt and completion text are
-/// logged only when <c>Telemetry:LogContent</c> is on.
+/// (queue included), time per output token, token usage, and failures by <c>error.type</c>. It is the one that writes
+/// the request's <see cref="CallRecord"/>, from what the call returned: its updates or answer, where admission said
+/// which backend served it, or the exception it threw. A call a layer refused (admission, the context check) is
+/// recorded with its reason and counts on no latency or error series: it reached no backend. Prompt and completion
+/// text are logged only when <c>Telemetry:LogContent</c> is on.
 /// </summary>
 public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, GatewayMetrics metrics, TimeProvider time, ILogger logger, bool logContent)
     : DelegatingChatClient(innerClient)
@@ -28,10 +31,8 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
     {
         var call = options.GetCall();
         var arrival = call?.ArrivalTimestamp ?? time.GetTimestamp();
-        var tags = Tags(call, options, stream: false);
         ChatResponse? response = null;
-        string? errorType = null;
-        metrics.ActiveRequests.Add(1, tags);
+        Exception? failure = null;
         try
         {
             response = await base.GetResponseAsync(messages, options, cancellationToken);
@@ -39,12 +40,11 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            errorType = Classify(ex);
+            failure = ex;
             throw;
         }
         finally
         {
-            metrics.ActiveRequests.Add(-1, tags);
             var end = time.GetTimestamp();
             long firstToken = 0;
             if (response?.Usage?.AdditionalCounts?.TryGetValue(BackendUsage.GenerationMicrosecondsKey, out var generation) == true)
@@ -52,7 +52,8 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 firstToken = Math.Max(arrival, end - (long)(generation / 1e6 * time.TimestampFrequency));
             }
 
-            Record(call, tags, arrival, firstToken, response?.Usage, errorType);
+            var (backend, failovers) = failure is null ? CallAnnotations.Read(response?.AdditionalProperties) : CallAnnotations.Read(failure);
+            Record(call, options, stream: false, arrival, firstToken, response?.Usage, failure, backend, failovers);
             if (logContent && response is not null)
             {
                 WriteContent(call, messages, response.Text);
@@ -65,12 +66,12 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
     {
         var call = options.GetCall();
         var arrival = call?.ArrivalTimestamp ?? time.GetTimestamp();
-        var tags = Tags(call, options, stream: true);
         var completion = logContent ? new StringBuilder() : null;
         long firstToken = 0;
         UsageDetails? usage = null;
-        string? errorType = null;
-        metrics.ActiveRequests.Add(1, tags);
+        Exception? failure = null;
+        (string? Backend, int Failovers) routed = (null, 0);
+        var first = true;
         try
         {
             await using var updates = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -85,22 +86,28 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    errorType = Classify(ex);
+                    failure = ex;
                     throw;
                 }
 
                 var update = updates.Current;
+                if (first)
+                {
+                    first = false;
+                    routed = CallAnnotations.Read(update.AdditionalProperties);
+                }
+
+                if (firstToken == 0 && ChatUpdates.CarriesOutput(update))
+                {
+                    firstToken = time.GetTimestamp();
+                }
+
                 // By index: a foreach over the IList would allocate an enumerator for every token.
                 var contents = update.Contents;
                 for (var i = 0; i < contents.Count; i++)
                 {
-                    var content = contents[i];
-                    switch (content)
+                    switch (contents[i])
                     {
-                        case TextContent { Text.Length: > 0 } or FunctionCallContent or FunctionCallUpdateContent when firstToken == 0:
-                            firstToken = time.GetTimestamp();
-                            completion?.Append((content as TextContent)?.Text);
-                            break;
                         case TextContent text:
                             completion?.Append(text.Text);
                             break;
@@ -115,8 +122,12 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         }
         finally
         {
-            metrics.ActiveRequests.Add(-1, tags);
-            Record(call, tags, arrival, firstToken, usage, errorType);
+            if (failure is not null)
+            {
+                routed = CallAnnotations.Read(failure);
+            }
+
+            Record(call, options, stream: true, arrival, firstToken, usage, failure, routed.Backend, routed.Failovers);
             if (completion is not null)
             {
                 WriteContent(call, messages, completion.ToString());
@@ -124,36 +135,37 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         }
     }
 
-    private static KeyValuePair<string, object?>[] Tags(ChatCall? call, ChatOptions? options, bool stream) =>
-        [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? stream)];
-
-    private void WriteContent(ChatCall? call, IEnumerable<ChatMessage> messages, string completion)
+    private void WriteContent(CallContext? call, IEnumerable<ChatMessage> messages, string completion)
     {
         var prompt = string.Join("\n", messages.Select(m => $"{m.Role}: {m.Text}"));
         LogContent(logger, call?.RequestId ?? "", prompt, completion);
     }
 
-    private string Classify(Exception exception)
-    {
-        var failure = FailureClassifier.Classify(exception);
-        if (failure.Status == StatusCodes.Status500InternalServerError)
-        {
-            LogUnexpected(logger, failure.ErrorType, exception);
-        }
-        else
-        {
-            LogBackendFailure(logger, failure.ErrorType, exception.Message);
-        }
-
-        return failure.ErrorType;
-    }
-
-    private void Record(ChatCall? call, KeyValuePair<string, object?>[] tags, long arrival, long firstToken, UsageDetails? usage, string? errorType)
+    private void Record(CallContext? call, ChatOptions? options, bool stream, long arrival, long firstToken, UsageDetails? usage, Exception? failure,
+        string? backend, int failovers)
     {
         var end = time.GetTimestamp();
-        if (call?.Backend is { } backend)
+        TimeSpan? timeToFirstToken = firstToken == 0 ? null : time.GetElapsedTime(arrival, firstToken);
+        var errorType = failure is null ? null : Classify(failure);
+        if (call is not null)
         {
-            // The backend that answered (after any failover), on every series but the active count, which must add and remove the same labels.
+            var record = call.Record;
+            record.Backend = backend;
+            record.Failovers = failovers;
+            record.TimeToFirstToken = timeToFirstToken;
+            record.Usage = usage;
+            record.Error ??= errorType;
+        }
+
+        if (failure is CallRefusedException)
+        {
+            // Turned away before any backend: the client's answer says why, and no latency or error series counts it.
+            return;
+        }
+
+        KeyValuePair<string, object?>[] tags = [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? stream)];
+        if (backend is not null)
+        {
             tags = [.. tags, new("llmapp.backend", backend)];
         }
 
@@ -164,7 +176,6 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         }
 
         metrics.RequestDuration.Record(time.GetElapsedTime(arrival, end).TotalSeconds, tags);
-        TimeSpan? timeToFirstToken = firstToken == 0 ? null : time.GetElapsedTime(arrival, firstToken);
         if (timeToFirstToken is { } ttft)
         {
             metrics.TimeToFirstToken.Record(ttft.TotalSeconds, tags);
@@ -185,13 +196,26 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 metrics.TimePerOutputToken.Record(time.GetElapsedTime(firstToken, end).TotalSeconds / (output - 1), tags);
             }
         }
+    }
 
-        if (call is not null)
+    private string Classify(Exception exception)
+    {
+        var failure = FailureClassifier.Classify(exception);
+        if (exception is CallRefusedException)
         {
-            call.TimeToFirstToken = timeToFirstToken;
-            call.Usage = usage;
-            call.Error ??= errorType;
+            return failure.ErrorType;
         }
+
+        if (failure.Status == StatusCodes.Status500InternalServerError)
+        {
+            LogUnexpected(logger, failure.ErrorType, exception);
+        }
+        else
+        {
+            LogBackendFailure(logger, failure.ErrorType, exception.Message);
+        }
+
+        return failure.ErrorType;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The backend call failed ({ErrorType}): {Reason}")]

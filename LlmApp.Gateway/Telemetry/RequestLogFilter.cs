@@ -9,7 +9,8 @@ namespace LlmApp.Gateway.Telemetry;
 /// validation or admission, failed, or abandoned by its client):
 /// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=... key=...</c>,
 /// where <c>key</c> is the name of the request's API key (<c>-</c> while <c>/v1</c> is open), never the key.
-/// It starts the request's <see cref="ChatCall"/>, which the chat pipeline fills in. The line is written once the
+/// It starts the request's <see cref="CallRecord"/>, which the pipeline's telemetry layer fills in, and reads the model
+/// and whether it streamed from the <see cref="CallContext"/> its endpoint made. The line is written once the
 /// response is complete (<see cref="HttpResponse.OnCompleted(Func{Task})"/>): formatting it and waking the logger's
 /// thread is then off the path of the answer, and <c>duration_ms</c> covers the whole response, its writing included.
 /// </summary>
@@ -25,7 +26,7 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var http = context.HttpContext;
-        var call = new ChatCall(http.TraceIdentifier, time.GetTimestamp());
+        var call = new CallRecord(http.TraceIdentifier, time.GetTimestamp());
         http.Features.Set(call);
         // As OpenAI does: the SDKs show it (the Python SDK's _request_id), and it finds the request's log line.
         http.Response.Headers["x-request-id"] = call.RequestId;
@@ -50,19 +51,19 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         {
             http.Response.OnCompleted(static state =>
             {
-                var (filter, call, result, http) = ((RequestLogFilter, ChatCall, object?, HttpContext))state;
-                filter.Log(call, result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.OpenName);
+                var (filter, call, result, http) = ((RequestLogFilter, CallRecord, object?, HttpContext))state;
+                filter.Log(call, http.Features.Get<CallContext>(), result, http.Features.Get<ApiKeyIdentity>()?.Name ?? ApiKeyIdentity.OpenName);
                 return Task.CompletedTask;
             }, (this, call, result, http));
         }
     }
 
-    private void Log(ChatCall call, object? result, string keyName)
+    private void Log(CallRecord call, CallContext? context, object? result, string keyName)
     {
         var duration = time.GetElapsedTime(call.ArrivalTimestamp);
         var status = call.Status ?? (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
         var error = call.Error ?? (result as GatewayFailure.FailureResult)?.Failure.ErrorType ?? "none";
-        LogRequest(logger, operation, call.RequestId, call.Model ?? "-", status, call.Stream, call.Backend ?? "-", call.TimeToFirstToken?.TotalMilliseconds,
+        LogRequest(logger, operation, call.RequestId, context?.Model ?? "-", status, context?.Stream ?? false, call.Backend ?? "-", call.TimeToFirstToken?.TotalMilliseconds,
             call.Usage?.InputTokenCount, call.Usage?.CachedInputTokenCount, call.Usage?.OutputTokenCount, duration.TotalMilliseconds, error, keyName);
     }
 

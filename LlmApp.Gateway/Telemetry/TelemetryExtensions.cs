@@ -1,6 +1,7 @@
 using LlmApp.Gateway.Configuration;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using LlmApp.Gateway.Observability;
 
 namespace LlmApp.Gateway.Telemetry;
 

@@ -25,6 +25,9 @@ internal sealed class PromptCacheScope(IOptions<BackendOptions> options)
     public const int ConversationsPerKey = 4096;
 
     private readonly bool _enabled = options.Value.PromptCacheIsolation == PromptCacheIsolation.PerKey;
+
+    /// <summary>Whether keys are kept apart at all (<c>PerKey</c>); otherwise nothing is marked or remembered.</summary>
+    public bool IsEnabled => _enabled;
     private readonly ConcurrentDictionary<string, RecentHashes> _conversations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _salts = new(StringComparer.Ordinal);
 

@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,7 @@
-using LlmApp.Gateway.Extensions;
+using LlmApp.Gateway.Admission;
+using LlmApp.Gateway.Hosting;
+using LlmApp.Gateway.Limits;
+using LlmApp.Gateway.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +32,8 @@ public sealed class ChatPipelineTests
 
         Assert.Equal(expected, chat.GetService<OpenTelemetryChatClient>() is not null);
         // The rest of the pipeline is the same either way.
-        Assert.NotNull(chat.GetService<LlmApp.Gateway.Telemetry.GatewayTelemetryChatClient>());
-        Assert.NotNull(chat.GetService<LlmApp.Gateway.Resilience.GenerationDeadlinesChatClient>());
+        Assert.NotNull(chat.GetService<GatewayTelemetryChatClient>());
+        Assert.NotNull(chat.GetService<ContextWindowChatClient>());
+        Assert.NotNull(chat.GetService<AdmissionChatClient>());
     }
 }

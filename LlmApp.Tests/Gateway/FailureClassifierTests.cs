@@ -38,6 +38,11 @@ public sealed class FailureClassifierTests
         { "no finish reason", new IncompleteResponseException("cut"), 502, "backend_incomplete", "backend_incomplete", null },
         { "connection lost mid-body", new HttpIOException(HttpRequestError.ResponseEnded), 502, "backend_disconnected", "backend_disconnected", null },
         { "connection refused", new HttpRequestException(HttpRequestError.ConnectionError), 503, "backend_unavailable", "backend_unreachable", 2 },
+        { "name not resolved", new HttpRequestException(HttpRequestError.NameResolutionError), 503, "backend_unavailable", "backend_unreachable", 2 },
+        { "connection lost before a single answer's headers", new HttpRequestException(HttpRequestError.ResponseEnded, "ended"), 502, "backend_disconnected",
+            "backend_disconnected", null },
+        { "single answer's body cut", new HttpRequestException("Error while copying content to a stream.", new HttpIOException(HttpRequestError.ResponseEnded)),
+            502, "backend_disconnected", "backend_disconnected", null },
         { "wrapped connection loss", new InvalidOperationException("outer", new IOException("reset")), 502, "backend_disconnected", "backend_disconnected", null },
         { "a bug", new InvalidOperationException("oops"), 500, null, "InvalidOperationException", null },
     };

@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Resilience;
 using Microsoft.Extensions.AI;
@@ -127,19 +128,55 @@ public sealed class GenerationDeadlinesTests : IDisposable
 
         Assert.True(await updates.MoveNextAsync());
         Assert.False(await updates.MoveNextAsync());
+        await updates.DisposeAsync();
+
+        // The call's timers went with it: none fires later on the finished call (nor on its disposed token source).
         _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(_backend.CallToken.IsCancellationRequested, "a deadline fired after the answer had ended");
+    }
+
+    [Fact]
+    public async Task ABackendThatStreamsOnlyToolCallPiecesMovesBothTimers()
+    {
+        // vLLM and OpenAI-like servers stream a tool call as pieces of its arguments, with no text at all.
+        var updates = Start();
+        _time.Advance(TimeSpan.FromSeconds(9));
+        _backend.Send(new ChatResponseUpdate { Role = ChatRole.Assistant, Contents = [new FunctionCallUpdateContent(0, "call_1", "lookup", null)] });
+        Assert.True(await updates.MoveNextAsync());
+
+        // The first piece disarmed the first-token timer (10 s): past it, the call goes on while pieces keep coming.
+        for (var i = 0; i < 5; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1.5));
+            _backend.Send(new ChatResponseUpdate { Role = ChatRole.Assistant, Contents = [new FunctionCallUpdateContent(0, null, null, "{\"q\":")] });
+            Assert.True(await updates.MoveNextAsync().AsTask().WaitAsync(s_realTimeLimit));
+        }
+
+        // Each piece moved the idle timer (2 s): 1.9 s after the last one the call is still there; 2.1 s after, it is not.
+        var next = updates.MoveNextAsync().AsTask();
+        _time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(next.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.Equal(GenerationTimeout.Idle, (await TimeoutOf(next)).Timeout);
     }
 
     [Fact]
     public async Task AHugeMaxTokensStillGetsADeadline()
     {
         var deadlines = new GenerationDeadlinesChatClient(_backend, new ResilienceOptions(), _time, CancellationToken.None);
-        var options = new GatewayChatOptions(new ChatOptions { MaxOutputTokens = int.MaxValue }, new ChatCall("test", _time.GetTimestamp()));
+        var options = new GatewayChatOptions(new ChatOptions { MaxOutputTokens = int.MaxValue }, Call(_time.GetTimestamp()));
         await using var updates = deadlines.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options).GetAsyncEnumerator();
         _backend.Send(new ChatResponseUpdate(ChatRole.Assistant, "token"));
 
         Assert.True(await updates.MoveNextAsync());
+
+        // The total deadline is clamped, not overflowed into the past: the call is not cut at once.
         Assert.Equal(ResilienceOptions.MaxTotalTimeout, new ResilienceOptions().TotalTimeout(int.MaxValue));
+        var next = updates.MoveNextAsync().AsTask();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(next.IsCompleted, "a huge max_tokens made the total deadline fire at once");
+        _backend.Send(new ChatResponseUpdate(ChatRole.Assistant, "token"));
+        Assert.True(await next.WaitAsync(s_realTimeLimit));
     }
 
     public void Dispose() => _backend.Dispose();
@@ -151,7 +188,9 @@ public sealed class GenerationDeadlinesTests : IDisposable
     private IAsyncEnumerator<ChatResponseUpdate> Start(long? arrival = null, CancellationToken shutdown = default, CancellationToken cancellationToken = default)
     {
         var deadlines = new GenerationDeadlinesChatClient(_backend, s_options, _time, shutdown);
-        var options = new GatewayChatOptions(null, new ChatCall("test", arrival ?? _time.GetTimestamp()));
+        var options = new GatewayChatOptions(null, Call(arrival ?? _time.GetTimestamp()));
         return deadlines.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], options, cancellationToken).GetAsyncEnumerator(cancellationToken);
     }
+
+    private static CallContext Call(long arrival) => new(new CallRecord("test", arrival), Operations.Chat, "llm", Stream: true, Key: "anonymous");
 }

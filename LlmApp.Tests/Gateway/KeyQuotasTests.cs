@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
+using LlmApp.ApiKeys;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Quotas;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using LlmApp.ApiKeys;
 
 namespace LlmApp.Tests.Gateway;
 
@@ -115,7 +115,7 @@ public sealed class KeyQuotasTests : IDisposable
         var key = Key("failed", tokens: 1000);
         var quota = _quotas.Acquire(key, new TokenReservation(1000, 1000), Response()).Quota!;
 
-        quota.Settle(new ChatCall("req", 0) { Error = "QueueFull" });
+        quota.Settle(new CallRecord("req", 0) { Error = "QueueFull" });
 
         Assert.NotNull(_quotas.Acquire(key, new TokenReservation(990, 990), Response()).Quota);
     }
@@ -129,7 +129,7 @@ public sealed class KeyQuotasTests : IDisposable
         var key = Key("turned-away-" + error, tokens: 1000);
         var quota = _quotas.Acquire(key, new TokenReservation(1000, 1000), Response()).Quota!;
 
-        quota.Settle(new ChatCall("req", 0) { Backend = "llm", Error = error });
+        quota.Settle(new CallRecord("req", 0) { Backend = "llm", Error = error });
 
         Assert.NotNull(_quotas.Acquire(key, new TokenReservation(990, 990), Response()).Quota);
     }
@@ -145,7 +145,7 @@ public sealed class KeyQuotasTests : IDisposable
         var key = Key("unknown-" + error, tokens: 1000);
         var quota = _quotas.Acquire(key, new TokenReservation(800, 800), Response()).Quota!;
 
-        quota.Settle(new ChatCall("req", 0) { Backend = "llm", Error = error, TimeToFirstToken = tokenCame ? TimeSpan.FromMilliseconds(5) : null });
+        quota.Settle(new CallRecord("req", 0) { Backend = "llm", Error = error, TimeToFirstToken = tokenCame ? TimeSpan.FromMilliseconds(5) : null });
 
         Assert.NotNull(_quotas.Acquire(key, new TokenReservation(300, 300), Response()).Refusal);
     }
@@ -219,6 +219,6 @@ public sealed class KeyQuotasTests : IDisposable
 
     private static HttpResponse Response() => new DefaultHttpContext().Response;
 
-    private static ChatCall Answered(int usedTokens) =>
+    private static CallRecord Answered(int usedTokens) =>
         new("req", 0) { Backend = "llm", TimeToFirstToken = TimeSpan.FromMilliseconds(5), Usage = new UsageDetails { TotalTokenCount = usedTokens } };
 }

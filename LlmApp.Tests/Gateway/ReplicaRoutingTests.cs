@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
 using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.Resilience;
+using LlmApp.Gateway.Configuration;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace LlmApp.Tests.Gateway;
 
 /// <summary>
 /// Admission across replicas on its own: prefix-affine routing (rendezvous hashing, moving when full or down and staying
-/// moved), round-robin and least-loaded, and failover's move of a slot. The replicas are backend records with slots,
+/// moved), round-robin and least-loaded, and failover's re-admission on another replica. The replicas are backend records with slots,
 /// not servers: what runs against real llama-servers is in <c>Replicas/ReplicaTests</c>.
 /// </summary>
 public sealed class ReplicaRoutingTests : IDisposable
@@ -174,13 +175,15 @@ public sealed class ReplicaRoutingTests : IDisposable
         var lease = (await admission.AdmitAsync(Chat(9), CancellationToken.None)).Lease!;
         var failed = lease.Backend;
 
-        Assert.True(await lease.MoveAsync(CancellationToken.None));
-        var survivor = lease.Backend;
+        var moved = await admission.ReadmitAsync(lease, s_wait, CancellationToken.None);
+        Assert.NotNull(moved);
+        var survivor = moved.Backend;
         Assert.NotEqual(failed, survivor);
         Assert.False(failed.IsHealthy);
+        Assert.Equal(0, admission.Busy(failed));
 
         // The failed replica answers its probes again; the conversation stays where it moved.
-        lease.Dispose();
+        moved.Dispose();
         failed.SetHealthy(true);
         using var next = (await admission.AdmitAsync(Chat(9), CancellationToken.None)).Lease!;
         Assert.Equal(survivor, next.Backend);
@@ -191,16 +194,17 @@ public sealed class ReplicaRoutingTests : IDisposable
     {
         var backends = Backends(2, slots: 1);
         using var admission = Create(backends, BackendRouting.LeastLoaded);
-        using var first = (await admission.AdmitAsync(Chat(1), CancellationToken.None)).Lease!;
+        var first = (await admission.AdmitAsync(Chat(1), CancellationToken.None)).Lease!;
         var second = (await admission.AdmitAsync(Chat(2), CancellationToken.None)).Lease!;
         var failed = first.Backend;
 
-        var moving = first.MoveAsync(CancellationToken.None);
+        var moving = admission.ReadmitAsync(first, s_wait, CancellationToken.None);
         Assert.False(moving.IsCompleted);
         second.Dispose();
 
-        Assert.True(await moving.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.NotEqual(failed, first.Backend);
+        using var moved = await moving.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(moved);
+        Assert.NotEqual(failed, moved.Backend);
     }
 
     [Fact]
@@ -211,18 +215,20 @@ public sealed class ReplicaRoutingTests : IDisposable
         using var admission = Create(backends, BackendRouting.LeastLoaded);
         var lease = (await admission.AdmitAsync(Chat(1), CancellationToken.None)).Lease!;
 
-        Assert.False(await lease.MoveAsync(CancellationToken.None));
-        lease.Dispose();
+        Assert.Null(await admission.ReadmitAsync(lease, s_wait, CancellationToken.None));
+        Assert.Equal(0, admission.Busy(backends[0]));
     }
 
     [Fact]
     public async Task WithOneBackendThereIsNothingToMoveTo()
     {
-        using var admission = Create([Backend("llm", slots: 2)], BackendRouting.Affine);
-        using var lease = (await admission.AdmitAsync(Chat(1), CancellationToken.None)).Lease!;
+        var backend = Backend("llm", slots: 2);
+        using var admission = Create([backend], BackendRouting.Affine);
+        var lease = (await admission.AdmitAsync(Chat(1), CancellationToken.None)).Lease!;
 
         Assert.False(admission.UsesAffinity(Operations.Chat));
-        Assert.False(await lease.MoveAsync(CancellationToken.None));
+        Assert.Null(await admission.ReadmitAsync(lease, s_wait, CancellationToken.None));
+        Assert.Equal(0, admission.Busy(backend));
     }
 
     public void Dispose()

@@ -36,17 +36,38 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         }
 
         // The AppHost starts the crashed llama-server again; requests succeed once it is back.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!TryGetBackendProcessId(out var pid) || pid == killed)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "llama-server was not started again");
-            await Task.Delay(100);
-        }
-
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("llm");
-        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await WaitForRestartAsync(killed);
         using var after = await PostAsync(Request(4, stream: false));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task KillingLlamaServerDuringASingleAnswerIsABrokenConnectionNotAnUnreachableBackend()
+    {
+        // The answer must still be generating when llama-server dies: a run where it was done first proves nothing.
+        for (var attempt = 1; ; attempt++)
+        {
+            await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            var killed = fixture.BackendProcessId();
+            var answer = PostAsync(Request(3500, stream: false));
+            Assert.True(await ProcessingWithinAsync(TimeSpan.FromSeconds(10)), "llama-server never started on the answer");
+            Process.GetProcessById(killed).Kill();
+            using var response = await answer;
+            var body = await response.Content.ReadAsStringAsync();
+            output.WriteLine($"fault: llama-server killed during a single answer (attempt {attempt}); it got {(int)response.StatusCode}: {body}");
+            await WaitForRestartAsync(killed);
+            if (response.StatusCode == HttpStatusCode.OK && attempt < 3)
+            {
+                continue;
+            }
+
+            // Reached, then lost: 502 backend_disconnected, as for a stream cut the same way; not 503 "unreachable".
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+            using var error = JsonDocument.Parse(body);
+            Assert.Equal("backend_disconnected", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+            Assert.Null(response.Headers.RetryAfter);
+            break;
+        }
     }
 
     [Fact]
@@ -247,6 +268,38 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
             pid = 0;
             return false;
         }
+    }
+
+    /// <summary>Waits for the AppHost to start a killed llama-server again, and for the gateway to be ready on it.</summary>
+    private async Task WaitForRestartAsync(int killed)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!TryGetBackendProcessId(out var pid) || pid == killed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "llama-server was not started again");
+            await Task.Delay(100);
+        }
+
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("llm");
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Whether one of llama-server's slots is at work on a request within <paramref name="timeout"/>.</summary>
+    private async Task<bool> ProcessingWithinAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            using var slots = JsonDocument.Parse(await fixture.Backend.GetStringAsync("/slots"));
+            if (slots.RootElement.EnumerateArray().Any(slot => slot.TryGetProperty("is_processing", out var busy) && busy.GetBoolean()))
+            {
+                return true;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return false;
     }
 
     private async Task<int> SlotCountAsync()

@@ -2,7 +2,6 @@ using LlmApp.Gateway.Admission;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
-using LlmApp.Gateway.Embeddings;
 using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.Proxies;
 using LlmApp.Gateway.Quotas;
@@ -13,8 +12,10 @@ using LlmApp.Gateway.Telemetry;
 using LlmApp.Gateway.ToolCalling;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using LlmApp.Gateway.Observability;
+using LlmApp.Gateway.Pipeline;
 
-namespace LlmApp.Gateway.Extensions;
+namespace LlmApp.Gateway.Hosting;
 
 internal static class GatewayExtensions
 {
@@ -47,12 +48,24 @@ internal static class GatewayExtensions
         builder.AddLlmBackend();
         builder.Services.AddSingleton<AdmissionControl>();
         builder.Services.AddSingleton<KeyQuotas>();
-        builder.Services.AddSingleton<ContextWindow>();
         builder.Services.AddSingleton<PromptCacheScope>();
         builder.AddGatewayTelemetry();
 
+        // The bottom: admission, over each chat backend's own pipeline (its deadlines, then its wire client).
+        builder.Services.AddSingleton(services =>
+        {
+            var http = services.GetRequiredService<BackendConnections>().Invoker;
+            return new AdmissionChatClient(
+                services.GetRequiredService<AdmissionControl>(),
+                services.GetRequiredService<BackendPool>().All.Where(b => b.Operation == Operations.Chat).ToDictionary(
+                    b => b, b => new ChatClientBuilder(new BackendChatClient(b, http)).UseGenerationDeadlines().Build(services)),
+                services.GetRequiredService<GatewayMetrics>(),
+                services.GetRequiredService<IOptions<ResilienceOptions>>().Value,
+                services.GetRequiredService<TimeProvider>());
+        });
+
         var tracing = builder.IsTracingEnabled();
-        builder.Services.AddChatClient(services => services.GetRequiredService<BackendRouter>())
+        builder.Services.AddChatClient(services => services.GetRequiredService<AdmissionChatClient>())
             // gen_ai spans for the dashboard; message text on them only with Telemetry:LogContent. No logger: it would log
             // each failure again, with a stack trace, after the gateway's own one-line warning. Only where spans go
             // somewhere: the client keeps every streamed update, and rebuilds the whole answer at the end, for its span.
@@ -62,13 +75,11 @@ internal static class GatewayExtensions
                     EnableSensitiveData = services.GetRequiredService<IOptions<TelemetryOptions>>().Value.LogContent,
                 }
                 : inner)
-            .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
             .UseGatewayTelemetry()
-            .UseGenerationDeadlines()
-            // Innermost: a retry on another replica happens inside the deadlines and is one call to telemetry.
-            .Use((inner, services) => services.GetRequiredService<BackendPool>().All.Count(b => b.Operation == Operations.Chat) > 1
-                ? new ReplicaFailoverChatClient(inner, services.GetRequiredService<GatewayMetrics>())
-                : inner);
+            .UsePromptCacheIsolation()
+            .UseToolCallEmulation(services => services.GetRequiredService<IOptions<BackendOptions>>().Value.CallsToolsItself)
+            // Under the emulation, so that it counts the prompt as it will be sent.
+            .UseContextWindow();
         builder.AddEmbeddings();
         return builder;
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace LlmApp.Gateway.Telemetry;
+namespace LlmApp.Gateway.Observability;
 
 /// <summary>
 /// The gateway's own metrics. The <c>gen_ai.server.*</c> histograms follow the OpenTelemetry GenAI semantic

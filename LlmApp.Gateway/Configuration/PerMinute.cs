@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 
-namespace LlmApp.Gateway.Quotas;
+namespace LlmApp.Gateway.Configuration;
 
 /// <summary>A per-minute limit as a token bucket: a minute's worth at most, refilled evenly through the minute.</summary>
 internal static class PerMinute

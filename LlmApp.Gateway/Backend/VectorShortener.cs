@@ -1,4 +1,4 @@
-namespace LlmApp.Gateway.Embeddings;
+namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// Shortens a Matryoshka embedding to its first dimensions, as nomic-embed-text-v1.5's model card prescribes: layer

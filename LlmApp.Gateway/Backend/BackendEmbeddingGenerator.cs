@@ -1,10 +1,11 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using LlmApp.Gateway.Backend;
 using Microsoft.Extensions.AI;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 
-namespace LlmApp.Gateway.Embeddings;
+namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// The bottom of the embeddings pipeline: one OpenAI <c>/v1/embeddings</c> call to the embedding server for a batch of
@@ -138,7 +139,7 @@ internal sealed partial class BackendEmbeddingGenerator(ModelBackend backend, Ht
         var native = embeddings[0].Vector.Length;
         if (dimensions > native)
         {
-            throw new EmbeddingRequestException($"'dimensions' is {dimensions}, more than the {native} of model '{options.Model}'.", "dimensions");
+            throw new InvalidCallException($"'dimensions' is {dimensions}, more than the {native} of model '{options.Model}'.", "dimensions");
         }
 
         return dimensions == native
@@ -147,7 +148,7 @@ internal sealed partial class BackendEmbeddingGenerator(ModelBackend backend, Ht
     }
 
     /// <summary>llama-server's refusal of an input longer than its batch, as a 400 that names the limit.</summary>
-    private EmbeddingRequestException? TooLong(BackendFailureException failure)
+    private InvalidCallException? TooLong(BackendFailureException failure)
     {
         var match = TooLargeMessage().Match(failure.Message);
         if (!match.Success)
@@ -156,7 +157,7 @@ internal sealed partial class BackendEmbeddingGenerator(ModelBackend backend, Ht
         }
 
         var limit = match.Groups["limit"].Success ? match.Groups["limit"].Value : options.MaxInputTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?";
-        return new EmbeddingRequestException(
+        return new InvalidCallException(
             $"An input has {match.Groups["tokens"].Value} tokens, more than the {limit} tokens the embedding server takes in one input (its batch size).",
             "input", "context_length_exceeded");
     }

@@ -1,4 +1,4 @@
-namespace LlmApp.Gateway.Embeddings;
+namespace LlmApp.Gateway.OpenAI;
 
 /// <summary>
 /// One input of <c>/v1/embeddings</c>: a text, or token ids. OpenAI accepts both, and so does llama-server, but

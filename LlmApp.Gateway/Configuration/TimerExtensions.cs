@@ -1,4 +1,4 @@
-namespace LlmApp.Gateway.Extensions;
+namespace LlmApp.Gateway.Configuration;
 
 internal static class TimerExtensions
 {

@@ -1,8 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 
-namespace LlmApp.Gateway.Embeddings;
+namespace LlmApp.Gateway.Backend;
 
 /// <summary>
 /// The embedding server, when there is one (the <c>Embeddings</c> section; the AppHost fills it in when

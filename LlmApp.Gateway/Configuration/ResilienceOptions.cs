@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace LlmApp.Gateway.Resilience;
+namespace LlmApp.Gateway.Configuration;
 
 /// <summary>
 /// Timeouts, retries, circuit breaking, admission and draining; bound from the <c>Resilience</c> section and

@@ -1,0 +1,209 @@
+using System.Text;
+using System.Text.Json;
+using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace LlmApp.Gateway.Limits;
+
+/// <summary>
+/// Refuses a prompt that cannot fit the backend's context (llama-server's context per slot) with 400
+/// <c>context_length_exceeded</c> before it takes a slot, as OpenAI does. A layer under the tool-call emulation, so it
+/// sees the messages and options as they will be sent, instructions and schemas included. Counting tokens costs a call
+/// to the backend, so it is done only when size cannot rule overflow out: a token covers at least one byte of the
+/// prompt's UTF-8 text, so a prompt of B bytes is at most B tokens, plus what the chat template adds around each
+/// message. Nearly every request is ruled out on its character count alone. The count goes through the backend's own
+/// sender and resilience pipeline, and at most <c>Limits:MaxConcurrentTokenCounts</c> at once: a prompt that finds them
+/// all taken is left to the backend, which checks the length itself on intake, rather than waiting on, or adding to,
+/// its HTTP threads. vLLM checks the length itself before it takes a request in: for it this layer does nothing.
+/// </summary>
+internal sealed partial class ContextWindowChatClient : DelegatingChatClient
+{
+    // What a chat template adds, in tokens: a preamble (Llama 3.1's dates) and each message's role header and end.
+    private const int TemplateTokens = 64;
+    private const int TemplateTokensPerMessage = 16;
+
+    private readonly ModelBackend[] _chat;
+    private readonly HttpMessageInvoker _http;
+    private readonly SemaphoreSlim _counting;
+    private readonly ILogger _logger;
+
+    public ContextWindowChatClient(IChatClient innerClient, BackendPool pool, HttpMessageInvoker http, RequestLimitsOptions limits, ILogger logger)
+        : base(innerClient)
+    {
+        _chat = [.. pool.All.Where(b => b.Operation == Operations.Chat)];
+        _http = http;
+        _counting = new SemaphoreSlim(limits.MaxConcurrentTokenCounts);
+        _logger = logger;
+    }
+
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        await CheckAsync(list, options, cancellationToken);
+        return await base.GetResponseAsync(list, options, cancellationToken);
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        await CheckAsync(list, options, cancellationToken);
+        await foreach (var update in base.GetStreamingResponseAsync(list, options, cancellationToken))
+        {
+            yield return update;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _counting.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Throws <see cref="InvalidCallException"/> (context_length_exceeded) when the prompt cannot fit; returns when it fits or its size cannot be learned.</summary>
+    private async Task CheckAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        // Replicas serve one model with one template: any of them counts alike, a live one if there is one.
+        var backend = Array.Find(_chat, b => b.IsHealthy) ?? _chat.FirstOrDefault();
+        if (backend is null || backend.Options.Kind != BackendKind.LlamaCpp || backend.Options.ContextLength is not { } context)
+        {
+            return;
+        }
+
+        // UTF-16 to UTF-8 is at most 3 bytes a character: the cheap bound first, then the exact bytes.
+        var allowance = TemplateTokens + (TemplateTokensPerMessage * (long)messages.Count) + ToolBytes(options);
+        if ((3 * Characters(messages)) + allowance < context || Utf8Bytes(messages) + allowance < context)
+        {
+            return;
+        }
+
+        if (!_counting.Wait(0, CancellationToken.None))
+        {
+            LogCountSkipped(_logger, backend.Name);
+            return;
+        }
+
+        int? tokens;
+        try
+        {
+            tokens = await CountAsync(backend, messages, options, cancellationToken);
+        }
+        finally
+        {
+            _counting.Release();
+        }
+
+        if (tokens >= context)
+        {
+            throw InvalidCallException.ContextLengthExceeded(context, tokens.Value);
+        }
+    }
+
+    private static long Characters(IReadOnlyList<ChatMessage> messages)
+    {
+        long characters = 0;
+        foreach (var message in messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                characters += content switch
+                {
+                    TextContent text => text.Text.Length,
+                    FunctionCallContent call => call.Name.Length + ((call.RawRepresentation as string)?.Length ?? 0),
+                    FunctionResultContent result => result.Result?.ToString()?.Length ?? 0,
+                    _ => 0,
+                };
+            }
+        }
+
+        return characters;
+    }
+
+    private static long Utf8Bytes(IReadOnlyList<ChatMessage> messages)
+    {
+        long bytes = 0;
+        foreach (var message in messages)
+        {
+            foreach (var content in message.Contents)
+            {
+                bytes += content switch
+                {
+                    TextContent text => Encoding.UTF8.GetByteCount(text.Text),
+                    FunctionCallContent call => Encoding.UTF8.GetByteCount(call.Name) + Encoding.UTF8.GetByteCount(call.RawRepresentation as string ?? ""),
+                    FunctionResultContent result => Encoding.UTF8.GetByteCount(result.Result?.ToString() ?? ""),
+                    _ => 0,
+                };
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Tools the backend renders into the prompt itself (native tool calls): their names, descriptions and schemas.</summary>
+    private static long ToolBytes(ChatOptions? options) =>
+        options?.Tools?.OfType<AIFunctionDeclaration>().Sum(f =>
+            (3L * (f.Name.Length + (f.Description?.Length ?? 0))) + f.JsonSchema.GetRawText().Length * 3L) ?? 0;
+
+    /// <summary>
+    /// The prompt's tokens as llama-server counts them: the chat template applied (<c>/apply-template</c>), then
+    /// tokenized with its special tokens (<c>/tokenize</c>), as it does for a completion. Null if either call fails.
+    /// </summary>
+    private async Task<int?> CountAsync(ModelBackend backend, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var template = await PostAsync(backend, "apply-template", BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false),
+                cancellationToken);
+            if (!template.RootElement.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            var tokenize = JsonSerializer.SerializeToUtf8Bytes(
+                new TokenizeRequest(prompt.GetString()!, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Wire.TokenizeRequest);
+            using var tokens = await PostAsync(backend, "tokenize", tokenize, cancellationToken);
+            return tokens.RootElement.TryGetProperty("tokens", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or BackendFailureException or Polly.CircuitBreaker.BrokenCircuitException
+                                       or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogCountFailed(_logger, backend.Name, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task<JsonDocument> PostAsync(ModelBackend backend, string path, byte[] body, CancellationToken cancellationToken)
+    {
+        using var response = await BackendSender.SendAsync(backend, _http, new Uri(backend.Options.Endpoint!, path), body, closeConnection: false, cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Left a long prompt's length to backend {Backend}: Limits:MaxConcurrentTokenCounts prompts are being counted")]
+    private static partial void LogCountSkipped(ILogger logger, string backend);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count a long prompt's tokens on backend {Backend} ({Problem}); the backend checks its length itself.")]
+    private static partial void LogCountFailed(ILogger logger, string backend, string problem);
+}
+
+public static class ContextWindowChatClientBuilderExtensions
+{
+    /// <summary>Adds the context check (see <see cref="ContextWindowChatClient"/>) to the chat pipeline.</summary>
+    public static ChatClientBuilder UseContextWindow(this ChatClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Use((inner, services) => new ContextWindowChatClient(
+            inner,
+            services.GetRequiredService<BackendPool>(),
+            services.GetRequiredService<BackendConnections>().Invoker,
+            services.GetRequiredService<IOptions<RequestLimitsOptions>>().Value,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<ContextWindowChatClient>()));
+    }
+}

@@ -1,0 +1,15 @@
+namespace LlmApp.Gateway.Pipeline;
+
+/// <summary>
+/// One request to the API as its pipeline sees it, set once by its endpoint: when it arrived, what it asked of which
+/// model, and whose it is (the API key's name, which admission queues it under, and the key's own concurrency limit).
+/// <see cref="Record"/> is where the pipeline says what became of it.
+/// </summary>
+public sealed record CallContext(
+    CallRecord Record, string Operation, string Model, bool Stream, string Key, int? KeyMaxConcurrent = null)
+{
+    public string RequestId => Record.RequestId;
+
+    /// <summary>When the request arrived, as a <see cref="TimeProvider"/> timestamp: deadlines and latencies count from here.</summary>
+    public long ArrivalTimestamp => Record.ArrivalTimestamp;
+}
