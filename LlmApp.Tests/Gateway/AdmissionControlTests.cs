@@ -4,7 +4,6 @@ using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -17,7 +16,7 @@ public sealed class AdmissionControlTests : IDisposable
     private static readonly TimeSpan s_realTimeLimit = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private readonly StoppingLifetime _lifetime = new();
+    private readonly TestLifetime _lifetime = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     [Fact]
@@ -92,7 +91,7 @@ public sealed class AdmissionControlTests : IDisposable
         _ = await admission.AdmitAsync(Chat(), CancellationToken.None);
         var waiting = admission.AdmitAsync(Chat(), CancellationToken.None);
 
-        _lifetime.Stop();
+        _lifetime.StopApplication();
 
         Assert.Equal(AdmissionOutcome.ShuttingDown, (await waiting.WaitAsync(s_realTimeLimit)).Outcome);
         Assert.Equal(AdmissionOutcome.ShuttingDown, (await admission.AdmitAsync(Chat(), CancellationToken.None)).Outcome);
@@ -282,21 +281,4 @@ public sealed class AdmissionControlTests : IDisposable
         new(new BackendPool(backends ?? [Backend("llm", slots)]),
             Options.Create(new ResilienceOptions { QueueLimit = queueLimit, MaxQueueWait = maxQueueWait ?? new ResilienceOptions().MaxQueueWait }), _lifetime,
             _services.GetRequiredService<IMeterFactory>(), _time);
-
-    private sealed class StoppingLifetime : IHostApplicationLifetime, IDisposable
-    {
-        private readonly CancellationTokenSource _stopping = new();
-
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => _stopping.Token;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => Stop();
-
-        public void Stop() => _stopping.Cancel();
-
-        public void Dispose() => _stopping.Dispose();
-    }
 }

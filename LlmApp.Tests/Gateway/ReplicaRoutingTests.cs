@@ -4,7 +4,6 @@ using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace LlmApp.Tests.Gateway;
@@ -18,7 +17,7 @@ public sealed class ReplicaRoutingTests : IDisposable
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(30);
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly Lifetime _lifetime = new();
+    private readonly TestLifetime _lifetime = new();
 
     [Fact]
     public async Task EveryTurnOfAConversationGoesToTheSameReplicaAndConversationsSpreadOverAll()
@@ -257,19 +256,4 @@ public sealed class ReplicaRoutingTests : IDisposable
     private AdmissionControl Create(ModelBackend[] backends, BackendRouting routing, TimeSpan? affinityWait = null) =>
         new(new BackendPool(backends), Options.Create(new ResilienceOptions { QueueLimit = 8 }), _lifetime, _services.GetRequiredService<IMeterFactory>(),
             TimeProvider.System, Options.Create(new BackendOptions { Routing = routing, AffinityWait = affinityWait ?? TimeSpan.Zero }));
-
-    private sealed class Lifetime : IHostApplicationLifetime, IDisposable
-    {
-        private readonly CancellationTokenSource _stopping = new();
-
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => _stopping.Token;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => _stopping.Cancel();
-
-        public void Dispose() => _stopping.Dispose();
-    }
 }

@@ -15,7 +15,13 @@ internal sealed class ScriptedChatClient : IChatClient
     /// <summary>The token the middleware passed down: cancelled when a deadline fires.</summary>
     public CancellationToken CallToken { get; private set; }
 
+    /// <summary>Whether the call has reached it.</summary>
+    public bool Called { get; private set; }
+
     public void Send(ChatResponseUpdate update) => _updates.Writer.TryWrite(update);
+
+    /// <summary>Ends the call with <paramref name="failure"/>, as a backend that fails does.</summary>
+    public void Fail(Exception failure) => _updates.Writer.TryComplete(failure);
 
     public void End() => _updates.Writer.TryComplete();
 
@@ -23,6 +29,7 @@ internal sealed class ScriptedChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         CallToken = cancellationToken;
+        Called = true;
         await foreach (var update in _updates.Reader.ReadAllAsync(cancellationToken))
         {
             yield return update;
