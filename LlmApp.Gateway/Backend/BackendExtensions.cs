@@ -1,6 +1,6 @@
 using LlmApp.Gateway.Configuration;
 using Microsoft.Extensions.Options;
-using LlmApp.Gateway.Pipeline;
+using Polly;
 
 namespace LlmApp.Gateway.Backend;
 
@@ -16,23 +16,20 @@ internal static class BackendExtensions
         builder.AddSettings<BackendOptions>(BackendOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<BackendOptions>, BackendOptionsValidator>();
         builder.AddSettings<EmbeddingsOptions>(EmbeddingsOptions.SectionName);
-        builder.Services.AddSingleton(services =>
+        // Each backend's retries and circuit breaker, registered under its name: Polly's telemetry reports them (the
+        // "Polly" meter's resilience.polly.* on /metrics, and its log lines), and BackendPool gives them out.
+        builder.Services.AddSingleton<BackendCircuits>();
+        builder.Services.AddResiliencePipelines<string>(context =>
         {
-            var options = services.GetRequiredService<IOptions<BackendOptions>>().Value;
-            var embeddings = services.GetRequiredService<IOptions<EmbeddingsOptions>>().Value;
-            var resilience = services.GetRequiredService<IOptions<ResilienceOptions>>().Value;
-            List<ModelBackend> backends =
-            [
-                .. options.Resolve().Select(b => BackendResilience.Create(b.Options.Name, Operations.Chat, b.Options, resilience, b.Capacity)),
-            ];
-            if (embeddings.IsEnabled)
+            var resilience = context.ServiceProvider.GetRequiredService<IOptions<ResilienceOptions>>().Value;
+            var circuits = context.ServiceProvider.GetRequiredService<BackendCircuits>();
+            foreach (var backend in BackendPool.Describe(context.ServiceProvider))
             {
-                // Probed, admitted and broken-circuited like the chat backend, for embeddings only.
-                backends.Add(BackendResilience.Create(embeddings.Name, Operations.Embeddings, embeddings.ToBackendOptions(), resilience));
+                context.AddResiliencePipeline<HttpResponseMessage>(backend.Options.Name,
+                    (pipeline, _) => BackendResilience.Configure(pipeline, resilience, circuits[backend.Options.Name]));
             }
-
-            return new BackendPool(backends);
         });
+        builder.Services.AddSingleton(services => BackendPool.Create(services));
 
         builder.Services.AddSingleton(services => new BackendConnections(new HttpMessageInvoker(new SocketsHttpHandler
             {

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
-using Polly.CircuitBreaker;
 using LlmApp.Gateway.Configuration;
 
 namespace LlmApp.Gateway.Backend;
@@ -9,17 +8,18 @@ namespace LlmApp.Gateway.Backend;
 internal static class BackendResilience
 {
     /// <summary>
-    /// A backend with its own Polly v8 pipeline: retries with jittered exponential backoff, then a circuit breaker.
-    /// The pipeline wraps a call up to its response headers only: the body is streamed afterwards, so a retry can
-    /// never happen once the client has a byte. Only what generated nothing is sent again: a connection that could not
-    /// be made, or a 503 (model loading). A connection lost before the headers is not: an answer that does not stream
-    /// gets its headers only once it is generated, so the backend may have worked on it all along.
+    /// A backend's Polly v8 pipeline: retries with jittered exponential backoff, then a circuit breaker. The pipeline
+    /// wraps a call up to its response headers only: the body is streamed afterwards, so a retry can never happen once
+    /// the client has a byte. Only what generated nothing is sent again: a connection that could not be made, or a 503
+    /// (model loading). A connection lost before the headers is not: an answer that does not stream gets its headers
+    /// only once it is generated, so the backend may have worked on it all along.
     /// </summary>
-    public static ModelBackend Create(string name, string operation, BackendOptions options, ResilienceOptions resilience, int? capacity = null)
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceOptions resilience, BackendCircuit circuit)
     {
-        var circuitState = new CircuitBreakerStateProvider();
-        var circuitControl = new CircuitBreakerManualControl();
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(resilience);
+        ArgumentNullException.ThrowIfNull(circuit);
+        pipeline
             .AddRetry(new HttpRetryStrategyOptions
             {
                 MaxRetryAttempts = Math.Max(resilience.MaxRetries, 1),
@@ -31,18 +31,27 @@ internal static class BackendResilience
             })
             .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
-                ManualControl = circuitControl,
-                StateProvider = circuitState,
+                ManualControl = circuit.Control,
+                StateProvider = circuit.State,
                 // Open after a run of failures to reach the backend; while open, callers get 503 at once.
                 FailureRatio = 0.5,
                 MinimumThroughput = 3,
                 SamplingDuration = TimeSpan.FromSeconds(10),
                 BreakDuration = resilience.BreakDuration,
                 ShouldHandle = args => ValueTask.FromResult(IsBackendFailure(args.Outcome)),
-            })
-            .Build();
+            });
+    }
 
-        return new ModelBackend(name, operation, options, capacity ?? resilience.MaxConcurrentRequests, pipeline, circuitState, circuitControl);
+    /// <summary>
+    /// A backend with a pipeline of its own, outside the registry (and so without its telemetry): for tests of
+    /// admission and routing, which never send through it.
+    /// </summary>
+    public static ModelBackend Create(string name, string operation, BackendOptions options, ResilienceOptions resilience, int? capacity = null)
+    {
+        var circuit = new BackendCircuit();
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        Configure(pipeline, resilience, circuit);
+        return new ModelBackend(name, operation, options, capacity ?? resilience.MaxConcurrentRequests, pipeline.Build(), circuit);
     }
 
     /// <summary>Failures that say the backend is unreachable, broken or not ready yet, as opposed to a bad request.</summary>

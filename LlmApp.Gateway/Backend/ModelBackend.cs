@@ -16,16 +16,17 @@ public sealed class ModelBackend : IDisposable
     private volatile CancellationTokenSource _inService = new();
 
     public ModelBackend(string name, string operation, BackendOptions options, int configuredSlots, ResiliencePipeline<HttpResponseMessage> sendPipeline,
-        CircuitBreakerStateProvider circuitState, CircuitBreakerManualControl circuitControl)
+        BackendCircuit circuit)
     {
+        ArgumentNullException.ThrowIfNull(circuit);
         Name = name;
         Operation = operation;
         Options = options;
         ConfiguredSlots = configuredSlots;
         _slots = configuredSlots > 0 ? configuredSlots : 1;
         SendPipeline = sendPipeline;
-        CircuitState = circuitState;
-        CircuitControl = circuitControl;
+        CircuitState = circuit.State;
+        CircuitControl = circuit.Control;
         ChatCompletionsUri = new Uri(options.Endpoint!, "v1/chat/completions");
     }
 
@@ -47,7 +48,10 @@ public sealed class ModelBackend : IDisposable
     /// <summary>Whether it answers <c>/health</c>: since its last 200, no run of failed probes long enough to take it out of service.</summary>
     public bool IsHealthy => _healthy;
 
-    /// <summary>Retries and the circuit breaker around a call, up to the response headers (never after a byte of the body).</summary>
+    /// <summary>
+    /// Retries and the circuit breaker around a call, up to the response headers (never after a byte of the body):
+    /// the pipeline registered under the backend's name (<see cref="BackendResilience"/>).
+    /// </summary>
     public ResiliencePipeline<HttpResponseMessage> SendPipeline { get; }
 
     public CircuitBreakerStateProvider CircuitState { get; }

@@ -17,6 +17,11 @@ internal static class TelemetryExtensions
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
+            // Polly's telemetry of the backends' pipelines: its events (retries, the circuit opening and closing). Its
+            // durations are in milliseconds, which Prometheus's conventions refuse, and duplicate the gateway's own.
+            .AddMeter("Polly")
+            .AddView("resilience.polly.pipeline.duration", MetricStreamConfiguration.Drop)
+            .AddView("resilience.polly.strategy.attempt.duration", MetricStreamConfiguration.Drop)
             // Three .NET runtime gauges end in "count", which Prometheus reserves for histograms and summaries
             // (promtool check metrics flags them); give them names it accepts.
             .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })

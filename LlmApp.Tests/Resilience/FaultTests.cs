@@ -89,6 +89,14 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
                 Assert.NotNull(whileDown.Headers.RetryAfter);
             }
 
+            // What happened is on /metrics: Polly's retries of the refused connections, under the backend's name, and
+            // the backend's circuit in a state that refuses (open after the failures, or isolated by the monitor).
+            var metrics = (await fixture.Management.GetStringAsync("/metrics")).Split('\n');
+            Assert.Contains(metrics, l => l.StartsWith("resilience_polly_strategy_events_total{", StringComparison.Ordinal)
+                && l.Contains("event_name=\"OnRetry\"", StringComparison.Ordinal) && l.Contains("pipeline_name=\"llm\"", StringComparison.Ordinal));
+            Assert.Contains(metrics, l => l.StartsWith("llmapp_backend_circuit_state{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal)
+                && (l.Contains("llmapp_circuit_state=\"open\"", StringComparison.Ordinal) || l.Contains("llmapp_circuit_state=\"isolated\"", StringComparison.Ordinal)));
+
             // The gateway itself keeps serving, and says it is not ready.
             Assert.Equal(HttpStatusCode.OK, (await fixture.Gateway.GetAsync("/healthz")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await fixture.Gateway.GetAsync("/v1/models")).StatusCode);

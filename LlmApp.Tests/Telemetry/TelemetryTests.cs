@@ -11,22 +11,41 @@ namespace LlmApp.Tests.Telemetry;
 [Collection(GatewayAppCollectionDefinition.Name)]
 public sealed class TelemetryTests(GatewayAppFixture fixture)
 {
+    private const string OutputTokens = "gen_ai_token_type=\"output\"";
+
     [SkippableFact]
     public async Task PrometheusScrapesTimeToFirstTokenAndTokenUsageFromTheGateway()
     {
         using var prometheus = await PrometheusAsync();
-        await SendRequestsAsync(3);
-        // Prometheus scrapes the gateway's management port, where /metrics is.
+        // The tests of this collection share the gateway, one at a time: what changes while this one runs is its own.
+        var firstTokensBefore = await GatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{");
+        var outputTokensBefore = await GatewaySumAsync("gen_ai_client_token_usage_sum{", OutputTokens);
+
+        var outputTokens = await SendRequestsAsync(3);
+
+        // A call is recorded as its answer ends, and /metrics may answer from a scrape a moment old: wait for the count.
+        var firstTokens = await GatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{", until: count => count >= firstTokensBefore + 3);
+        Assert.Equal(3, firstTokens - firstTokensBefore);
+        Assert.Equal(outputTokens, await GatewaySumAsync("gen_ai_client_token_usage_sum{", OutputTokens) - outputTokensBefore);
+
+        // Prometheus scrapes the gateway's management port, where /metrics is, and comes to the same count. The port is
+        // new in every run, so these series are this run's, whatever the TSDB kept from before.
         var gateway = $"{fixture.Management.BaseAddress!.Host}:{fixture.Management.BaseAddress.Port}";
-
-        // The port is new in every run, so these series are this run's, whatever the TSDB kept from before.
-        var firstTokens = await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""");
-        var outputTokens = await WaitForValueAsync(prometheus,
-            $$"""sum(gen_ai_client_token_usage_sum{instance="{{gateway}}",otel_scope_name="LlmApp.Gateway",gen_ai_token_type="output"})""");
-
-        Assert.True(firstTokens >= 3, $"time-to-first-token count is {firstTokens}");
-        Assert.True(outputTokens >= 12, $"output token sum is {outputTokens}");
+        await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""", firstTokens);
         Assert.Equal(1, await WaitForValueAsync(prometheus, """up{job="llama-server"}"""));
+    }
+
+    [Fact]
+    public async Task EachBackendsCircuitStateIsOnMetrics()
+    {
+        await SendRequestsAsync(1);
+        var lines = (await fixture.Management.GetStringAsync("/metrics")).Split('\n');
+
+        // One series per state, 1 for the one it is in: a healthy llama-server's circuit is closed.
+        double State(string state) => Value(Assert.Single(lines, l => l.StartsWith("llmapp_backend_circuit_state{", StringComparison.Ordinal)
+            && l.Contains("llmapp_backend=\"llm\"", StringComparison.Ordinal) && l.Contains($"llmapp_circuit_state=\"{state}\"", StringComparison.Ordinal)));
+        Assert.Equal(1, State("closed"));
+        Assert.Equal(0, State("open") + State("half_open") + State("isolated"));
     }
 
     [SkippableFact]
@@ -140,21 +159,51 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     private Task<HttpResponseMessage> PostAsync(string json) =>
         fixture.Gateway.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 
-    private async Task SendRequestsAsync(int count)
+    /// <summary>Sends <paramref name="count"/> chat requests, streamed and not in turn; returns the output tokens their usage counts.</summary>
+    private async Task<long> SendRequestsAsync(int count)
     {
+        long outputTokens = 0;
         for (var i = 0; i < count; i++)
         {
-            var stream = i % 2 == 0 ? "true" : "false";
+            var stream = i % 2 == 0;
+            var streamed = stream ? "true,\"stream_options\":{\"include_usage\":true}" : "false";
             using var content = new StringContent(
-                $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Hello"}],"max_tokens":4,"temperature":0,"stream":{{stream}}}""",
+                $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Hello"}],"max_tokens":4,"temperature":0,"stream":{{streamed}}}""",
                 Encoding.UTF8, "application/json");
             using var response = await fixture.Gateway.PostAsync("/v1/chat/completions", content);
             response.EnsureSuccessStatusCode();
-            await response.Content.ReadAsStringAsync();
+            var body = await response.Content.ReadAsStringAsync();
+            var answer = stream
+                ? body.Split('\n').Single(l => l.StartsWith("data: {", StringComparison.Ordinal) && l.Contains("\"usage\":{", StringComparison.Ordinal))[6..]
+                : body;
+            using var json = JsonDocument.Parse(answer);
+            outputTokens += json.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt64();
+        }
+
+        return outputTokens;
+    }
+
+    /// <summary>The sum of the gateway's own series starting with <paramref name="prefix"/> (and holding <paramref name="label"/>), read from its <c>/metrics</c>.</summary>
+    private async Task<double> GatewaySumAsync(string prefix, string label = "", Func<double, bool>? until = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var lines = (await fixture.Management.GetStringAsync("/metrics")).Split('\n');
+            var sum = lines.Where(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal)).Sum(Value);
+            if (until is null || until(sum) || DateTime.UtcNow > deadline)
+            {
+                return sum;
+            }
+
+            await Task.Delay(100);
         }
     }
 
-    private static async Task<double> WaitForValueAsync(HttpClient prometheus, string query)
+    private static double Value(string line) =>
+        double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<double> WaitForValueAsync(HttpClient prometheus, string query, double? expected = null)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
@@ -162,12 +211,13 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
             using var json = JsonDocument.Parse(await prometheus.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}"));
             var result = json.RootElement.GetProperty("data").GetProperty("result");
             if (result.GetArrayLength() > 0 &&
-                double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) is var value && value > 0)
+                double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) is var value && value > 0 &&
+                (expected is null || value == expected))
             {
                 return value;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"Prometheus has no value for {query}");
+            Assert.True(DateTime.UtcNow < deadline, $"Prometheus has no value{(expected is null ? "" : $" of {expected}")} for {query}");
             await Task.Delay(500);
         }
     }
