@@ -7,7 +7,9 @@ namespace LlmApp.Gateway.Backend;
 /// <summary>
 /// One inference server as the gateway sees it while it runs: where it is, how many requests it decodes at once
 /// (its slots), whether its <c>/health</c> answers, and its own circuit breaker and retry pipeline. Admission
-/// reads the slots; the <see cref="BackendMonitor"/> is the one that changes them, the health and the breaker.
+/// reads the slots, which the <see cref="BackendMonitor"/> learns; the monitor's probes set the health, close the
+/// breaker and isolate it, and admission marks a backend unhealthy when a call to it failed before any output and
+/// moved to another replica (until its next good probe).
 /// </summary>
 public sealed class ModelBackend : IDisposable
 {

@@ -29,14 +29,17 @@ internal sealed class BufferedConsoleWriter : IDisposable
     private readonly Thread _writer;
     private readonly SemaphoreSlim _pending = new(0);
     private readonly ManualResetEventSlim _urgent = new(false);
+    private readonly TimeProvider _time;
+    private ITimer? _flushTimer;
     private StringBuilder _buffer = new();
     private StringBuilder _spare = new();
     private bool _scheduled;
     private bool _disposed;
     private long _dropped;
 
-    public BufferedConsoleWriter(Stream output)
+    public BufferedConsoleWriter(Stream output, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         // No byte-order mark, and nothing written before Flush: one write a batch.
         _output = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), FlushThreshold) { AutoFlush = false };
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "Console log writer" };
@@ -63,9 +66,13 @@ internal sealed class BufferedConsoleWriter : IDisposable
 
             _buffer.Append(text);
             now |= _buffer.Length >= FlushThreshold;
-            // Only the first line of a batch wakes the writer: the rest of the batch costs an append.
+            // Only the first line of a batch wakes the writer and sets the batch's timer: the rest costs an append.
             wake = !_scheduled;
-            _scheduled = true;
+            if (wake)
+            {
+                _scheduled = true;
+                _flushTimer = _time.CreateTimer(static urgent => ((ManualResetEventSlim)urgent!).Set(), _urgent, FlushInterval, Timeout.InfiniteTimeSpan);
+            }
         }
 
         if (now)
@@ -84,7 +91,8 @@ internal sealed class BufferedConsoleWriter : IDisposable
         while (true)
         {
             _pending.Wait();
-            _urgent.Wait(FlushInterval);
+            // Until the batch's first line has waited the interval (its timer), a line is urgent, or the writer is disposed.
+            _urgent.Wait();
             _urgent.Reset();
             if (!Flush())
             {
@@ -99,14 +107,17 @@ internal sealed class BufferedConsoleWriter : IDisposable
         StringBuilder batch;
         bool disposed;
         long dropped;
+        ITimer? timer;
         lock (_gate)
         {
             (batch, _buffer, _spare) = (_buffer, _spare, _buffer);
+            (timer, _flushTimer) = (_flushTimer, null);
             _scheduled = false;
             disposed = _disposed;
             (dropped, _dropped) = (_dropped, 0);
         }
 
+        timer?.Dispose();
         if (dropped > 0)
         {
             batch.Append(CultureInfo.InvariantCulture,

@@ -7,7 +7,7 @@ namespace LlmApp.Gateway.Telemetry;
 /// <summary>
 /// Writes exactly one line for every request to the endpoint it filters, whatever became of it (served, refused by
 /// validation or admission, failed, or abandoned by its client):
-/// <c>chat.completion &lt;id&gt; model=... status=... stream=... ttft_ms=... tokens_in=... tokens_out=... duration_ms=... error=... key=...</c>,
+/// <c>chat.completion &lt;id&gt; model=... status=... stream=... backend=... ttft_ms=... tokens_in=... tokens_cached=... tokens_out=... duration_ms=... error=... key=...</c>,
 /// where <c>key</c> is the name of the request's API key (<c>-</c> while <c>/v1</c> is open), never the key.
 /// It starts the request's <see cref="CallRecord"/>, which the pipeline's telemetry layer fills in, and reads the model
 /// and whether it streamed from the <see cref="CallContext"/> its endpoint made. The line is written once the

@@ -19,32 +19,33 @@ public sealed class BackendKindTests(GatewayAppFixture fixture)
     {
         // Backend:Capacity is what the AppHost sets for vLLM; Resilience:MaxConcurrentRequests, the fallback for any backend.
         await using var gateway = await StartAsync((setting, "1"), ("Resilience__QueueLimit", "0"));
-
-        // Both paths once first, alone. A fresh gateway compiles each on first use, and on a loaded 2-core box it did so
-        // slower than llama-server generated: the whole first stream (4,000 tokens, about 1.3 s) was made and waiting in
-        // the gateway's socket before its first event reached the client, and the second then found the slot free.
         using (var alone = await PostAsync(gateway.Client, Request(maxTokens: 4, stream: false)))
         {
             Assert.Equal(HttpStatusCode.OK, alone.StatusCode);
         }
 
-        await using (var warm = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 4, stream: true)))
+        // llama-server held (stopped: it takes the connection and answers nothing), so that the first request keeps its
+        // slot for as long as the test needs, however fast the answer would have been: no race with its generation.
+        var llamaServer = fixture.BackendProcessId();
+        ProcessSignals.Send("STOP", llamaServer);
+        Task<HttpResponseMessage> first;
+        try
         {
-            Assert.Equal("[DONE]", (await warm.ReadToEndAsync()).Events[^1]);
+            first = PostAsync(gateway.Client, Request(maxTokens: 4, stream: false));
+            await WaitForBusySlotsAsync(gateway.Client, 1);
+
+            // llama-server has two slots; the gateway admits the one it was told to. (Had it taken llama-server's two, the
+            // second would be sent to the held server and not come back: the wait fails the test instead of hanging it.)
+            using var second = await PostAsync(gateway.Client, Request(maxTokens: 4, stream: false)).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        }
+        finally
+        {
+            ProcessSignals.Send("CONT", llamaServer);
         }
 
-        await using var first = await SseReader.OpenAsync(gateway.Client, Request(maxTokens: 4000, stream: true));
-        Assert.Equal(HttpStatusCode.OK, first.Status);
-        Assert.NotNull(await first.NextDataAsync());
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var second = await PostAsync(gateway.Client, Request(maxTokens: 4, stream: false));
-
-        // llama-server has two slots; the gateway admits the one it was told to.
-        if (second.StatusCode != HttpStatusCode.TooManyRequests)
-        {
-            var (events, _) = await first.ReadToEndAsync();
-            Assert.Fail($"the second got {(int)second.StatusCode} after {clock.ElapsedMilliseconds} ms; the first then had {events.Count} more events, the last: {string.Join(" | ", events.TakeLast(2))}");
-        }
+        using var answered = await first;
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
     }
 
     [Fact]
@@ -76,6 +77,18 @@ public sealed class BackendKindTests(GatewayAppFixture fixture)
 
     private static string Request(int maxTokens, bool stream, string? extra = null) =>
         $$"""{"model":"{{GatewayAppFixture.ServedModel}}","messages":[{"role":"user","content":"Go on"}],"max_tokens":{{maxTokens}},"temperature":0,"stream":{{(stream ? "true" : "false")}}{{(extra is null ? "" : "," + extra)}}}""";
+
+    /// <summary>Waits until the gateway's <c>/metrics</c> shows <paramref name="busy"/> of its backend's slots taken.</summary>
+    private static async Task WaitForBusySlotsAsync(HttpClient gateway, int busy)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(await gateway.GetStringAsync("/metrics")).Split('\n')
+                   .Any(l => l.StartsWith("llmapp_backend_slots_busy{", StringComparison.Ordinal) && l.EndsWith($" {busy}", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the gateway never had {busy} busy slot(s)");
+            await Task.Delay(20);
+        }
+    }
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, string json) =>
         client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));

@@ -119,7 +119,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         var pid = fixture.BackendProcessId();
         try
         {
-            Signal("STOP", pid);
+            ProcessSignals.Send("STOP", pid);
             var clock = Stopwatch.StartNew();
             using var response = await PostAsync(Request(8, stream: true));
             var firstToken = clock.Elapsed;
@@ -130,7 +130,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         }
         finally
         {
-            Signal("CONT", pid);
+            ProcessSignals.Send("CONT", pid);
         }
 
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
@@ -138,7 +138,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         Assert.NotNull(await stream.NextDataAsync());
         try
         {
-            Signal("STOP", pid);
+            ProcessSignals.Send("STOP", pid);
             var (events, elapsed) = await stream.ReadToEndAsync();
             output.WriteLine($"fault: llama-server stopped mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
             using var error = JsonDocument.Parse(events[^1]);
@@ -147,7 +147,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         }
         finally
         {
-            Signal("CONT", pid);
+            ProcessSignals.Send("CONT", pid);
         }
 
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
@@ -162,7 +162,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         {
             // Hung, not dead: connections are accepted and nothing answers, not even /health. An answer that does not
             // stream has no tokens to time out on: it ends when the backend is taken out of service.
-            Signal("STOP", pid);
+            ProcessSignals.Send("STOP", pid);
             var hung = Stopwatch.StartNew();
             using var inFlight = await PostAsync(Request(8, stream: false));
             output.WriteLine($"fault: llama-server hung (SIGSTOP); a single answer in flight got {(int)inFlight.StatusCode} after {hung.ElapsedMilliseconds} ms: " +
@@ -181,7 +181,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         }
         finally
         {
-            Signal("CONT", pid);
+            ProcessSignals.Send("CONT", pid);
         }
 
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
@@ -235,7 +235,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
                 try
                 {
                     // Hold the generation so that it is still running when the drain window ends.
-                    Signal("STOP", pid);
+                    ProcessSignals.Send("STOP", pid);
                     var stop = fixture.App.ResourceCommands.ExecuteCommandAsync("gateway", "resource-stop");
                     (events, var elapsed) = await stream.ReadToEndAsync();
                     await stop;
@@ -243,7 +243,7 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
                 }
                 finally
                 {
-                    Signal("CONT", pid);
+                    ProcessSignals.Send("CONT", pid);
                     await fixture.App.ResourceCommands.ExecuteCommandAsync("gateway", "resource-start");
                 }
             }
@@ -338,11 +338,5 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
             Assert.True(DateTime.UtcNow < deadline, $"{path} did not answer {(int)status} within {timeout}");
             await Task.Delay(200);
         }
-    }
-
-    private static void Signal(string signal, int pid)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
     }
 }

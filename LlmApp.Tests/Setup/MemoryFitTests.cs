@@ -173,18 +173,49 @@ public sealed class MemoryFitTests
     }
 
     [Fact]
-    public void ThisMachinesLimitIsItsPhysicalMemoryOrLess()
+    public void ThisMachinesLimitIsItsPhysicalMemoryOrItsContainersLowerOne()
     {
         var limit = Assert.IsType<MemoryLimit>(MemoryLimit.OfThisMachine());
 
-        Assert.InRange(limit.Bytes, 256 * MiB, 64L * 1024 * GiB);
-        Assert.StartsWith("this ", limit.Description, StringComparison.Ordinal);
-        if (OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux())
         {
-            var memTotal = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            var bytes = long.Parse(memTotal.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-            Assert.True(limit.Bytes <= bytes, $"{limit.Description} is more than MemTotal ({bytes} bytes)");
+            Assert.Equal(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, limit.Bytes);
+            return;
         }
+
+        var memTotal = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        var bytes = long.Parse(memTotal.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        if (limit.Description.StartsWith("this container's", StringComparison.Ordinal))
+        {
+            Assert.True(limit.Bytes < bytes, $"{limit.Description} is not below MemTotal ({bytes} bytes)");
+        }
+        else
+        {
+            Assert.Equal(bytes, limit.Bytes);
+            Assert.StartsWith("this machine's ", limit.Description, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("0::/system.slice/llm.service", "/sys/fs/cgroup/system.slice/memory.max", "3221225472", 3L << 30)]
+    [InlineData("0::/", "/sys/fs/cgroup/memory.max", "max", 8L << 30)]
+    [InlineData("4:memory:/docker/abc", "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "2147483648", 2L << 30)]
+    [InlineData("4:memory:/", "/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712", 8L << 30)]
+    [InlineData("4:memory:/docker/abc", "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes", "17179869184", 8L << 30)]
+    public void OnLinuxTheLowestCgroupLimitOnTheWayUpWinsOverMemTotal(string cgroup, string limitFile, string limitText, long expected)
+    {
+        // 8 GiB of physical memory; one limit somewhere on the cgroup's way up to the root ("max" and v1's huge number are none).
+        var files = new Dictionary<string, string[]>
+        {
+            ["/proc/meminfo"] = ["MemTotal:        8388608 kB", "MemFree:         1000000 kB"],
+            ["/proc/self/cgroup"] = [cgroup],
+            [limitFile] = [limitText],
+        };
+
+        var limit = Assert.IsType<MemoryLimit>(MemoryLimit.OfThisMachine(linux: true, path => files.GetValueOrDefault(path, [])));
+
+        Assert.Equal(expected, limit.Bytes);
+        Assert.StartsWith(expected < 8L << 30 ? "this container's memory limit of " : "this machine's 8.00 GiB", limit.Description, StringComparison.Ordinal);
     }
 
     [Fact]
