@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmApp.Bench.Measurement;
 using LlmApp.Bench.Workload;
 using Spectre.Console;
 
@@ -35,6 +36,11 @@ internal static class ConsoleReport
         }
 
         console.Write(table);
+        if (report.Results.Any(r => r.CpuUsPerOutputToken is not null))
+        {
+            console.WriteLine($"CPU time: {ProcessCpu.Clock}.");
+        }
+
         if (report.Comparisons.Count > 0)
         {
             var ratios = new Table().Border(TableBorder.Markdown);
