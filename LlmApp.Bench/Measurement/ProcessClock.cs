@@ -18,8 +18,11 @@ internal static partial class ProcessClock
         return ToTimeSpan(time);
     }
 
-    public static TimeSpan Resolution(int pid) =>
-        clock_getcpuclockid(pid, out var clock) == 0 && clock_getres(clock, out var resolution) == 0 ? ToTimeSpan(resolution) : TimeSpan.Zero;
+    /// <summary>The clock's resolution in nanoseconds (finer than a <see cref="TimeSpan"/>'s 100 ns tick); 0 when it cannot be read.</summary>
+    public static long ResolutionNanoseconds(int pid) =>
+        clock_getcpuclockid(pid, out var clock) == 0 && clock_getres(clock, out var resolution) == 0
+            ? (resolution.Seconds * 1_000_000_000) + resolution.Nanoseconds
+            : 0;
 
     private static TimeSpan ToTimeSpan(Timespec time) => TimeSpan.FromTicks((time.Seconds * TimeSpan.TicksPerSecond) + (time.Nanoseconds / 100));
 

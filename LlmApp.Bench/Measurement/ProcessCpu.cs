@@ -53,7 +53,7 @@ internal sealed class ProcessCpu
     {
         if (OperatingSystem.IsLinux())
         {
-            return $"each process's CPU clock (clock_gettime), resolution {ProcessClock.Resolution(Environment.ProcessId).TotalNanoseconds:0} ns";
+            return $"each process's CPU clock (clock_gettime), resolution {ProcessClock.ResolutionNanoseconds(Environment.ProcessId)} ns";
         }
 
         return "Process.TotalProcessorTime";
