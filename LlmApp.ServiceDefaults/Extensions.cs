@@ -21,6 +21,15 @@ public static class Extensions
     /// <summary>Readiness: every registered check passes, the LLM backend included.</summary>
     public const string ReadinessPath = "/readyz";
 
+    /// <summary>Where Prometheus scrapes a service's metrics.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// Set on an outgoing request that is housekeeping (a health probe every second) to keep it out of the traces, so
+    /// that the dashboard's Traces page shows the requests that matter.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> Untraced = new("llmapp.untraced");
+
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -57,11 +66,15 @@ public static class Extensions
             otel.WithTracing(tracing => tracing
                     .AddSource(builder.Environment.ApplicationName)
                     .AddSource("Experimental.Microsoft.Extensions.AI*", "Microsoft.Extensions.AI*", "LlmApp.*")
-                    // Health probes arrive every few seconds; tracing them only buries the requests that matter.
+                    // Health probes and Prometheus's scrapes arrive every few seconds, and a service's own probes of what
+                    // it depends on every second; tracing them only buries the requests that matter (the ServiceDefaults
+                    // template leaves health probes out the same way).
                     .AddAspNetCoreInstrumentation(tracing => tracing.Filter = context =>
                         !context.Request.Path.StartsWithSegments(LivenessPath) &&
-                        !context.Request.Path.StartsWithSegments(ReadinessPath))
-                    .AddHttpClientInstrumentation())
+                        !context.Request.Path.StartsWithSegments(ReadinessPath) &&
+                        !context.Request.Path.StartsWithSegments(MetricsPath))
+                    .AddHttpClientInstrumentation(tracing => tracing.FilterHttpRequestMessage = request =>
+                        !request.Options.TryGetValue(Untraced, out var untraced) || !untraced))
                 .UseOtlpExporter();
         }
 

@@ -44,5 +44,5 @@ internal sealed class ComposeAppResources : LlmAppResources
         Builder.AddGrafanaContainer("grafana", prometheus);
     }
 
-    protected override IResourceBuilder<ProjectResource> WithKeys(IResourceBuilder<ProjectResource> gateway) => gateway.PublishAsGatewayContainer(Settings);
+    protected override IResourceBuilder<ProjectResource> RunsAs(IResourceBuilder<ProjectResource> gateway) => gateway.PublishAsGatewayContainer(Settings);
 }

@@ -41,7 +41,7 @@ public abstract class LlmAppResources(IDistributedApplicationBuilder builder, Ll
             .WithManagementPort(Settings.ManagementPort)
             .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath)
             .WithLlmBackends(llm);
-        return WithKeys(gateway);
+        return RunsAs(gateway);
     }
 
     /// <summary>The second llama-server, for <c>/v1/embeddings</c>, when <c>Llm:EmbeddingModel</c> names a model; the gateway is pointed at it.</summary>
@@ -52,7 +52,8 @@ public abstract class LlmAppResources(IDistributedApplicationBuilder builder, Ll
         [ResourceName] string name, IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ILlmBackendResource>[] llm,
         IResourceBuilder<ILlmBackendResource>? embeddings);
 
-    protected abstract IResourceBuilder<ProjectResource> WithKeys(IResourceBuilder<ProjectResource> gateway);
+    /// <summary>How this mode runs the gateway: its keys, and on this machine its runtime's settings, in compose its container.</summary>
+    protected abstract IResourceBuilder<ProjectResource> RunsAs(IResourceBuilder<ProjectResource> gateway);
 
     /// <summary>A backend resource as the gateway's wiring takes it, whatever its type.</summary>
     protected IResourceBuilder<ILlmBackendResource> AsBackend(ILlmBackendResource backend) => Builder.CreateResourceBuilder(backend);

@@ -132,6 +132,8 @@ internal sealed partial class BackendMonitor : BackgroundService
     private static HttpRequestMessage Request(ModelBackend backend, string path)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(backend.Options.Endpoint!, path));
+        // A probe a second: kept out of the traces, which show requests.
+        request.Options.Set(Extensions.Untraced, true);
         if (backend.Options.ApiKey is { Length: > 0 } key)
         {
             request.Headers.Authorization = new("Bearer", key);

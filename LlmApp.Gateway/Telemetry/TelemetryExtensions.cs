@@ -7,7 +7,7 @@ namespace LlmApp.Gateway.Telemetry;
 
 internal static class TelemetryExtensions
 {
-    public const string MetricsPath = "/metrics";
+    public const string MetricsPath = Extensions.MetricsPath;
 
     /// <summary>The gateway's GenAI metrics, exported for Prometheus at <c>/metrics</c> besides OTLP to the dashboard.</summary>
     public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
