@@ -75,29 +75,7 @@ port=$(tr '\0' '\n' <"/proc/$llama/environ" | sed -n 's/^LLAMA_ARG_PORT=//p')
 key=$(tr '\0' '\n' <"/proc/$llama/environ" | sed -n 's/^LLAMA_API_KEY=//p')
 served=$(curl -fs http://127.0.0.1:8000/v1/models | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $work/nginx/logs/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:18090;
-    location / {
-      proxy_pass http://127.0.0.1:$port;
-      proxy_http_version 1.1;
-      proxy_set_header Connection close;
-      proxy_set_header Authorization "Bearer $key";
-      proxy_buffering off;
-      proxy_read_timeout 600s;
-    }
-  }
-}
-CONF
-"$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+"$root/scripts/nginx-proxy.sh" "$work/nginx" 127.0.0.1:18090 "127.0.0.1:$port" "$key" &
 pids+=($!); nginx_master=$!
 
 (cd "$work/gateway" &&

@@ -11,7 +11,8 @@
 # SLOTS (4) and QUEUE (64), so that nothing is refused at concurrency 16 (the gateway and nginx alike),
 # BENCH_JSON/BENCH_PNG to also keep the results, and KEYED=1 to add a second gateway, "gateway-keyed", with an API key
 # and per-key limits on (all of them, set high enough that none refuses): what keys and limits cost, beside the open
-# gateway in the same run.
+# gateway in the same run; BASELINE=<commit> to add "baseline", the gateway as it was at that commit, published the
+# same way: a change's before and after in one run (BASELINE=b6bcd18 scripts/bench-gateway.sh --concurrency 1,4 ...).
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +27,13 @@ nginx=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d)
 pids=()
 keep=
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "$keep" ] || rm -rf "$work"; }
+worktree=
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -z "$worktree" ] || git -C "$root" worktree remove --force "$worktree" >/dev/null 2>&1 || true
+  [ -n "$keep" ] || rm -rf "$work"
+}
 trap cleanup EXIT
 
 dotnet build -c Release "$root/LlmApp.Bench" -v q -nologo >/dev/null
@@ -45,31 +52,7 @@ bench=(dotnet "$root/LlmApp.Bench/bin/Release/net10.0/LlmApp.Bench.dll")
   --parallel "$slots" --threads 1 --threads-batch 1 --cache-ram 0 --no-jinja --no-ui >"$work/llama.log" 2>&1 &
 pids+=($!); direct=$!
 
-mkdir -p "$work/nginx/logs"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-error_log $work/nginx/logs/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  upstream llama { server 127.0.0.1:18080; }
-  server {
-    listen 127.0.0.1:18090;
-    location / {
-      proxy_pass http://llama;
-      proxy_http_version 1.1;
-      # llama-server closes a connection after every stream, and nginx does not resend a POST on one it closed: a
-      # connection per request, as the gateway does for streams.
-      proxy_set_header Connection close;
-      proxy_buffering off;
-      proxy_read_timeout 600s;
-    }
-  }
-}
-EOF
-"$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+"$root/scripts/nginx-proxy.sh" "$work/nginx" 127.0.0.1:18090 127.0.0.1:18080 &
 pids+=($!); nginx_master=$!
 
 "${bench[@]}" relay --listen 127.0.0.1:18095 --upstream 127.0.0.1:18080 >"$work/relay.log" 2>&1 &
@@ -94,7 +77,22 @@ if [ "${KEYED:-0}" = 1 ]; then
   keyed_args=(--pid "gateway-keyed=$keyed" --api-key "$key")
 fi
 
-for url in http://127.0.0.1:18080/health http://127.0.0.1:18002/readyz ${keyed:+http://127.0.0.1:18003/readyz}; do
+baseline_args=()
+if [ -n "${BASELINE:-}" ]; then
+  # The gateway as it was at another commit, published the same way, beside this one: a change's before and after.
+  git -C "$root" worktree add --detach "$work/baseline-src" "$BASELINE" >/dev/null 2>&1 ||
+    { echo "bench-gateway: error: BASELINE '$BASELINE' is not a commit of this repository" >&2; exit 1; }
+  worktree="$work/baseline-src"
+  dotnet publish "$worktree/LlmApp.Gateway" -c Release -o "$work/baseline" -v q -nologo >/dev/null
+  (cd "$work/baseline" &&
+    exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
+      ASPNETCORE_URLS=http://127.0.0.1:18004 dotnet LlmApp.Gateway.dll) >"$work/gateway-baseline.log" 2>&1 &
+  pids+=($!); baseline=$!
+  targets="$targets,baseline=http://127.0.0.1:18004/v1"
+  baseline_args=(--pid "baseline=$baseline")
+fi
+
+for url in http://127.0.0.1:18080/health http://127.0.0.1:18002/readyz ${keyed:+http://127.0.0.1:18003/readyz} ${baseline:+http://127.0.0.1:18004/readyz}; do
   for _ in $(seq 120); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.5; done
 done
 curl -fs http://127.0.0.1:18002/readyz >/dev/null || { echo "bench-gateway: error: the gateway did not become ready; see $work/gateway.log" >&2; keep=1; exit 1; }
@@ -107,6 +105,7 @@ status=0
 "${bench[@]}" --model bench \
   --compare "$targets" \
   --pid "direct=$direct" --pid "nginx=$worker" --pid "relay=$relay" --pid "passthrough=$passthrough" --pid "gateway=$gateway" "${keyed_args[@]}" \
+  "${baseline_args[@]}" \
   ${BENCH_JSON:+--json "$BENCH_JSON"} ${BENCH_PNG:+--png "$BENCH_PNG"} "$@" || status=$?
 echo "gateway ($configuration) resident memory high-water mark: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$gateway/status") MB"
 exit $status

@@ -39,15 +39,9 @@ public static class LlamaCppEmbeddingsBuilderExtensions
         ArgumentNullException.ThrowIfNull(settings);
         var matryoshka = settings.EmbeddingMatryoshka ?? entry?.Matryoshka ?? false;
         return gateway
-            .WithBackendKeyIn(embeddings.Resource, "Embeddings__ApiKey")
-            .WithEnvironment("Embeddings__Name", embeddings.Resource.Name)
-            .WithEnvironment("Embeddings__Kind", embeddings.Resource.Kind)
-            .WithEnvironment("Embeddings__Endpoint", embeddings.Resource.HttpEndpoint)
-            .WithEnvironment("Embeddings__Model", embeddings.Resource.ServedModel)
+            .WithBackendSection("Embeddings", embeddings.Resource)
             .WithEnvironment("Embeddings__MaxInputTokens", settings.EmbeddingBatchSize.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("Embeddings__Matryoshka", matryoshka ? "true" : "false")
-            .WithRelationship(embeddings.Resource, "Embeddings")
-            .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(embeddings.Resource));
+            .WithEnvironment("Embeddings__Matryoshka", matryoshka ? "true" : "false");
     }
 }
 

@@ -27,16 +27,25 @@ public static class LlmBackendExtensions
             gateway.WithEnvironment("Backend__Capacity", Invariant(capacity));
         }
 
-        return gateway
-            .WithBackendKeyIn(backend.Resource, "Backend__ApiKey")
-            .WithEnvironment("Backend__Name", backend.Resource.Name)
-            .WithEnvironment("Backend__Kind", backend.Resource.Kind)
-            .WithEnvironment("Backend__Endpoint", backend.Resource.HttpEndpoint)
-            .WithEnvironment("Backend__Model", backend.Resource.ServedModel)
-            .WithRelationship(backend.Resource, "Backend")
-            // WaitFor takes a builder of IResource; builders are not covariant, so make one for the same resource.
-            .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(backend.Resource));
+        return gateway.WithBackendSection("Backend", backend.Resource);
     }
+
+    /// <summary>
+    /// The settings every backend section of the gateway has (<c>Backend</c>, <c>Embeddings</c>): <c>__Name</c>,
+    /// <c>__Kind</c>, <c>__Endpoint</c>, <c>__Model</c> and, when the backend has a key, <c>__ApiKey</c>; and the gateway
+    /// starts once the backend is healthy.
+    /// </summary>
+    internal static IResourceBuilder<TGateway> WithBackendSection<TGateway>(this IResourceBuilder<TGateway> gateway, string section, ILlmBackendResource backend)
+        where TGateway : IResourceWithEnvironment, IResourceWithWaitSupport =>
+        gateway
+            .WithBackendKeyIn(backend, $"{section}__ApiKey")
+            .WithEnvironment($"{section}__Name", backend.Name)
+            .WithEnvironment($"{section}__Kind", backend.Kind)
+            .WithEnvironment($"{section}__Endpoint", backend.HttpEndpoint)
+            .WithEnvironment($"{section}__Model", backend.ServedModel)
+            .WithRelationship(backend, section)
+            // WaitFor takes a builder of IResource; builders are not covariant, so make one for the same resource.
+            .WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(backend));
 
     /// <summary>
     /// Points the gateway at replicas of one model: one replica is <see cref="WithLlmBackend"/>, as before; more become

@@ -42,16 +42,30 @@ internal sealed partial class ContextWindowChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await CheckAsync(list, options, cancellationToken);
+        if (ToCount(list, options) is { } count)
+        {
+            await CheckAsync(count, list, options, cancellationToken);
+        }
+
         return await base.GetResponseAsync(list, options, cancellationToken);
     }
 
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        await CheckAsync(list, options, cancellationToken);
-        await foreach (var update in base.GetStreamingResponseAsync(list, options, cancellationToken))
+        // Nearly every prompt is ruled out by its size alone: then the inner stream itself, with no layer on every token.
+        return ToCount(list, options) is { } count
+            ? CheckedStreamingResponseAsync(count, list, options, cancellationToken)
+            : base.GetStreamingResponseAsync(list, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> CheckedStreamingResponseAsync(
+        (ModelBackend Backend, int Context) count, IReadOnlyList<ChatMessage> messages, ChatOptions? options,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await CheckAsync(count, messages, options, cancellationToken);
+        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
         {
             yield return update;
         }
@@ -67,23 +81,29 @@ internal sealed partial class ContextWindowChatClient : DelegatingChatClient
         base.Dispose(disposing);
     }
 
-    /// <summary>Throws <see cref="InvalidCallException"/> (context_length_exceeded) when the prompt cannot fit; returns when it fits or its size cannot be learned.</summary>
-    private async Task CheckAsync(IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The backend to count the prompt on, and its context, when the prompt's size does not rule it out (a byte is at
+    /// most a token); null when it fits whatever it counts to, or no backend can count it.
+    /// </summary>
+    private (ModelBackend Backend, int Context)? ToCount(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
         // Replicas serve one model with one template: any of them counts alike, a live one if there is one.
         var backend = Array.Find(_chat, b => b.IsHealthy) ?? _chat.FirstOrDefault();
         if (backend is null || backend.Options.Kind != BackendKind.LlamaCpp || backend.Options.ContextLength is not { } context)
         {
-            return;
+            return null;
         }
 
         // UTF-16 to UTF-8 is at most 3 bytes a character: the cheap bound first, then the exact bytes.
         var allowance = TemplateTokens + (TemplateTokensPerMessage * (long)messages.Count) + ToolBytes(options);
-        if ((3 * Characters(messages)) + allowance < context || Utf8Bytes(messages) + allowance < context)
-        {
-            return;
-        }
+        return (3 * Characters(messages)) + allowance < context || Utf8Bytes(messages) + allowance < context ? null : (backend, context);
+    }
 
+    /// <summary>Throws <see cref="InvalidCallException"/> (context_length_exceeded) when the prompt cannot fit; returns when it fits or its size cannot be learned.</summary>
+    private async Task CheckAsync(
+        (ModelBackend Backend, int Context) count, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var (backend, context) = count;
         if (!_counting.Wait(0, CancellationToken.None))
         {
             LogCountSkipped(_logger, backend.Name);

@@ -29,16 +29,17 @@ internal sealed class PromptCacheIsolationChatClient(IChatClient innerClient, Pr
         return response;
     }
 
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        var call = scope.IsEnabled ? options.GetCall() : null;
-        if (call is not null)
-        {
-            scope.Apply(call.Key, list, options!);
-        }
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        // Shared (the default): the inner stream itself, with no layer on every token.
+        scope.IsEnabled && options.GetCall() is { } call
+            ? IsolatedStreamingResponseAsync(call, messages as IReadOnlyList<ChatMessage> ?? [.. messages], options!, cancellationToken)
+            : base.GetStreamingResponseAsync(messages, options, cancellationToken);
 
+    private async IAsyncEnumerable<ChatResponseUpdate> IsolatedStreamingResponseAsync(
+        CallContext call, IReadOnlyList<ChatMessage> list, ChatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        scope.Apply(call.Key, list, options);
         var finished = false;
         await foreach (var update in base.GetStreamingResponseAsync(list, options, cancellationToken))
         {
@@ -46,7 +47,7 @@ internal sealed class PromptCacheIsolationChatClient(IChatClient innerClient, Pr
             yield return update;
         }
 
-        if (call is not null && finished)
+        if (finished)
         {
             scope.Answered(call.Key, list);
         }
