@@ -7,7 +7,7 @@ namespace LlmApp.Runtime;
 /// blocks: the gateway's request path and the relay are asynchronous throughout, and the gateway's logging drops
 /// lines rather than wait on a full queue. Set <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0</c> to turn it off.
 /// </summary>
-internal static class InlineIo
+public static class InlineIo
 {
     private const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
