@@ -23,5 +23,11 @@ public sealed class ApiKeyEntry
     /// <summary>Requests of this key running at once; more wait their turn in admission's queue. Unset: no limit.</summary>
     public int? MaxConcurrent { get; set; }
 
-    public KeyLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxConcurrent);
+    /// <summary>
+    /// The time to first token, in milliseconds, this key's requests must have or be refused at once (429 with
+    /// <c>Retry-After</c>); the tightest of it, <c>Slo:TimeToFirstToken</c> and the request's own header wins. Unset: none of its own.
+    /// </summary>
+    public int? TtftMs { get; set; }
+
+    public KeyLimits ToLimits() => new(RequestsPerMinute, TokensPerMinute, MaxConcurrent, TtftMs);
 }

@@ -48,7 +48,8 @@ public static class ApiKeyLoader
             }
 
             foreach (var (limit, value) in (ReadOnlySpan<(string, int?)>)[
-                ("requestsPerMinute", entry.RequestsPerMinute), ("tokensPerMinute", entry.TokensPerMinute), ("maxConcurrent", entry.MaxConcurrent)])
+                ("requestsPerMinute", entry.RequestsPerMinute), ("tokensPerMinute", entry.TokensPerMinute), ("maxConcurrent", entry.MaxConcurrent),
+                ("ttftMs", entry.TtftMs)])
             {
                 if (value is <= 0)
                 {

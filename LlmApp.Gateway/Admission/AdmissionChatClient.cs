@@ -28,7 +28,7 @@ internal sealed class AdmissionChatClient(
             try
             {
                 var response = await backends[session.Backend].GetResponseAsync(list, options, cancellationToken);
-                CallAnnotations.Annotate(response.AdditionalProperties ??= [], session.Backend.Name, session.Failovers);
+                CallAnnotations.Annotate(response.AdditionalProperties ??= [], session.Backend.Name, session.Failovers, session.PredictedFirstToken);
                 return response;
             }
             catch (Exception ex)
@@ -75,7 +75,7 @@ internal sealed class AdmissionChatClient(
         await using (updates)
         {
             var first = updates.Current;
-            CallAnnotations.Annotate(first.AdditionalProperties ??= [], session.Backend.Name, session.Failovers);
+            CallAnnotations.Annotate(first.AdditionalProperties ??= [], session.Backend.Name, session.Failovers, session.PredictedFirstToken);
             yield return first;
             while (true)
             {
@@ -112,6 +112,13 @@ internal sealed class AdmissionChatClient(
         // waits a while for its replica, whose prompt cache holds the turns before.
         var affinity = admission.UsesAffinity(call.Operation) ? PrefixAffinity.Of(messages) : (ulong?)null;
         var followUp = affinity is not null && messages.Any(m => m.Role == ChatRole.Assistant);
-        return AdmissionSession.StartAsync(admission, call, resilience.TotalTimeout(options?.MaxOutputTokens), affinity, followUp, metrics, time, cancellationToken);
+        var request = new AdmissionRequest(call.Operation, call.Key, TimeSpan.Zero, call.KeyMaxConcurrent, affinity)
+        {
+            FollowUp = followUp,
+            PromptChars = PromptText.Chars(messages),
+            CachedChars = PromptText.CachedChars(messages),
+            MaxOutputTokens = options?.MaxOutputTokens,
+        };
+        return AdmissionSession.StartAsync(admission, call, request, resilience.TotalTimeout(options?.MaxOutputTokens), metrics, time, cancellationToken);
     }
 }

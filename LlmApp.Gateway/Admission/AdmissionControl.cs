@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Observability;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,11 @@ namespace LlmApp.Gateway.Admission;
 /// with fewer waiters takes the place of the newest waiter of the partition with the most.</item>
 /// <item>A request waits no longer than its deadline or <c>Resilience:MaxQueueWait</c>; once the host is stopping,
 /// nothing new is admitted. The waiters of a revoked API key are sent away (<see cref="Revoke"/>).</item>
+/// <item>Each request's time to first token is predicted as it asks (its wait for a slot, from the running calls'
+/// expected ends and the queue ahead, then its prompt at the backend's prefill rate: <see cref="BackendSpeed"/>). One
+/// with an objective (<c>Slo:TimeToFirstToken</c>, its key's, its header's) that the prediction says it would miss is
+/// refused at once, and one whose wait outlasts what its objective leaves for its prompt leaves the queue.</item>
+/// <item>With <c>Slo:MinTokensPerSecond</c>, a backend takes no more streams than keep the measured decode rate over it.</item>
 /// </list>
 /// It publishes its own queue length and refusals.
 /// </summary>
@@ -28,6 +34,7 @@ public sealed class AdmissionControl : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<ModelBackend, int> _inFlight;
+    private readonly Dictionary<ModelBackend, HashSet<AdmissionLease>> _running;
     private readonly Dictionary<string, LinkedList<Waiter>> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _partitionInFlight = new(StringComparer.Ordinal);
 
@@ -42,10 +49,14 @@ public sealed class AdmissionControl : IDisposable
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
     private readonly Counter<long> _rejections;
+    private readonly double? _minTokensPerSecond;
+
+    // How long refusals may go on at a free slot on what the backend's speed was last learned to be.
+    private static readonly TimeSpan RelearnAfter = TimeSpan.FromSeconds(2);
     private int _queued;
 
     public AdmissionControl(BackendPool pool, IOptions<ResilienceOptions> options, IHostApplicationLifetime lifetime, IMeterFactory meterFactory,
-        TimeProvider time, IOptions<BackendOptions>? backendOptions = null)
+        TimeProvider time, IOptions<BackendOptions>? backendOptions = null, IOptions<SloOptions>? slo = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
@@ -57,6 +68,8 @@ public sealed class AdmissionControl : IDisposable
         _time = time;
         _stopping = lifetime.ApplicationStopping;
         _inFlight = pool.All.ToDictionary(b => b, _ => 0);
+        _running = pool.All.ToDictionary(b => b, _ => new HashSet<AdmissionLease>());
+        _minTokensPerSecond = slo?.Value.MinTokensPerSecond;
         _byOperation = pool.All.GroupBy(b => b.Operation, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         _affinityWait = backendOptions?.Value.AffinityWait ?? TimeSpan.Zero;
         _chooser = new ReplicaChooser(backendOptions?.Value.Routing ?? BackendRouting.LeastLoaded, _affinityWait, time);
@@ -69,6 +82,7 @@ public sealed class AdmissionControl : IDisposable
         meter.CreateObservableGauge("llmapp.queue.length", () => Volatile.Read(ref _queued), "{request}", "Requests waiting for a backend slot.");
         meter.CreateObservableGauge("llmapp.backend.slots.busy", BusySlots, "{request}", "Requests running on each backend now, by llmapp.backend.");
         _rejections = meter.CreateCounter<long>("llmapp.requests.rejected", "{request}", "Requests refused by admission control, by reason.");
+        BackendSpeedMetrics.Publish(meter, pool);
     }
 
     /// <summary>Whether requests for <paramref name="operation"/> are routed by their prefix: affine routing, and more than one backend to route to.</summary>
@@ -88,13 +102,28 @@ public sealed class AdmissionControl : IDisposable
 
         Waiter waiter;
         var maxWait = request.MaxWait < _maxQueueWait ? request.MaxWait : _maxQueueWait;
+        var objectiveBound = false;
         lock (_gate)
         {
+            if (request.Objective is not null && !request.Moving && !_byOperation.GetValueOrDefault(request.Operation, []).Any(b => b.IsHealthy))
+            {
+                return Refuse(request, AdmissionOutcome.NoBackend);
+            }
+
             // Waiters that can take a slot have it by now (every release dispatches), so a slot still free is one none of
             // them can use: their keys are at their own limits, or they wait for their conversation's replica.
             if (TryTake(request, _time.GetTimestamp()) is { } backend)
             {
-                return new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, request, _time.GetTimestamp()));
+                var firstToken = FirstTokenTime(backend, request);
+                // A free slot and a prediction over the objective: its prompt is too long for the backend's prefill rate,
+                // unless that rate is out of date (nothing learned for a while): then it goes through, and is learned from.
+                if (request.Objective is { } objective && firstToken > objective && !request.Moving && !backend.Speed.IsStale(RelearnAfter))
+                {
+                    Untake(backend, request);
+                    return Refuse(request, AdmissionOutcome.TtftObjective, firstToken - objective);
+                }
+
+                return new(AdmissionOutcome.Admitted, Lease(backend, request, firstToken));
             }
 
             // A call moving off a failed replica was admitted once already: the queue's limit is for new arrivals.
@@ -103,12 +132,29 @@ public sealed class AdmissionControl : IDisposable
                 return Refuse(request, AdmissionOutcome.QueueFull);
             }
 
-            if (maxWait <= TimeSpan.Zero)
+            var predicted = Predict(request);
+            if (request.Objective is { } budget && !request.Moving)
             {
-                return Refuse(request, AdmissionOutcome.QueueTimeout);
+                if (predicted.FirstToken > budget)
+                {
+                    return Refuse(request, AdmissionOutcome.TtftObjective, predicted.FirstToken - budget);
+                }
+
+                // It may wait only as long as leaves time for its prompt once it has a slot.
+                var objectiveWait = budget - predicted.Prompt;
+                if (objectiveWait < maxWait)
+                {
+                    maxWait = objectiveWait;
+                    objectiveBound = true;
+                }
             }
 
-            waiter = Enqueue(request);
+            if (maxWait <= TimeSpan.Zero)
+            {
+                return Refuse(request, objectiveBound ? AdmissionOutcome.TtftObjective : AdmissionOutcome.QueueTimeout);
+            }
+
+            waiter = Enqueue(request, predicted.FirstToken);
         }
 
         // Waiters held back only by their own partition's limit do not stop this one from taking a free slot.
@@ -126,7 +172,7 @@ public sealed class AdmissionControl : IDisposable
         }
         catch (TimeoutException)
         {
-            return Withdraw(waiter, AdmissionOutcome.QueueTimeout);
+            return Withdraw(waiter, objectiveBound ? AdmissionOutcome.TtftObjective : AdmissionOutcome.QueueTimeout);
         }
         catch (OperationCanceledException)
         {
@@ -159,7 +205,8 @@ public sealed class AdmissionControl : IDisposable
     {
         lock (_gate)
         {
-            _inFlight[lease.Backend]--;
+            _running[lease.Backend].Remove(lease);
+            lease.Backend.Speed.SetRunning(--_inFlight[lease.Backend]);
             if (--_partitionInFlight[lease.Partition] == 0)
             {
                 _partitionInFlight.Remove(lease.Partition);
@@ -192,7 +239,8 @@ public sealed class AdmissionControl : IDisposable
                 }
 
                 Dequeue(waiter);
-                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, new AdmissionLease(this, backend, waiter.Value.Request, _time.GetTimestamp())));
+                // Its prediction stands as made when it asked: its error is the prediction's.
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, Lease(backend, waiter.Value.Request, waiter.Value.Predicted)));
 
                 // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
                 if (turn.List is not null)
@@ -221,14 +269,120 @@ public sealed class AdmissionControl : IDisposable
         var best = _chooser.Choose(candidates, request, since, Free);
         if (best is not null)
         {
-            _inFlight[best]++;
+            best.Speed.SetRunning(++_inFlight[best]);
             _partitionInFlight[request.Partition] = running + 1;
         }
 
         return best;
     }
 
-    private int Free(ModelBackend backend) => backend.Slots - _inFlight[backend];
+    /// <summary>Gives back a slot <see cref="TryTake"/> took, for a request refused after all.</summary>
+    private void Untake(ModelBackend backend, AdmissionRequest request)
+    {
+        backend.Speed.SetRunning(--_inFlight[backend]);
+        if (--_partitionInFlight[request.Partition] == 0)
+        {
+            _partitionInFlight.Remove(request.Partition);
+        }
+    }
+
+    private int Free(ModelBackend backend) => Capacity(backend) - _inFlight[backend];
+
+    /// <summary>
+    /// Streams <paramref name="backend"/> may run: its slots, or with <c>Slo:MinTokensPerSecond</c> the most at which its
+    /// measured decode rate keeps over the floor (where more streams have not been measured, the rate at fewer stands
+    /// for it, so that admission tries them and learns); always at least one.
+    /// </summary>
+    private int Capacity(ModelBackend backend)
+    {
+        var slots = backend.Slots;
+        if (_minTokensPerSecond is not { } floor)
+        {
+            return slots;
+        }
+
+        var speed = backend.Speed;
+        for (var streams = slots; streams > 1; streams--)
+        {
+            var rate = speed.DecodeRate(streams);
+            if (rate == 0 || rate >= floor)
+            {
+                return streams;
+            }
+        }
+
+        return 1;
+    }
+
+    /// <summary>Takes the slot's lease, and counts it among the backend's running calls until it is given back.</summary>
+    private AdmissionLease Lease(ModelBackend backend, AdmissionRequest request, TimeSpan predicted)
+    {
+        var now = _time.GetTimestamp();
+        var service = backend.Speed.ServiceTime(UncachedTokens(backend, request), request.MaxOutputTokens is { } max ? Math.Min(max, backend.Speed.OutputTokens) : null,
+            _inFlight[backend]);
+        var lease = new AdmissionLease(this, backend, request, now, predicted, now + (long)(service.TotalSeconds * _time.TimestampFrequency));
+        _running[backend].Add(lease);
+        return lease;
+    }
+
+    /// <summary>Predicted time from sending <paramref name="request"/> to <paramref name="backend"/> to its first token.</summary>
+    private TimeSpan FirstTokenTime(ModelBackend backend, AdmissionRequest request) => backend.Speed.FirstTokenTime(UncachedTokens(backend, request));
+
+    /// <summary>
+    /// The prompt tokens <paramref name="backend"/> would read for <paramref name="request"/>: for a follow-up on the
+    /// replica that served its conversation (or the only one), those after its last assistant turn; else its prompt
+    /// less the share the backend typically finds in its cache (a shared system prompt, say).
+    /// </summary>
+    private double UncachedTokens(ModelBackend backend, AdmissionRequest request)
+    {
+        var speed = backend.Speed;
+        var home = request.CachedChars > 0
+            && (_byOperation[request.Operation].Length == 1 || (request.Affinity is { } affinity && _chooser.HomeOf(affinity) == backend));
+        var tokens = home
+            ? (request.PromptChars - request.CachedChars) / speed.CharsPerToken
+            : request.PromptChars / speed.CharsPerToken * (1 - speed.CachedShare);
+        return Math.Max(1, tokens);
+    }
+
+    /// <summary>
+    /// The time to first token <paramref name="request"/> can expect when it has to wait: when a slot would come free
+    /// for it (<see cref="SlotForecast"/>, with the requests ahead of it in the round-robin between keys), then its
+    /// prompt on that backend.
+    /// </summary>
+    private (TimeSpan FirstToken, TimeSpan Prompt) Predict(AdmissionRequest request)
+    {
+        if (!_byOperation.TryGetValue(request.Operation, out var candidates))
+        {
+            return (TimeSpan.Zero, TimeSpan.Zero);
+        }
+
+        var healthy = candidates.Where(b => b.IsHealthy).ToArray();
+        var now = _time.GetTimestamp();
+        var (backend, wait) = SlotForecast.Earliest(
+            (healthy.Length > 0 ? healthy : candidates).Select(b => (b, Capacity(b),
+                _running[b].Select(lease => Math.Max(0, (double)(lease.ExpectedEnd - now) / _time.TimestampFrequency)).ToList(),
+                b.Speed.ServiceTime(null, null, Capacity(b)).TotalSeconds)),
+            Ahead(request));
+        var prompt = backend is null ? TimeSpan.Zero : FirstTokenTime(backend, request);
+        return (wait + prompt, prompt);
+    }
+
+    /// <summary>
+    /// Waiters of the same operation served before <paramref name="request"/> would be: turns go round the keys, so
+    /// from each key as many as this one's own key has waiting, and one more.
+    /// </summary>
+    private int Ahead(AdmissionRequest request)
+    {
+        var mine = _queues.TryGetValue(request.Partition, out var own) ? own.Count(w => w.Request.Operation == request.Operation) : 0;
+        var ahead = 0;
+        foreach (var (partition, queue) in _queues)
+        {
+            var waiting = queue.Count(w => w.Request.Operation == request.Operation);
+            ahead += partition == request.Partition ? waiting : Math.Min(waiting, mine + 1);
+        }
+
+        return ahead;
+    }
 
     /// <summary>How many slots of <paramref name="backend"/> are held now.</summary>
     internal int Busy(ModelBackend backend)
@@ -320,7 +474,7 @@ public sealed class AdmissionControl : IDisposable
         }
     }
 
-    private Waiter Enqueue(AdmissionRequest request)
+    private Waiter Enqueue(AdmissionRequest request, TimeSpan predicted)
     {
         if (!_queues.TryGetValue(request.Partition, out var queue))
         {
@@ -328,7 +482,7 @@ public sealed class AdmissionControl : IDisposable
             _turns.AddLast(request.Partition);
         }
 
-        var waiter = new Waiter(request, _time.GetTimestamp());
+        var waiter = new Waiter(request, _time.GetTimestamp(), predicted);
         waiter.Node = queue.AddLast(waiter);
         _queued++;
         return waiter;
@@ -358,7 +512,11 @@ public sealed class AdmissionControl : IDisposable
             if (waiter.Node is { } node)
             {
                 Dequeue(node);
-                return Refuse(waiter.Request, outcome);
+                // Try again when a request arriving then would be predicted to meet the objective.
+                var retryAfter = outcome == AdmissionOutcome.TtftObjective && waiter.Request.Objective is { } objective
+                    ? Predict(waiter.Request).FirstToken - objective
+                    : (TimeSpan?)null;
+                return Refuse(waiter.Request, outcome, retryAfter);
             }
         }
 
@@ -372,7 +530,7 @@ public sealed class AdmissionControl : IDisposable
         return new(AdmissionOutcome.ClientLeft, null);
     }
 
-    private AdmissionResult Refuse(AdmissionRequest request, AdmissionOutcome outcome)
+    private AdmissionResult Refuse(AdmissionRequest request, AdmissionOutcome outcome, TimeSpan? retryAfter = null)
     {
         if (outcome != AdmissionOutcome.ClientLeft)
         {
@@ -380,12 +538,35 @@ public sealed class AdmissionControl : IDisposable
                 new KeyValuePair<string, object?>("gen_ai.operation.name", request.Operation));
         }
 
-        return new(outcome, null);
+        var detail = outcome is AdmissionOutcome.QueueFull or AdmissionOutcome.QueueTimeout or AdmissionOutcome.QueueShare or AdmissionOutcome.TtftObjective
+            ? FloorHeld(request.Operation)
+            : null;
+        return new(outcome, null, retryAfter is { } after && outcome == AdmissionOutcome.TtftObjective ? Max(after, TimeSpan.FromSeconds(1)) : retryAfter, detail);
     }
 
-    private sealed class Waiter(AdmissionRequest request, long since)
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Which backends the decode-rate floor holds under their slots now, in words; null when it holds none back.</summary>
+    private string? FloorHeld(string operation)
+    {
+        if (_minTokensPerSecond is not { } floor || !_byOperation.TryGetValue(operation, out var backends))
+        {
+            return null;
+        }
+
+        var held = backends.Select(b => (b, Capacity(b))).Where(c => c.Item2 < c.b.Slots)
+            .Select(c => $"{c.b.Name} to {c.Item2} of its {c.b.Slots} slots").ToArray();
+        return held.Length == 0
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"Slo:MinTokensPerSecond ({floor} tokens/s a stream) holds {string.Join(", ", held)}.");
+    }
+
+    private sealed class Waiter(AdmissionRequest request, long since, TimeSpan predicted)
     {
         public AdmissionRequest Request { get; } = request;
+
+        /// <summary>Its time to first token, as predicted when it began to wait.</summary>
+        public TimeSpan Predicted { get; } = predicted;
 
         /// <summary>When it began to wait, as a <see cref="TimeProvider"/> timestamp.</summary>
         public long Since { get; } = since;

@@ -23,8 +23,8 @@ internal sealed class AdmissionEmbeddingGenerator(
         var call = GatewayEmbeddingOptions.GetCall(options)
             ?? throw new InvalidOperationException("An embeddings call reaches admission through the gateway's endpoint, with its CallContext.");
         var inputs = values as IReadOnlyList<EmbeddingInput> ?? [.. values];
-        using var session = await AdmissionSession.StartAsync(admission, call, resilience.TotalTimeoutBase, affinity: null, followUp: false, metrics, time,
-            cancellationToken);
+        using var session = await AdmissionSession.StartAsync(admission, call, new AdmissionRequest(call.Operation, call.Key, TimeSpan.Zero, call.KeyMaxConcurrent),
+            resilience.TotalTimeoutBase, metrics, time, cancellationToken);
         while (true)
         {
             try

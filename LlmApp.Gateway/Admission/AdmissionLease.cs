@@ -8,12 +8,15 @@ public sealed class AdmissionLease : IDisposable
     private readonly AdmissionControl _owner;
     private int _released;
 
-    internal AdmissionLease(AdmissionControl owner, ModelBackend backend, AdmissionRequest request, long admittedAt)
+    internal AdmissionLease(AdmissionControl owner, ModelBackend backend, AdmissionRequest request, long admittedAt, TimeSpan predictedFirstToken,
+        long expectedEnd)
     {
         _owner = owner;
         Backend = backend;
         Request = request;
         AdmittedAt = admittedAt;
+        PredictedFirstToken = predictedFirstToken;
+        ExpectedEnd = expectedEnd;
     }
 
     /// <summary>The backend the slot is on.</summary>
@@ -27,6 +30,12 @@ public sealed class AdmissionLease : IDisposable
 
     /// <summary>When the request was admitted, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long AdmittedAt { get; }
+
+    /// <summary>Its time to first token as predicted when it asked for a slot, counted from then: its wait, then its prompt.</summary>
+    public TimeSpan PredictedFirstToken { get; }
+
+    /// <summary>When it is expected to give its slot back, as a <see cref="TimeProvider"/> timestamp: for the waits of those after it.</summary>
+    internal long ExpectedEnd { get; }
 
     public void Dispose()
     {

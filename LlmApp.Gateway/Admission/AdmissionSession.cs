@@ -34,6 +34,9 @@ internal sealed class AdmissionSession : IDisposable
 
     public ModelBackend Backend => _lease.Backend;
 
+    /// <summary>The time to first token predicted for the call when it asked for a slot, counted from its arrival.</summary>
+    public TimeSpan PredictedFirstToken { get; private init; }
+
     public int Failovers { get; private set; }
 
     /// <summary>
@@ -42,19 +45,20 @@ internal sealed class AdmissionSession : IDisposable
     /// <see cref="OperationCanceledException"/>.
     /// </summary>
     public static async Task<AdmissionSession> StartAsync(
-        AdmissionControl admission, CallContext call, TimeSpan deadline, ulong? affinity, bool followUp, GatewayMetrics metrics, TimeProvider time,
+        AdmissionControl admission, CallContext call, AdmissionRequest request, TimeSpan deadline, GatewayMetrics metrics, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var request = new AdmissionRequest(call.Operation, call.Key, deadline - time.GetElapsedTime(call.ArrivalTimestamp), call.KeyMaxConcurrent, affinity)
-        {
-            FollowUp = followUp,
-        };
+        var elapsed = time.GetElapsedTime(call.ArrivalTimestamp);
+        request = request with { MaxWait = deadline - elapsed, Objective = call.TimeToFirstTokenObjective - elapsed };
         var result = await admission.AdmitAsync(request, cancellationToken);
         return result.Outcome switch
         {
-            AdmissionOutcome.Admitted => new AdmissionSession(admission, result.Lease!, call, deadline, metrics, time),
+            AdmissionOutcome.Admitted => new AdmissionSession(admission, result.Lease!, call, deadline, metrics, time)
+            {
+                PredictedFirstToken = elapsed + result.Lease!.PredictedFirstToken,
+            },
             AdmissionOutcome.ClientLeft => throw new OperationCanceledException(cancellationToken),
-            var refused => throw new AdmissionRefusedException(refused),
+            var refused => throw new AdmissionRefusedException(refused, result.RetryAfter, result.Detail),
         };
     }
 

@@ -90,6 +90,9 @@ internal sealed class ReplicaChooser(BackendRouting routing, TimeSpan affinityWa
     /// <summary>A conversation now on <paramref name="backend"/> (moved there by failover) has its home there.</summary>
     public void Moved(ulong affinity, ModelBackend backend) => Place(affinity, backend);
 
+    /// <summary>The replica the conversation of <paramref name="affinity"/> was last placed on; null if none.</summary>
+    public ModelBackend? HomeOf(ulong affinity) => _homes.GetValueOrDefault(affinity);
+
     private ModelBackend Home(IReadOnlyList<ModelBackend> candidates, ulong key, bool followUp, Func<ModelBackend, bool> live)
     {
         if (_homes.TryGetValue(key, out var known) && candidates.Contains(known))

@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Backend;
+using LlmApp.Gateway.Configuration;
 using LlmApp.Gateway.Limits;
 using LlmApp.Gateway.Quotas;
 using LlmApp.Gateway.Streaming;
@@ -13,5 +14,6 @@ internal sealed record ChatCompletionServices(
     IOptions<BackendOptions> Backend,
     IOptions<StreamingOptions> Streaming,
     IOptions<RequestLimitsOptions> Limits,
+    IOptions<SloOptions> Slo,
     KeyQuotas Quotas,
     TimeProvider Time);

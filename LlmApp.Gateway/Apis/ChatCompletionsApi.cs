@@ -16,7 +16,7 @@ public static class ChatCompletionsApi
 
     /// <summary>
     /// <c>POST /v1/chat/completions</c>, top to bottom: the key's requests per minute (before a byte of the body is read),
-    /// validation, the key's tokens, the chat pipeline (telemetry, tool calls, the context check, admission, the
+    /// the time-to-first-token objective, validation, the key's tokens, the chat pipeline (telemetry, tool calls, the context check, admission, the
     /// backend's deadlines and wire client: see <c>Hosting/GatewayExtensions</c>), then the SSE or JSON writer. The request
     /// log filter around it writes its one line from the call's record.
     /// </summary>
@@ -30,14 +30,20 @@ public static class ChatCompletionsApi
             return overLimit.ToResult();
         }
 
-        var (request, invalid) = await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, context.RequestAborted);
+        var (objective, badObjective) = FirstTokenObjective.Read(context.Request, services.Slo.Value, key);
+        var (request, invalid) = badObjective is null
+            ? await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, context.RequestAborted)
+            : (null, badObjective);
         if (invalid is not null)
         {
             return invalid.ToResult();
         }
 
         var record = context.Features.GetRequiredFeature<CallRecord>();
-        var call = new CallContext(record, Operations.Chat, services.Backend.Value.Model, request!.Stream, key.Name, key.Limits.MaxConcurrent);
+        var call = new CallContext(record, Operations.Chat, services.Backend.Value.Model, request!.Stream, key.Name, key.Limits.MaxConcurrent)
+        {
+            TimeToFirstTokenObjective = objective,
+        };
         context.Features.Set(call);
         var (quota, limited) = services.Quotas.AcquireChat(key, request, services.Limits.Value.MaxOutputTokens, services.Backend.Value.ContextLength,
             context.Response);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Backend;
@@ -9,7 +11,8 @@ namespace LlmApp.Gateway.Backend;
 /// <see cref="HttpMessageInvoker"/>: the request is written with <see cref="Utf8JsonWriter"/>, the answer is always
 /// streamed and read event by event (<see cref="BackendStreamReader"/>). The cancellation token reaches every read, so
 /// a client that leaves or a deadline that passes closes the connection at once, which is how llama-server and vLLM
-/// learn to stop generating and free the slot.
+/// learn to stop generating and free the slot. Each answer that ends whole teaches the backend's
+/// <see cref="BackendSpeed"/> what it took.
 /// </summary>
 internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker http) : IChatClient
 {
@@ -18,6 +21,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
         var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
+        var watch = new SpeedWatch(backend, Stopwatch.GetTimestamp());
         HttpResponseMessage response;
         Stream stream;
         try
@@ -33,7 +37,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         using (response)
         await using (stream)
         {
-            await using var updates = BackendStreamReader.ReadAsync(stream, call.Token).GetAsyncEnumerator(call.Token);
+            await using var updates = BackendStreamReader.ReadAsync(stream, watch.UsageSeen, call.Token).GetAsyncEnumerator(call.Token);
             while (true)
             {
                 try
@@ -48,8 +52,16 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
                     throw OutOfService();
                 }
 
-                yield return updates.Current;
+                var update = updates.Current;
+                if (watch.FirstToken == 0 && ChatUpdates.CarriesOutput(update))
+                {
+                    watch.FirstTokenCame();
+                }
+
+                yield return update;
             }
+
+            watch.Ended(messages);
         }
     }
 
@@ -61,10 +73,13 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
         var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false, CachePrompt);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
+        var watch = new SpeedWatch(backend, Stopwatch.GetTimestamp());
         try
         {
             using var response = await SendAsync(body, stream: false, call.Token);
-            return BackendStreamReader.ReadOne(await response.Content.ReadAsByteArrayAsync(call.Token));
+            var answer = BackendStreamReader.ReadOne(await response.Content.ReadAsByteArrayAsync(call.Token), watch.UsageSeen);
+            watch.Ended(messages);
+            return answer;
         }
         catch (Exception ex) when (TakenOutOfService(ex, cancellationToken))
         {

@@ -28,5 +28,15 @@ internal sealed record BackendUsage(int? PromptTokens, int? CompletionTokens, in
     public const string GenerationMicrosecondsKey = "llmapp.generation_us";
 
     /// <summary>How long the answer's tokens took to generate, from llama-server's <c>timings.predicted_ms</c>.</summary>
-    public double? GenerationMs { get; init; }
+    public double? GenerationMs => Timings is { PredictedMs: > 0 } timings ? timings.PredictedMs : null;
+
+    /// <summary>llama-server's own account of the call (<c>timings</c>); null from a backend that does not send one.</summary>
+    public BackendTimings? Timings { get; init; }
 }
+
+/// <summary>
+/// llama-server's <c>timings</c>: the prompt tokens it read (<paramref name="PromptTokens"/>, those not found in its
+/// cache) and how long that took, the tokens it generated and how long that took, and the prompt tokens it reused
+/// from its cache.
+/// </summary>
+internal sealed record BackendTimings(int PromptTokens, double PromptMs, int PredictedTokens, double PredictedMs, int? CachedTokens);

@@ -21,6 +21,7 @@ internal sealed class BackendEventParser
     private static readonly byte[][] s_delta = Names("content", "tool_calls");
     private static readonly byte[][] s_toolCall = Names("index", "id", "function");
     private static readonly byte[][] s_function = Names("name", "arguments");
+    private static readonly byte[][] s_timings = Names("prompt_n", "prompt_ms", "predicted_n", "predicted_ms", "cache_n");
     private static readonly byte[][] s_usage = Names("prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details");
 
     private string? _id;
@@ -40,7 +41,7 @@ internal sealed class BackendEventParser
         }
 
         long? created = null;
-        double? generationMs = null;
+        BackendTimings? timings = null;
         string? content = null, finishReason = null, error = null, message = null;
         var isErrorObject = false;
         List<ToolCallDelta>? toolCalls = null;
@@ -81,7 +82,7 @@ internal sealed class BackendEventParser
                     message = reader.GetString();
                     break;
                 case 8 when value == JsonTokenType.StartObject:
-                    generationMs = ReadGenerationMs(ref reader);
+                    timings = ReadTimings(ref reader);
                     break;
                 default:
                     Skip(ref reader);
@@ -90,9 +91,9 @@ internal sealed class BackendEventParser
         }
 
         error ??= isErrorObject ? message ?? "" : null;
-        if (usage is not null && generationMs is not null)
+        if (usage is not null && timings is not null)
         {
-            usage = usage with { GenerationMs = generationMs };
+            usage = usage with { Timings = timings };
         }
 
         return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, logprobs, usage, error);
@@ -260,22 +261,43 @@ internal sealed class BackendEventParser
         return new BackendUsage(prompt, completion, total, cached);
     }
 
-    /// <summary>llama-server's <c>timings.predicted_ms</c>: how long generating the answer's tokens took.</summary>
-    private static double? ReadGenerationMs(ref Utf8JsonReader reader)
+    /// <summary>llama-server's <c>timings</c>: prompt and predicted tokens and milliseconds, and the cached prompt tokens.</summary>
+    private static BackendTimings? ReadTimings(ref Utf8JsonReader reader)
     {
-        double? predicted = null;
+        double promptMs = 0, predictedMs = 0;
+        int promptTokens = 0, predictedTokens = 0;
+        int? cached = null;
+        var any = false;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
-            var isPredicted = reader.ValueTextEquals("predicted_ms"u8);
-            if (Next(ref reader) == JsonTokenType.Number && isPredicted && reader.TryGetDouble(out var ms))
+            var name = Name(ref reader, s_timings);
+            if (Next(ref reader) == JsonTokenType.Number && name >= 0 && reader.TryGetDouble(out var value))
             {
-                predicted = ms;
+                any = true;
+                switch (name)
+                {
+                    case 0:
+                        promptTokens = (int)value;
+                        break;
+                    case 1:
+                        promptMs = value;
+                        break;
+                    case 2:
+                        predictedTokens = (int)value;
+                        break;
+                    case 3:
+                        predictedMs = value;
+                        break;
+                    default:
+                        cached = (int)value;
+                        break;
+                }
             }
 
             Skip(ref reader);
         }
 
-        return predicted;
+        return any ? new BackendTimings(promptTokens, promptMs, predictedTokens, predictedMs, cached) : null;
     }
 
     /// <summary>An error object's message (its other fields say nothing the client can act on); "" when it has none.</summary>

@@ -9,11 +9,13 @@ namespace LlmApp.Gateway.Backend;
 /// <summary>
 /// Reads an OpenAI-compatible SSE stream into <see cref="ChatResponseUpdate"/>s, and holds it to its word: an
 /// error event, an event that does not parse, or a stream that ends without a finish reason is a failure, thrown
-/// as one, so that a cut answer can never pass for a whole one.
+/// as one, so that a cut answer can never pass for a whole one. The usage event's counts, with llama-server's timings,
+/// also go to <c>usageSeen</c>, for the backend's <see cref="BackendSpeed"/>.
 /// </summary>
 internal static class BackendStreamReader
 {
-    public static async IAsyncEnumerable<ChatResponseUpdate> ReadAsync(Stream body, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<ChatResponseUpdate> ReadAsync(Stream body, Action<BackendUsage>? usageSeen,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parser = new BackendEventParser();
         var events = SseParser.Create(body, (_, data) => Parse(parser, data));
@@ -31,6 +33,11 @@ internal static class BackendStreamReader
                 throw new BackendFailureException(BackendFault.ErrorEvent, string.IsNullOrWhiteSpace(error) ? "The model backend failed mid-answer." : error);
             }
 
+            if (backendEvent.Usage is { } usage)
+            {
+                usageSeen?.Invoke(usage);
+            }
+
             var update = ToUpdate(backendEvent, toolCalls: null);
             finished |= update.FinishReason is not null;
             yield return update;
@@ -43,9 +50,14 @@ internal static class BackendStreamReader
     }
 
     /// <summary>A whole answer (<c>chat.completion</c>), held to the same word: an error or no finish reason is a failure.</summary>
-    public static ChatResponse ReadOne(ReadOnlySpan<byte> body)
+    public static ChatResponse ReadOne(ReadOnlySpan<byte> body, Action<BackendUsage>? usageSeen)
     {
         var answer = Parse(new BackendEventParser(), body);
+        if (answer.Usage is { } usage)
+        {
+            usageSeen?.Invoke(usage);
+        }
+
         if (answer.Error is { } error)
         {
             throw new BackendFailureException(BackendFault.ErrorEvent, string.IsNullOrWhiteSpace(error) ? "The model backend failed." : error);

@@ -58,6 +58,9 @@ public sealed class ModelBackend : IDisposable
 
     public CircuitBreakerStateProvider CircuitState { get; }
 
+    /// <summary>How fast it is, learned from the calls it served; admission predicts times to first token from it.</summary>
+    public BackendSpeed Speed { get; } = new();
+
     /// <summary>
     /// Cancelled when the backend is taken out of service (it stopped answering its health probes): the calls it is
     /// still serving end at once instead of waiting for a hung server until their deadline.

@@ -32,7 +32,7 @@ public static class FailureClassifier
 
     private static GatewayFailure? Describe(Exception exception) => exception switch
     {
-        AdmissionRefusedException refused => Refused(refused.Outcome),
+        AdmissionRefusedException refused => Refused(refused),
         InvalidCallException wrong => GatewayFailure.InvalidRequest(wrong.Message, wrong.Param, wrong.Code),
         GenerationTimeoutException { Timeout: GenerationTimeout.Shutdown } shutdown =>
             GatewayFailure.Unavailable(shutdown.Message, "server_shutting_down", "shutdown", TimeSpan.FromSeconds(5)),
@@ -67,9 +67,29 @@ public static class FailureClassifier
         _ => null,
     };
 
-    /// <summary>What a client is told when admission turns it away: 429 when the gateway is full, 503 when it is stopping, 401 for a revoked key.</summary>
-    private static GatewayFailure Refused(AdmissionOutcome outcome) => outcome switch
+    /// <summary>
+    /// What a client is told when admission turns it away: 429 when the gateway is full or its time-to-first-token
+    /// objective would be missed (code <c>ttft_objective</c>, or <c>decode_rate_floor</c> when the floor held slots
+    /// back), 503 when it is stopping or no backend is up, 401 for a revoked key.
+    /// </summary>
+    private static GatewayFailure Refused(AdmissionRefusedException refused)
     {
+        var failure = Refused(refused.Outcome, refused.RetryAfter);
+        return refused.Detail is { } detail
+            ? failure with { Error = failure.Error with { Message = $"{failure.Error.Message} {detail}", Code = "decode_rate_floor" } }
+            : failure;
+    }
+
+    private static GatewayFailure Refused(AdmissionOutcome outcome, TimeSpan? retryAfter) => outcome switch
+    {
+        AdmissionOutcome.TtftObjective => new(StatusCodes.Status429TooManyRequests,
+            new("The time to first token this request is promised (Slo:TimeToFirstToken, the key's ttftMs or the X-LlmApp-Ttft-Ms header) "
+                + "cannot be met now: the model slots are busy for longer. Retry after the time Retry-After gives, or ask elsewhere.", "requests", null,
+                "ttft_objective"),
+            nameof(AdmissionOutcome.TtftObjective), retryAfter ?? TimeSpan.FromSeconds(1)),
+        AdmissionOutcome.NoBackend => GatewayFailure.Unavailable(
+            "No model backend is up, so the time to first token this request is promised cannot be met; try again shortly.", "ttft_objective",
+            nameof(AdmissionOutcome.NoBackend), TimeSpan.FromSeconds(2)),
         AdmissionOutcome.ShuttingDown =>
             GatewayFailure.Unavailable("The server is shutting down; try again.", "server_shutting_down", nameof(AdmissionOutcome.ShuttingDown), TimeSpan.FromSeconds(5)),
         AdmissionOutcome.QueueTimeout =>

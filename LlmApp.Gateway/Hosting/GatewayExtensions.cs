@@ -27,6 +27,7 @@ internal static class GatewayExtensions
     {
         builder.AddSettings<ResilienceOptions>(ResilienceOptions.SectionName);
         builder.AddSettings<StreamingOptions>(StreamingOptions.SectionName);
+        builder.AddSettings<SloOptions>(SloOptions.SectionName);
         builder.AddRequestLimits();
         builder.AddTrustedProxies();
         builder.AddApiKeys();

@@ -18,6 +18,7 @@ public sealed class GatewayMetrics
     private static readonly double[] s_timeToFirstToken = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
     private static readonly double[] s_timePerOutputToken = [0.01, 0.025, 0.033, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5];
     private static readonly double[] s_requestDuration = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+    private static readonly double[] s_predictionRatio = [0.25, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 4.0];
     private static readonly long[] s_tokenUsage = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -32,6 +33,9 @@ public sealed class GatewayMetrics
             "Time from the request's arrival to its last byte.", tags: null, advice: new() { HistogramBucketBoundaries = s_requestDuration });
         TokenUsage = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}",
             "Tokens per request, by gen_ai.token.type (input or output).", tags: null, advice: new() { HistogramBucketBoundaries = s_tokenUsage });
+        TimeToFirstTokenPrediction = meter.CreateHistogram<double>("llmapp.ttft.prediction.ratio", "1",
+            "Time to first token as admission predicted it when the request asked for a slot, divided by the time measured: above 1 it refuses too soon, below 1 it admits what misses.",
+            tags: null, advice: new() { HistogramBucketBoundaries = s_predictionRatio });
         ActiveRequests = meter.CreateUpDownCounter<long>("llmapp.requests.active", "{request}", "Generations running on the backend now.");
         UpstreamErrors = meter.CreateCounter<long>("llmapp.upstream.errors", "{error}", "Failed or timed-out backend calls, by error.type.");
         PromptTokens = meter.CreateCounter<long>("llmapp.backend.prompt_tokens", "{token}", "Prompt tokens each backend was sent, by llmapp.backend.");
@@ -51,6 +55,8 @@ public sealed class GatewayMetrics
     public Histogram<double> RequestDuration { get; }
 
     public Histogram<long> TokenUsage { get; }
+
+    public Histogram<double> TimeToFirstTokenPrediction { get; }
 
     public UpDownCounter<long> ActiveRequests { get; }
 

@@ -11,13 +11,22 @@ public static class CallAnnotations
 {
     private const string BackendKey = "llmapp.backend";
     private const string FailoversKey = "llmapp.failovers";
+    private const string PredictedKey = "llmapp.predicted_ttft";
 
-    public static void Annotate(AdditionalPropertiesDictionary properties, string backend, int failovers)
+    public static void Annotate(AdditionalPropertiesDictionary properties, string backend, int failovers, TimeSpan? predictedFirstToken = null)
     {
         ArgumentNullException.ThrowIfNull(properties);
         properties[BackendKey] = backend;
         properties[FailoversKey] = failovers;
+        if (predictedFirstToken is { } predicted)
+        {
+            properties[PredictedKey] = predicted;
+        }
     }
+
+    /// <summary>The time to first token admission predicted for the call when it asked for a slot, from its arrival; null if none said.</summary>
+    public static TimeSpan? PredictedFirstToken(AdditionalPropertiesDictionary? properties) =>
+        properties is not null && properties.TryGetValue(PredictedKey, out TimeSpan predicted) ? predicted : null;
 
     public static void Annotate(Exception exception, string backend, int failovers)
     {

@@ -12,4 +12,10 @@ public sealed record CallContext(
 
     /// <summary>When the request arrived, as a <see cref="TimeProvider"/> timestamp: deadlines and latencies count from here.</summary>
     public long ArrivalTimestamp => Record.ArrivalTimestamp;
+
+    /// <summary>
+    /// The time to first token it is promised, from its arrival: the tightest of <c>Slo:TimeToFirstToken</c>, its key's
+    /// <c>ttftMs</c> and its <c>X-LlmApp-Ttft-Ms</c> header. Null: none, and admission refuses it only when full.
+    /// </summary>
+    public TimeSpan? TimeToFirstTokenObjective { get; init; }
 }

@@ -53,7 +53,8 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             }
 
             var (backend, failovers) = failure is null ? CallAnnotations.Read(response?.AdditionalProperties) : CallAnnotations.Read(failure);
-            Record(call, options, stream: false, arrival, firstToken, response?.Usage, failure, backend, failovers);
+            Record(call, options, stream: false, arrival, firstToken, response?.Usage, failure, backend, failovers,
+                CallAnnotations.PredictedFirstToken(response?.AdditionalProperties));
             if (logContent && response is not null)
             {
                 WriteContent(call, messages, response.Text);
@@ -71,6 +72,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         UsageDetails? usage = null;
         Exception? failure = null;
         (string? Backend, int Failovers) routed = (null, 0);
+        TimeSpan? predicted = null;
         var first = true;
         try
         {
@@ -95,6 +97,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 {
                     first = false;
                     routed = CallAnnotations.Read(update.AdditionalProperties);
+                    predicted = CallAnnotations.PredictedFirstToken(update.AdditionalProperties);
                 }
 
                 if (firstToken == 0 && ChatUpdates.CarriesOutput(update))
@@ -127,7 +130,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                 routed = CallAnnotations.Read(failure);
             }
 
-            Record(call, options, stream: true, arrival, firstToken, usage, failure, routed.Backend, routed.Failovers);
+            Record(call, options, stream: true, arrival, firstToken, usage, failure, routed.Backend, routed.Failovers, predicted);
             if (completion is not null)
             {
                 WriteContent(call, messages, completion.ToString());
@@ -142,7 +145,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
     }
 
     private void Record(CallContext? call, ChatOptions? options, bool stream, long arrival, long firstToken, UsageDetails? usage, Exception? failure,
-        string? backend, int failovers)
+        string? backend, int failovers, TimeSpan? predicted)
     {
         var end = time.GetTimestamp();
         TimeSpan? timeToFirstToken = firstToken == 0 ? null : time.GetElapsedTime(arrival, firstToken);
@@ -179,6 +182,11 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         if (timeToFirstToken is { } ttft)
         {
             metrics.TimeToFirstToken.Record(ttft.TotalSeconds, tags);
+            // A call that moved to another replica was not the one predicted.
+            if (predicted is { } prediction && failovers == 0 && ttft > TimeSpan.Zero)
+            {
+                metrics.TimeToFirstTokenPrediction.Record(prediction / ttft, tags);
+            }
         }
 
         if (usage?.InputTokenCount is { } input)

@@ -110,7 +110,7 @@ public sealed class BackendStreamReaderTests
     public void AWholeAnswersToolCallsKeepTheirArgumentsAsGenerated()
     {
         var response = BackendStreamReader.ReadOne(
-            """{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\" : \"Oslo\"}"}}]},"finish_reason":"tool_calls"}]}"""u8);
+            """{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\" : \"Oslo\"}"}}]},"finish_reason":"tool_calls"}]}"""u8, usageSeen: null);
 
         var call = Assert.Single(response.Messages[^1].Contents.OfType<FunctionCallContent>());
         Assert.Equal("""{"city" : "Oslo"}""", call.RawRepresentation);
@@ -133,7 +133,7 @@ public sealed class BackendStreamReaderTests
     {
         into ??= [];
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        await foreach (var update in BackendStreamReader.ReadAsync(stream, CancellationToken.None))
+        await foreach (var update in BackendStreamReader.ReadAsync(stream, usageSeen: null, CancellationToken.None))
         {
             into.Add(update);
         }
