@@ -45,7 +45,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
             [.. Enumerable.Range(0, count).Select(_ => ChatRequestSender.Body(model, [("user", prompts[next++])], settings.OutputTokens, settings.Stream,
                 settings.Temperature, settings.IgnoreEos))];
 
-        var rounds = new Dictionary<(string Target, int Concurrency), List<RunResult>>();
+        var rounds = new Dictionary<(string Target, LoadLevel Load), List<RunResult>>();
         await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
@@ -57,26 +57,30 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
                         () => warmup.Increment(1), cancellationToken);
                 }
 
-                foreach (var concurrency in settings.Concurrency)
+                foreach (var load in settings.Levels)
                 {
-                    var count = settings.RequestsAt(concurrency);
-                    var task = progress.AddTask($"concurrency {concurrency}", maxValue: count * settings.Rounds * settings.Targets.Count);
+                    var count = settings.RequestsAt(load);
+                    var task = progress.AddTask(load.ToString(), maxValue: count * settings.Rounds * settings.Targets.Count);
                     for (var round = 0; round < settings.Rounds; round++)
                     {
-                        // Interleaved, and each round starts with the next target, so that no target always runs first.
+                        // Interleaved, and each round starts with the next target, so that no target always runs first. An
+                        // open loop sends each target the same arrivals in a round, and other arrivals the next round.
                         for (var i = 0; i < settings.Targets.Count; i++)
                         {
                             var target = settings.Targets[(round + i) % settings.Targets.Count];
-                            var result = await runner.RunAsync(target, Bodies(count), settings.Stream, concurrency, () => task.Increment(1), cancellationToken);
-                            rounds.TryAdd((target.Name, concurrency), []);
-                            rounds[(target.Name, concurrency)].Add(result);
+                            var result = load.Rate is null
+                                ? await runner.RunAsync(target, Bodies(count), settings.Stream, load.Concurrency, () => task.Increment(1), cancellationToken)
+                                : await runner.RunOpenAsync(target, Bodies(count), settings.Stream, load, settings.Burstiness, settings.Seed + round,
+                                    () => task.Increment(1), cancellationToken);
+                            rounds.TryAdd((target.Name, load), []);
+                            rounds[(target.Name, load)].Add(result);
                         }
                     }
                 }
             });
 
-        var results = settings.Concurrency
-            .SelectMany(c => settings.Targets.Select(t => RunSummary.Of(model, rounds[(t.Name, c)], settings.Slo)))
+        var results = settings.Levels
+            .SelectMany(load => settings.Targets.Select(t => RunSummary.Of(model, rounds[(t.Name, load)], settings.Slo, settings.Burstiness)))
             .ToList();
         return new BenchReport(DateTimeOffset.UtcNow, model, prompts.TokensEach, prompts.Measured, prompts.CountedBy, settings.OutputTokens, settings.Stream, settings.Slo,
             results, Compare(results));
@@ -88,10 +92,10 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
         var baseline = settings.Targets[0].Name;
         return
         [
-            .. from c in settings.Concurrency
-            let b = results.Single(r => r.Target == baseline && r.MaxConcurrency == c)
-            from r in results.Where(r => r.Target != baseline && r.MaxConcurrency == c)
-            select new Comparison(c, r.Target, baseline, Ratio(r.P50TtftMs, b.P50TtftMs), Ratio(r.OutputThroughput, b.OutputThroughput),
+            .. from load in settings.Levels
+            let b = results.Single(r => r.Target == baseline && r.Load == load)
+            from r in results.Where(r => r.Target != baseline && r.Load == load)
+            select new Comparison(load.Concurrency, load.Rate, r.Target, baseline, Ratio(r.P50TtftMs, b.P50TtftMs), Ratio(r.OutputThroughput, b.OutputThroughput),
                 Ratio(r.P50ItlMs, b.P50ItlMs),
                 r.CpuUsPerOutputToken is { } cpu && b.CpuUsPerOutputToken is { } baseCpu ? Ratio(cpu, baseCpu) : null,
                 r.CpuUsPerOutputToken - b.CpuUsPerOutputToken),

@@ -13,6 +13,23 @@ internal sealed record BenchSettings
 
     public required IReadOnlyList<int> Concurrency { get; init; }
 
+    /// <summary>
+    /// Open-loop runs instead, one at each rate (requests a second; infinity: all at once), whatever the answers do
+    /// (<c>--request-rate</c>); null: closed-loop runs at each <see cref="Concurrency"/>.
+    /// </summary>
+    public IReadOnlyList<double>? RequestRates { get; init; }
+
+    /// <summary>The open-loop arrivals' burstiness: the gamma distribution's shape (1: Poisson).</summary>
+    public double Burstiness { get; init; } = 1;
+
+    /// <summary>Seeds the open-loop arrivals, so that two runs send at the same times.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The runs to make, in order: each rate of an open loop, or each concurrency of a closed one.</summary>
+    public IReadOnlyList<LoadLevel> Levels => RequestRates is { } rates
+        ? [.. rates.Select(rate => new LoadLevel(0, rate))]
+        : [.. Concurrency.Select(c => new LoadLevel(c))];
+
     /// <summary>Requests per run; by default 4 per concurrent client, at least 20.</summary>
     public int? NumPrompts { get; init; }
 
@@ -45,7 +62,8 @@ internal sealed record BenchSettings
     /// <summary>Multi-turn conversations instead of single requests, to measure the prompt cache.</summary>
     public ConversationSettings? Conversations { get; init; }
 
-    public int RequestsAt(int concurrency) => NumPrompts ?? Math.Max(20, 4 * concurrency);
+    /// <summary>Requests per run: <c>--num-prompts</c>; by default 4 per concurrent client (at least 20), or 100 for an open loop.</summary>
+    public int RequestsAt(LoadLevel load) => NumPrompts ?? (load.Rate is null ? Math.Max(20, 4 * load.Concurrency) : 100);
 }
 
 /// <summary><c>--conversations N --turns T --system-tokens S --turn-tokens U --think-ms M</c> (a random pause of up to M ms between turns).</summary>

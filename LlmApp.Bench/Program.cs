@@ -25,8 +25,17 @@ var rounds = new Option<int>("--rounds") { Description = "Measured rounds (the m
 var warmup = new Option<int>("--warmup") { Description = "Requests per endpoint before measuring, not counted.", DefaultValueFactory = _ => 8 };
 var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0 };
 var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Send ignore_eos (llama-server, vLLM) so that every answer is max_tokens long." };
-var sloTtft = new Option<double>("--slo-ttft-ms") { Description = "Goodput: time to first token at most this.", DefaultValueFactory = _ => 300 };
-var sloSpeed = new Option<double>("--slo-tokens-per-second") { Description = "Goodput: then at least this many tokens a second.", DefaultValueFactory = _ => 30 };
+var goodput = new Option<string[]>("--goodput")
+{
+    Description = "Goodput's objectives, as vLLM bench serve takes them: ttft:MS tpot:MS e2el:MS (default ttft:300 tpot:33.3, the seed's 300 ms and 30 tok/s).",
+    AllowMultipleArgumentsPerToken = true,
+};
+var requestRate = new Option<string?>("--request-rate")
+{
+    Description = "Open loop instead of --concurrency: requests a second, one run each (2,4,inf), sent at their times whatever the answers do.",
+};
+var burstiness = new Option<double>("--burstiness") { Description = "Open loop: gamma shape of the arrivals (1: Poisson; lower: burstier).", DefaultValueFactory = _ => 1 };
+var seed = new Option<int>("--seed") { Description = "Open loop: seeds the arrival times.", DefaultValueFactory = _ => 0 };
 var json = new Option<string?>("--json") { Description = "Write the results as JSON (vLLM bench serve field names) to this file." };
 var png = new Option<string?>("--png") { Description = "Write a chart of the results to this PNG file." };
 var conversations = new Option<int>("--conversations") { Description = "Run this many multi-turn conversations side by side instead (prompt-cache workload)." };
@@ -39,7 +48,7 @@ var thinkMs = new Option<int>("--think-ms") { Description = "With --conversation
 var root = new RootCommand("Measures OpenAI-compatible chat endpoints: TTFT, TPOT, ITL, latency, throughput, goodput, and CPU per token.")
 {
     baseUrl, compare, pids, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
-    sloTtft, sloSpeed, json, png, conversations, turns, systemTokens, turnTokens, thinkMs, apiKey,
+    goodput, requestRate, burstiness, seed, json, png, conversations, turns, systemTokens, turnTokens, thinkMs, apiKey,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -59,7 +68,10 @@ root.SetAction(async (parse, cancellationToken) =>
             Warmup = parse.GetValue(warmup),
             Temperature = parse.GetValue(temperature),
             IgnoreEos = parse.GetValue(ignoreEos),
-            Slo = new Slo(parse.GetValue(sloTtft), parse.GetValue(sloSpeed)),
+            Slo = parse.GetValue(goodput) is { Length: > 0 } objectives ? Slo.Parse(objectives) : new Slo(300, 1000 / 30.0),
+            RequestRates = parse.GetValue(requestRate) is { } rates ? Rates(rates) : null,
+            Burstiness = parse.GetValue(burstiness) is > 0 and var b ? b : throw new FormatException("--burstiness is a number above 0."),
+            Seed = parse.GetValue(seed),
             JsonPath = OutputFile(parse.GetValue(json), "--json"),
             PngPath = OutputFile(parse.GetValue(png), "--png"),
             ApiKey = parse.GetValue(apiKey),
@@ -183,3 +195,11 @@ static (string Host, int Port) HostPort(string text, string option)
         ? (text[..colon], port)
         : throw new FormatException($"{option}: '{text}' is not host:port.");
 }
+
+static List<double> Rates(string value) =>
+[
+    .. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
+        part.Equals("inf", StringComparison.OrdinalIgnoreCase) ? double.PositiveInfinity
+        : double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) && rate > 0 && double.IsFinite(rate) ? rate
+        : throw new FormatException($"--request-rate takes requests a second above 0, or inf: 2,4,inf; '{part}' is not one.")),
+];

@@ -16,9 +16,10 @@ internal sealed record BenchReport(
     IReadOnlyList<RunSummary> Results,
     IReadOnlyList<Comparison> Comparisons);
 
-/// <summary>A target against the baseline (the first <c>--compare</c> target) at one concurrency: above 1 means more.</summary>
+/// <summary>A target against the baseline (the first <c>--compare</c> target) at one concurrency or request rate: above 1 means more.</summary>
 internal sealed record Comparison(
     int MaxConcurrency,
+    double? RequestRate,
     string Target,
     string Baseline,
     double TtftP50Ratio,
@@ -27,6 +28,8 @@ internal sealed record Comparison(
     double? CpuPerOutputTokenRatio,
     double? CpuUsPerOutputTokenDifference);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+// An open loop at an infinite rate (all at once) is written "Infinity", as vLLM writes "inf".
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(BenchReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;

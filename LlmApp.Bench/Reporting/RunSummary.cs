@@ -14,10 +14,27 @@ internal sealed record RunSummary
     public required string Target { get; init; }
     public required string ModelId { get; init; }
     public required int MaxConcurrency { get; init; }
+
+    /// <summary>Requests a second of an open-loop run (<c>--request-rate</c>); null for a closed-loop one.</summary>
+    public double? RequestRate { get; init; }
+
+    /// <summary>The open-loop arrivals' burstiness (1: Poisson).</summary>
+    public double? Burstiness { get; init; }
+
     public required int NumPrompts { get; init; }
     public required double Duration { get; init; }
     public required int Completed { get; init; }
+
+    /// <summary>Requests that failed: not answered, and not turned away for overload either.</summary>
     public required int Failed { get; init; }
+
+    /// <summary>Requests the server turned away for overload (429 or 503) instead of answering.</summary>
+    public int Refused { get; init; }
+
+    /// <summary>How long a refusal took to come: its p50 and p99, in ms (0 without refusals).</summary>
+    public double P50RefusalMs { get; init; }
+
+    public double P99RefusalMs { get; init; }
     public required long TotalInputTokens { get; init; }
     public required long TotalOutputTokens { get; init; }
     public required double RequestThroughput { get; init; }
@@ -66,10 +83,15 @@ internal sealed record RunSummary
     /// <summary>The first few distinct errors, when requests failed.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
 
-    public static RunSummary Of(string model, IReadOnlyList<RunResult> rounds, Slo slo)
+    /// <summary>How the run sent its requests, as the tables say it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public LoadLevel Load => new(MaxConcurrency, RequestRate);
+
+    public static RunSummary Of(string model, IReadOnlyList<RunResult> rounds, Slo slo, double? burstiness = null)
     {
         var samples = rounds.SelectMany(r => r.Samples).ToList();
         var ok = samples.Where(s => s.Ok).ToList();
+        var refusals = Distribution.Of([.. samples.Where(s => s.Refused).Select(s => s.EndToEndMs)]);
         var duration = rounds.Sum(r => r.Duration.TotalSeconds);
         var input = ok.Sum(s => (long)(s.PromptTokens ?? 0));
         var output = ok.Sum(s => (long)s.OutputTokens);
@@ -82,11 +104,16 @@ internal sealed record RunSummary
         {
             Target = rounds[0].Target,
             ModelId = model,
-            MaxConcurrency = rounds[0].Concurrency,
+            MaxConcurrency = rounds[0].Load.Concurrency,
+            RequestRate = rounds[0].Load.Rate,
+            Burstiness = rounds[0].Load.Rate is null ? null : burstiness,
             NumPrompts = samples.Count,
             Duration = duration,
             Completed = ok.Count,
-            Failed = samples.Count - ok.Count,
+            Failed = samples.Count(s => !s.Ok && !s.Refused),
+            Refused = samples.Count(s => s.Refused),
+            P50RefusalMs = refusals.P50,
+            P99RefusalMs = refusals.P99,
             TotalInputTokens = input,
             TotalOutputTokens = output,
             RequestThroughput = ok.Count / duration,
@@ -102,7 +129,7 @@ internal sealed record RunSummary
             Rounds = rounds.Count,
             Resent = rounds.Sum(r => r.Resent),
             RoundOutputThroughputs = [.. rounds.Select(r => r.Samples.Where(s => s.Ok).Sum(s => (double)s.OutputTokens) / r.Duration.TotalSeconds)],
-            Errors = [.. samples.Where(s => !s.Ok).Select(s => s.Error!).Distinct().Take(5)],
+            Errors = [.. samples.Where(s => !s.Ok && !s.Refused).Select(s => s.Error!).Distinct().Take(5)],
         };
     }
 
@@ -119,10 +146,69 @@ internal sealed record RunSummary
     }
 }
 
-/// <summary>The service-level objective goodput counts against: first token within a time, then a decode speed.</summary>
-internal sealed record Slo(double TimeToFirstTokenMs, double TokensPerSecond)
+/// <summary>
+/// What goodput counts against, as vLLM's <c>bench serve --goodput ttft:300 tpot:33</c> means it: a request is good
+/// when it was answered and each objective given (time to first token, time per output token, end-to-end latency, in
+/// ms) holds for it; goodput is good requests a second.
+/// </summary>
+internal sealed record Slo(double? TtftMs, double? TpotMs, double? E2elMs = null)
 {
+    /// <summary>Reads <c>ttft:300 tpot:33 e2el:2000</c>; a wrong pair is a <see cref="FormatException"/> naming it.</summary>
+    public static Slo Parse(IEnumerable<string> pairs)
+    {
+        double? ttft = null, tpot = null, e2el = null;
+        foreach (var pair in pairs.SelectMany(p => p.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var parts = pair.Split(':', 2);
+            if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+                || ms <= 0)
+            {
+                throw new FormatException($"--goodput takes name:milliseconds pairs (ttft:300 tpot:33 e2el:2000); '{pair}' is not one.");
+            }
+
+            switch (parts[0])
+            {
+                case "ttft":
+                    ttft = ms;
+                    break;
+                case "tpot":
+                    tpot = ms;
+                    break;
+                case "e2el":
+                    e2el = ms;
+                    break;
+                default:
+                    throw new FormatException($"--goodput knows ttft, tpot and e2el; '{parts[0]}' is none of them.");
+            }
+        }
+
+        return new Slo(ttft, tpot, e2el);
+    }
+
     public bool IsMetBy(RequestSample sample) =>
-        sample.Ok && sample.TimeToFirstTokenMs <= TimeToFirstTokenMs &&
-        (sample.TimePerOutputTokenMs is not { } tpot || 1000 / tpot >= TokensPerSecond);
+        sample.Ok
+        && (TtftMs is not { } ttft || sample.TimeToFirstTokenMs <= ttft)
+        && (TpotMs is not { } tpot || sample.TimePerOutputTokenMs is not { } measured || measured <= tpot)
+        && (E2elMs is not { } e2el || sample.EndToEndMs <= e2el);
+
+    public override string ToString()
+    {
+        var parts = new List<string>();
+        if (TtftMs is { } ttft)
+        {
+            parts.Add($"TTFT ≤ {ttft.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms");
+        }
+
+        if (TpotMs is { } tpot)
+        {
+            parts.Add($"TPOT ≤ {tpot.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms");
+        }
+
+        if (E2elMs is { } e2el)
+        {
+            parts.Add($"E2E ≤ {e2el.ToString(System.Globalization.CultureInfo.InvariantCulture)} ms");
+        }
+
+        return parts.Count == 0 ? "every answered request" : string.Join(", ", parts);
+    }
 }

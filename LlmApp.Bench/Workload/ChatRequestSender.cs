@@ -34,7 +34,10 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                return RequestSample.Failed($"HTTP {(int)response.StatusCode}: {Shorten(text)}", Elapsed(start));
+                return RequestSample.Failed($"HTTP {(int)response.StatusCode}: {Shorten(text)}", Elapsed(start)) with
+                {
+                    Refused = response.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable,
+                };
             }
 
             await using var content = await response.Content.ReadAsStreamAsync(cancellationToken);
