@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Aspire.Hosting;
 
 public static class GatewayBuilderExtensions
@@ -42,5 +44,25 @@ public static class GatewayBuilderExtensions
             annotation.TargetPort = gateway.ApplicationBuilder.ExecutionContext.IsPublishMode ? ManagementContainerPort : annotation.TargetPort;
         });
         return gateway.WithEnvironment("Management__Port", endpoint.Property(EndpointProperty.TargetPort));
+    }
+
+    /// <summary>
+    /// The service level the gateway's admission keeps, when set: <c>Slo:TimeToFirstToken</c> (refusing at once what it
+    /// predicts would miss it) and <c>Slo:MinTokensPerSecond</c> (no more streams than keep that decode rate).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithObjectives(this IResourceBuilder<ProjectResource> gateway, int? ttftMs, double? minTokensPerSecond)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        if (ttftMs is { } ms)
+        {
+            gateway.WithEnvironment("Slo__TimeToFirstToken", TimeSpan.FromMilliseconds(ms).ToString("c", CultureInfo.InvariantCulture));
+        }
+
+        if (minTokensPerSecond is { } floor)
+        {
+            gateway.WithEnvironment("Slo__MinTokensPerSecond", floor.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return gateway;
     }
 }

@@ -40,6 +40,7 @@ public abstract class LlmAppResources(IDistributedApplicationBuilder builder, Ll
             .WithGatewayPort(Settings.GatewayPort)
             .WithManagementPort(Settings.ManagementPort)
             .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath)
+            .WithObjectives(Settings.TtftObjectiveMs, Settings.MinTokensPerSecond)
             .WithLlmBackends(llm);
         return RunsAs(gateway);
     }

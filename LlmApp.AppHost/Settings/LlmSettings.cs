@@ -74,6 +74,15 @@ public sealed class LlmSettings
     /// </summary>
     public int ManagementPort { get; set; } = 9464;
 
+    /// <summary>
+    /// The time to first token, in milliseconds, the gateway promises every chat request (its <c>Slo:TimeToFirstToken</c>):
+    /// what it predicts would miss it is refused at once with 429. Unset: no objective.
+    /// </summary>
+    public int? TtftObjectiveMs { get; set; }
+
+    /// <summary>Tokens a second each stream keeps (the gateway's <c>Slo:MinTokensPerSecond</c>). Unset: no floor.</summary>
+    public double? MinTokensPerSecond { get; set; }
+
     /// <summary>The local Prometheus, when installed.</summary>
     public PrometheusSettings Prometheus { get; set; } = new();
 
@@ -119,6 +128,8 @@ public sealed class LlmSettings
         Require(GatewayPort is >= 0 and <= 65535, "Llm:GatewayPort", GatewayPort, "a port number (0 picks a free one)");
         Require(ManagementPort is >= 0 and <= 65535, "Llm:ManagementPort", ManagementPort, "a port number (0 picks a free one)");
         Require(Prometheus.Port is >= 0 and <= 65535, "Llm:Prometheus:Port", Prometheus.Port, "a port number (0 picks a free one)");
+        Require(TtftObjectiveMs is null or (>= 1 and <= 3_600_000), "Llm:TtftObjectiveMs", TtftObjectiveMs, "milliseconds from 1 to 3600000, or unset for none");
+        Require(MinTokensPerSecond is null or > 0, "Llm:MinTokensPerSecond", MinTokensPerSecond, "above 0, or unset for none");
         Require(LlamaCpp.Threads >= 0, "Llm:LlamaCpp:Threads", LlamaCpp.Threads, "0 (one per CPU) or more");
         Require(LlamaCpp.Parallel is >= 1 and <= 64, "Llm:LlamaCpp:Parallel", LlamaCpp.Parallel, "between 1 and 64");
         Require(LlamaCpp.Replicas is >= 1 and <= 16, "Llm:LlamaCpp:Replicas", LlamaCpp.Replicas, "between 1 and 16");
@@ -156,11 +167,15 @@ public sealed class LlmSettings
         }
     }
 
-    private static void Require(bool condition, string setting, int value, string expected)
+    private static void Require(bool condition, string setting, int value, string expected) =>
+        Require(condition, setting, (double)value, expected);
+
+    private static void Require(bool condition, string setting, double? value, string expected)
     {
         if (!condition)
         {
-            throw new SetupException($"{setting} is {value}; it must be {expected}.");
+            throw new SetupException(
+                $"{setting} is {value?.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be {expected}.");
         }
     }
 }

@@ -21,6 +21,18 @@ public sealed class ComposeGenerationTests
         Assert.Contains("\nLLMAPP_EMBEDDING_MODEL=nomic-embed-text-v1.5\n", environment, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheObjectivesReachTheGatewaysContainerAndNothingWhenUnset()
+    {
+        var with = await ComposeGeneration.GenerateAsync(["--Llm:TtftObjectiveMs=300", "--Llm:MinTokensPerSecond=30"]);
+        var without = await ComposeGeneration.GenerateAsync([]);
+
+        var compose = await File.ReadAllTextAsync(Path.Combine(with, "docker-compose.yml"));
+        Assert.Contains("      Slo__TimeToFirstToken: \"00:00:00.3000000\"\n", compose, StringComparison.Ordinal);
+        Assert.Contains("      Slo__MinTokensPerSecond: \"30\"\n", compose, StringComparison.Ordinal);
+        Assert.DoesNotContain("Slo__", await File.ReadAllTextAsync(Path.Combine(without, "docker-compose.yml")), StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task ReplicasBecomeOneServiceEachWithOneFetcherAndTheGatewaysListAndPrometheusScrapesThemAll()
     {

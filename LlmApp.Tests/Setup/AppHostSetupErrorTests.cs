@@ -15,6 +15,16 @@ public sealed class AppHostSetupErrorTests
         AssertOneLineError(result, "Llm:Model points at '/nowhere/missing.gguf', which does not exist.");
     }
 
+    [Theory]
+    [InlineData("--Llm:TtftObjectiveMs=0", "Llm:TtftObjectiveMs is 0; it must be milliseconds from 1 to 3600000, or unset for none.")]
+    [InlineData("--Llm:MinTokensPerSecond=-1", "Llm:MinTokensPerSecond is -1; it must be above 0, or unset for none.")]
+    public async Task AnObjectiveThatCannotBeMetIsNamed(string argument, string problem)
+    {
+        var result = await ProjectProcess.RunAsync("LlmApp.AppHost", [argument]);
+
+        AssertOneLineError(result, problem);
+    }
+
     [Fact]
     public async Task AnUnknownCatalogNameListsTheKnownNames()
     {
@@ -54,6 +64,8 @@ public sealed class AppHostSetupErrorTests
     [InlineData("{\"keys\":[{\"key\":\"a\"}]}", "keys[0] of Llm:ApiKeysFile '{0}' has no name.")]
     [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\",\"tokensPerMinute\":0}]}",
         "keys[0] of Llm:ApiKeysFile '{0}' ('app1') has tokensPerMinute 0; a limit is a positive whole number, or left out for none.")]
+    [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\",\"ttftMs\":-300}]}",
+        "keys[0] of Llm:ApiKeysFile '{0}' ('app1') has ttftMs -300; a limit is a positive whole number, or left out for none.")]
     [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\",\"maxConcurrent\":\"two\"}]}", "Llm:ApiKeysFile '{0}' is not valid JSON")]
     [InlineData("{\"keys\":[{\"name\":\"app1\",\"key\":\"a\"},{\"name\":\"app1\",\"key\":\"b\"}]}", "Two keys are named 'app1' (keys[0] of Llm:ApiKeysFile '{0}' and keys[1] of")]
     public async Task AnInvalidKeysFileNamesTheFileAndTheProblem(string content, string problem)

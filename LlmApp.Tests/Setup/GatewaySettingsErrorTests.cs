@@ -13,6 +13,8 @@ public sealed class GatewaySettingsErrorTests
             ["Backend__Endpoint"] = "ftp://models.example",
             ["Backend__Model"] = "",
             ["Resilience__IdleTimeout"] = "00:00:00",
+            ["Slo__TimeToFirstToken"] = "00:00:00",
+            ["Slo__MinTokensPerSecond"] = "0",
         });
 
         Assert.Equal(1, result.ExitCode);
@@ -21,6 +23,8 @@ public sealed class GatewaySettingsErrorTests
         Assert.Contains(lines, line => line.Contains("Backend:Endpoint must be an absolute http or https URL", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.Contains("Backend:Model", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.Contains("Resilience:IdleTimeout", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("Slo:TimeToFirstToken", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.Contains("Slo:MinTokensPerSecond", StringComparison.Ordinal));
         AssertNoStackTrace(result);
     }
 
