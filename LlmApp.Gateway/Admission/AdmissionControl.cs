@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Observability;
 using Microsoft.Extensions.Options;
@@ -28,9 +27,9 @@ namespace LlmApp.Gateway.Admission;
 /// refused at once, and one whose wait outlasts what its objective leaves for its prompt leaves the queue.</item>
 /// <item>With <c>Slo:MinTokensPerSecond</c>, a backend takes no more streams than keep the measured decode rate over it.</item>
 /// </list>
-/// It publishes its own queue length and refusals.
+/// It publishes its own queue length and refusals. What it predicts, and the floor, are in <c>AdmissionControl.Forecast.cs</c>.
 /// </summary>
-public sealed class AdmissionControl : IDisposable
+public sealed partial class AdmissionControl : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<ModelBackend, int> _inFlight;
@@ -50,9 +49,7 @@ public sealed class AdmissionControl : IDisposable
     private readonly CancellationToken _stopping;
     private readonly Counter<long> _rejections;
     private readonly double? _minTokensPerSecond;
-
-    // How long refusals may go on at a free slot on what the backend's speed was last learned to be.
-    private static readonly TimeSpan RelearnAfter = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MinRetryAfter = TimeSpan.FromMilliseconds(100);
     private int _queued;
 
     public AdmissionControl(BackendPool pool, IOptions<ResilienceOptions> options, IHostApplicationLifetime lifetime, IMeterFactory meterFactory,
@@ -288,102 +285,6 @@ public sealed class AdmissionControl : IDisposable
 
     private int Free(ModelBackend backend) => Capacity(backend) - _inFlight[backend];
 
-    /// <summary>
-    /// Streams <paramref name="backend"/> may run: its slots, or with <c>Slo:MinTokensPerSecond</c> the most at which its
-    /// measured decode rate keeps over the floor (where more streams have not been measured, the rate at fewer stands
-    /// for it, so that admission tries them and learns); always at least one.
-    /// </summary>
-    private int Capacity(ModelBackend backend)
-    {
-        var slots = backend.Slots;
-        if (_minTokensPerSecond is not { } floor)
-        {
-            return slots;
-        }
-
-        var speed = backend.Speed;
-        for (var streams = slots; streams > 1; streams--)
-        {
-            var rate = speed.DecodeRate(streams);
-            if (rate == 0 || rate >= floor)
-            {
-                return streams;
-            }
-        }
-
-        return 1;
-    }
-
-    /// <summary>Takes the slot's lease, and counts it among the backend's running calls until it is given back.</summary>
-    private AdmissionLease Lease(ModelBackend backend, AdmissionRequest request, TimeSpan predicted)
-    {
-        var now = _time.GetTimestamp();
-        var service = backend.Speed.ServiceTime(UncachedTokens(backend, request), request.MaxOutputTokens is { } max ? Math.Min(max, backend.Speed.OutputTokens) : null,
-            _inFlight[backend]);
-        var lease = new AdmissionLease(this, backend, request, now, predicted, now + (long)(service.TotalSeconds * _time.TimestampFrequency));
-        _running[backend].Add(lease);
-        return lease;
-    }
-
-    /// <summary>Predicted time from sending <paramref name="request"/> to <paramref name="backend"/> to its first token.</summary>
-    private TimeSpan FirstTokenTime(ModelBackend backend, AdmissionRequest request) => backend.Speed.FirstTokenTime(UncachedTokens(backend, request));
-
-    /// <summary>
-    /// The prompt tokens <paramref name="backend"/> would read for <paramref name="request"/>: for a follow-up on the
-    /// replica that served its conversation (or the only one), those after its last assistant turn; else its prompt
-    /// less the share the backend typically finds in its cache (a shared system prompt, say).
-    /// </summary>
-    private double UncachedTokens(ModelBackend backend, AdmissionRequest request)
-    {
-        var speed = backend.Speed;
-        var home = request.CachedChars > 0
-            && (_byOperation[request.Operation].Length == 1 || (request.Affinity is { } affinity && _chooser.HomeOf(affinity) == backend));
-        var tokens = home
-            ? (request.PromptChars - request.CachedChars) / speed.CharsPerToken
-            : request.PromptChars / speed.CharsPerToken * (1 - speed.CachedShare);
-        return Math.Max(1, tokens);
-    }
-
-    /// <summary>
-    /// The time to first token <paramref name="request"/> can expect when it has to wait: when a slot would come free
-    /// for it (<see cref="SlotForecast"/>, with the requests ahead of it in the round-robin between keys), then its
-    /// prompt on that backend.
-    /// </summary>
-    private (TimeSpan FirstToken, TimeSpan Prompt) Predict(AdmissionRequest request)
-    {
-        if (!_byOperation.TryGetValue(request.Operation, out var candidates))
-        {
-            return (TimeSpan.Zero, TimeSpan.Zero);
-        }
-
-        var healthy = candidates.Where(b => b.IsHealthy).ToArray();
-        var now = _time.GetTimestamp();
-        var (backend, wait) = SlotForecast.Earliest(
-            (healthy.Length > 0 ? healthy : candidates).Select(b => (b, Capacity(b),
-                _running[b].Select(lease => Math.Max(0, (double)(lease.ExpectedEnd - now) / _time.TimestampFrequency)).ToList(),
-                b.Speed.ServiceTime(null, null, Capacity(b)).TotalSeconds)),
-            Ahead(request));
-        var prompt = backend is null ? TimeSpan.Zero : FirstTokenTime(backend, request);
-        return (wait + prompt, prompt);
-    }
-
-    /// <summary>
-    /// Waiters of the same operation served before <paramref name="request"/> would be: turns go round the keys, so
-    /// from each key as many as this one's own key has waiting, and one more.
-    /// </summary>
-    private int Ahead(AdmissionRequest request)
-    {
-        var mine = _queues.TryGetValue(request.Partition, out var own) ? own.Count(w => w.Request.Operation == request.Operation) : 0;
-        var ahead = 0;
-        foreach (var (partition, queue) in _queues)
-        {
-            var waiting = queue.Count(w => w.Request.Operation == request.Operation);
-            ahead += partition == request.Partition ? waiting : Math.Min(waiting, mine + 1);
-        }
-
-        return ahead;
-    }
-
     /// <summary>How many slots of <paramref name="backend"/> are held now.</summary>
     internal int Busy(ModelBackend backend)
     {
@@ -541,24 +442,8 @@ public sealed class AdmissionControl : IDisposable
         var detail = outcome is AdmissionOutcome.QueueFull or AdmissionOutcome.QueueTimeout or AdmissionOutcome.QueueShare or AdmissionOutcome.TtftObjective
             ? FloorHeld(request.Operation)
             : null;
-        return new(outcome, null, retryAfter is { } after && outcome == AdmissionOutcome.TtftObjective ? Max(after, TimeSpan.FromSeconds(1)) : retryAfter, detail);
-    }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    /// <summary>Which backends the decode-rate floor holds under their slots now, in words; null when it holds none back.</summary>
-    private string? FloorHeld(string operation)
-    {
-        if (_minTokensPerSecond is not { } floor || !_byOperation.TryGetValue(operation, out var backends))
-        {
-            return null;
-        }
-
-        var held = backends.Select(b => (b, Capacity(b))).Where(c => c.Item2 < c.b.Slots)
-            .Select(c => $"{c.b.Name} to {c.Item2} of its {c.b.Slots} slots").ToArray();
-        return held.Length == 0
-            ? null
-            : string.Create(CultureInfo.InvariantCulture, $"Slo:MinTokensPerSecond ({floor} tokens/s a stream) holds {string.Join(", ", held)}.");
+        // Retry-After from the prediction, to the millisecond (retry-after-ms), but not at once: the queue needs a moment to move.
+        return new(outcome, null, retryAfter is { } after && after < MinRetryAfter ? MinRetryAfter : retryAfter, detail);
     }
 
     private sealed class Waiter(AdmissionRequest request, long since, TimeSpan predicted)

@@ -9,8 +9,9 @@ public sealed class AdmissionLease : IDisposable
     private int _released;
 
     internal AdmissionLease(AdmissionControl owner, ModelBackend backend, AdmissionRequest request, long admittedAt, TimeSpan predictedFirstToken,
-        long expectedEnd)
+        long expectedEnd, long firstTokenExpected)
     {
+        FirstTokenExpected = firstTokenExpected;
         _owner = owner;
         Backend = backend;
         Request = request;
@@ -36,6 +37,9 @@ public sealed class AdmissionLease : IDisposable
 
     /// <summary>When it is expected to give its slot back, as a <see cref="TimeProvider"/> timestamp: for the waits of those after it.</summary>
     internal long ExpectedEnd { get; }
+
+    /// <summary>When its prompt is expected to have been read, as a <see cref="TimeProvider"/> timestamp: a prompt arriving before then waits for it.</summary>
+    internal long FirstTokenExpected { get; }
 
     public void Dispose()
     {

@@ -121,6 +121,29 @@ public sealed class SloAdmissionControlTests : IDisposable
         Assert.InRange(fit.Seconds(10), 0.009, 0.011);
     }
 
+    [Fact]
+    public void FromABackendWithoutTimingsItsSpeedIsLearnedFromUsageAndTheGatewaysClocks()
+    {
+        // vLLM sends usage and no timings: the prefill is the time to the first token, the decode the time after it.
+        var backend = BackendResilience.Create("vllm", Operations.Chat, new BackendOptions { Name = "vllm", Endpoint = new Uri("http://127.0.0.1:1"), Model = "m" },
+            new ResilienceOptions { MaxConcurrentRequests = 4 });
+        for (var call = 0; call < 3; call++)
+        {
+            var watch = new SpeedWatch(backend, System.Diagnostics.Stopwatch.GetTimestamp());
+            Thread.Sleep(5);
+            watch.FirstTokenCame();
+            Thread.Sleep(20);
+            watch.UsageSeen(new BackendUsage(PromptTokens: 100, CompletionTokens: 50, TotalTokens: 150, CachedTokens: 0));
+            watch.Ended([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, new string('a', 400))]);
+        }
+
+        // 49 tokens in at least 20 ms; 100 prompt tokens in at least 5 ms; 400 characters for 100 tokens.
+        Assert.InRange(backend.Speed.DecodeRate(1), 1, 49 / 0.020);
+        Assert.InRange(backend.Speed.PrefillRate, 1, 100 / 0.005);
+        Assert.Equal(4, backend.Speed.CharsPerToken, precision: 3);
+        Assert.Equal(50, backend.Speed.OutputTokens, precision: 3);
+    }
+
     public void Dispose()
     {
         _lifetime.Dispose();
