@@ -102,6 +102,54 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task AnOpenLoopSendsAtItsRateAndCountsRefusalsApartFromFailures()
+    {
+        // Poisson arrivals at 20 a second, then everything at once: the gateway's slots and queue turn some away with 429,
+        // which is an answer (counted, with how fast it came), not a failure.
+        var json = Path.Combine(TestPaths.NewScratchDirectory(), "open.json");
+
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench",
+        [
+            "--base-url", Url(fixture.Gateway), "--request-rate", "20,inf", "--num-prompts", "30", "--warmup", "0", "--prompt-tokens", "16",
+            "--output-tokens", "4", "--goodput", "ttft:60000", "tpot:60000", "--json", json,
+        ]);
+        output.WriteLine(run.Output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("req/s sent", run.StandardOutput, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var results = report.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(2, results.Count);
+        Assert.Equal(20, results[0].GetProperty("request_rate").GetDouble());
+        Assert.Equal("Infinity", results[1].GetProperty("request_rate").GetString());
+        foreach (var result in results)
+        {
+            Assert.Equal(1, result.GetProperty("burstiness").GetDouble());
+            Assert.Equal(0, result.GetProperty("failed").GetInt32());
+            Assert.Equal(30, result.GetProperty("completed").GetInt32() + result.GetProperty("refused").GetInt32());
+            // Every answered request meets objectives of a minute: goodput is the answered requests a second.
+            Assert.Equal(result.GetProperty("request_throughput").GetDouble(), result.GetProperty("request_goodput").GetDouble(), precision: 6);
+        }
+
+        // At 20 a second, 30 requests take about 1.5 s to send: an open loop does not wait for the answers.
+        Assert.InRange(results[0].GetProperty("duration").GetDouble(), 1.0, 30);
+        Assert.Equal(60000, report.RootElement.GetProperty("slo").GetProperty("ttft_ms").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--goodput", "ttft=300", "--goodput takes name:milliseconds pairs")]
+    [InlineData("--goodput", "latency:300", "--goodput knows ttft, tpot and e2el")]
+    [InlineData("--request-rate", "0", "--request-rate takes requests a second above 0, or inf")]
+    public async Task ABadOpenLoopOrGoodputOptionIsOneLine(string option, string value, string expected)
+    {
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench", ["--base-url", Url(fixture.Gateway), option, value, "--num-prompts", "2", "--warmup", "0"]);
+
+        Assert.Equal(2, run.ExitCode);
+        var error = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithoutATokenizeEndpointThePromptsAreSizedByTheServersOwnUsageCount()
     {
         // The gateway has no /tokenize (no OpenAI server has): the chat endpoint's usage counts the prompt, less the
