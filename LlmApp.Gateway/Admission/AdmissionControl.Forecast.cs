@@ -38,17 +38,15 @@ public sealed partial class AdmissionControl
         return 1;
     }
 
-    /// <summary>Takes the slot's lease, and counts it among the backend's running calls until it is given back.</summary>
-    private AdmissionLease Lease(ModelBackend backend, AdmissionRequest request, TimeSpan predicted)
+    /// <summary>A lease on <paramref name="backend"/> for <paramref name="request"/>, with when its prompt is expected to be read and its slot given back.</summary>
+    private AdmissionLease NewLease(ModelBackend backend, AdmissionRequest request, TimeSpan predicted)
     {
         var now = _time.GetTimestamp();
         var pending = PendingPrefill(backend, now);
         var prompt = UncachedTokens(backend, request);
         var service = pending + backend.Speed.ServiceTime(prompt,
-            request.MaxOutputTokens is { } max ? Math.Min(max, backend.Speed.OutputTokens) : null, _inFlight[backend]);
-        var lease = new AdmissionLease(this, backend, request, now, predicted, At(now, service), At(now, pending + backend.Speed.FirstTokenTime(prompt)));
-        _running[backend].Add(lease);
-        return lease;
+            request.MaxOutputTokens is { } max ? Math.Min(max, backend.Speed.OutputTokens) : null, streams: _running[backend].Count + 1);
+        return new AdmissionLease(this, backend, request, now, predicted, At(now, service), At(now, pending + backend.Speed.FirstTokenTime(prompt)));
     }
 
     private long At(long now, TimeSpan after) => now + (long)(after.TotalSeconds * _time.TimestampFrequency);
@@ -103,14 +101,18 @@ public sealed partial class AdmissionControl
 
         var healthy = candidates.Where(b => b.IsHealthy).ToArray();
         var now = _time.GetTimestamp();
-        var (backend, wait) = SlotForecast.Earliest(
-            (healthy.Length > 0 ? healthy : candidates).Select(b => (b, Capacity(b),
-                _running[b].Select(lease => Math.Max(0, (double)(lease.ExpectedEnd - now) / _time.TimestampFrequency)).ToList(),
-                b.Speed.ServiceTime(null, null, Capacity(b)).TotalSeconds)),
-            Ahead(request));
+        var (backend, wait) = SlotForecast.Earliest((healthy.Length > 0 ? healthy : candidates).Select(Slots), Ahead(request));
         // By the time a slot frees, the prompts being read now are read.
         var prompt = backend is null ? TimeSpan.Zero : backend.Speed.FirstTokenTime(UncachedTokens(backend, request));
         return (wait + prompt, prompt);
+
+        // A backend as the forecast takes it: its usable slots, when its calls are expected to end, a typical call's time.
+        (ModelBackend, int, List<double>, double) Slots(ModelBackend b)
+        {
+            var capacity = Capacity(b);
+            return (b, capacity, [.. _running[b].Select(lease => Math.Max(0, (double)(lease.ExpectedEnd - now) / _time.TimestampFrequency))],
+                b.Speed.ServiceTime(null, null, capacity).TotalSeconds);
+        }
     }
 
     /// <summary>

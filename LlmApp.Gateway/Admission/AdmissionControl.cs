@@ -32,7 +32,7 @@ namespace LlmApp.Gateway.Admission;
 public sealed partial class AdmissionControl : IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<ModelBackend, int> _inFlight;
+    // The calls each backend runs: its slots held.
     private readonly Dictionary<ModelBackend, HashSet<AdmissionLease>> _running;
     private readonly Dictionary<string, LinkedList<Waiter>> _queues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _partitionInFlight = new(StringComparer.Ordinal);
@@ -64,7 +64,6 @@ public sealed partial class AdmissionControl : IDisposable
         _maxQueueWait = options.Value.MaxQueueWait;
         _time = time;
         _stopping = lifetime.ApplicationStopping;
-        _inFlight = pool.All.ToDictionary(b => b, _ => 0);
         _running = pool.All.ToDictionary(b => b, _ => new HashSet<AdmissionLease>());
         _minTokensPerSecond = slo?.Value.MinTokensPerSecond;
         _byOperation = pool.All.GroupBy(b => b.Operation, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
@@ -109,18 +108,17 @@ public sealed partial class AdmissionControl : IDisposable
 
             // Waiters that can take a slot have it by now (every release dispatches), so a slot still free is one none of
             // them can use: their keys are at their own limits, or they wait for their conversation's replica.
-            if (TryTake(request, _time.GetTimestamp()) is { } backend)
+            if (FreeSlotFor(request, _time.GetTimestamp()) is { } backend)
             {
                 var firstToken = FirstTokenTime(backend, request);
                 // A free slot and a prediction over the objective: its prompt is too long for the backend's prefill rate,
                 // unless that rate is out of date (nothing learned for a while): then it goes through, and is learned from.
                 if (request.Objective is { } objective && firstToken > objective && !request.Moving && !backend.Speed.IsStale(RelearnAfter))
                 {
-                    Untake(backend, request);
                     return Refuse(request, AdmissionOutcome.TtftObjective, firstToken - objective);
                 }
 
-                return new(AdmissionOutcome.Admitted, Lease(backend, request, firstToken));
+                return new(AdmissionOutcome.Admitted, Take(backend, request, firstToken));
             }
 
             // A call moving off a failed replica was admitted once already: the queue's limit is for new arrivals.
@@ -202,8 +200,9 @@ public sealed partial class AdmissionControl : IDisposable
     {
         lock (_gate)
         {
-            _running[lease.Backend].Remove(lease);
-            lease.Backend.Speed.SetRunning(--_inFlight[lease.Backend]);
+            var running = _running[lease.Backend];
+            running.Remove(lease);
+            lease.Backend.Speed.SetRunning(running.Count);
             if (--_partitionInFlight[lease.Partition] == 0)
             {
                 _partitionInFlight.Remove(lease.Partition);
@@ -224,7 +223,7 @@ public sealed partial class AdmissionControl : IDisposable
                 var queue = _queues[turn.Value];
                 var waiter = queue.First;
                 ModelBackend? backend = null;
-                while (waiter is not null && (backend = TryTake(waiter.Value.Request, waiter.Value.Since)) is null)
+                while (waiter is not null && (backend = FreeSlotFor(waiter.Value.Request, waiter.Value.Since)) is null)
                 {
                     waiter = waiter.Next;
                 }
@@ -237,7 +236,7 @@ public sealed partial class AdmissionControl : IDisposable
 
                 Dequeue(waiter);
                 // Its prediction stands as made when it asked: its error is the prediction's.
-                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, Lease(backend, waiter.Value.Request, waiter.Value.Predicted)));
+                waiter.Value.Granted.TrySetResult(new(AdmissionOutcome.Admitted, Take(backend, waiter.Value.Request, waiter.Value.Predicted)));
 
                 // This partition has had its turn: the next one goes first now (an emptied one has left the turns).
                 if (turn.List is not null)
@@ -252,45 +251,33 @@ public sealed partial class AdmissionControl : IDisposable
     }
 
     /// <summary>
-    /// Takes a slot for <paramref name="request"/> on the backend <see cref="ReplicaChooser"/> picks; null if none has
-    /// one free, or the request's partition is at its own limit.
+    /// The backend <see cref="ReplicaChooser"/> picks for <paramref name="request"/> among those with a free slot; null
+    /// if none has one, or the request's partition is at its own limit. The slot is <see cref="Take"/>n, or not, at once.
     /// </summary>
-    private ModelBackend? TryTake(AdmissionRequest request, long since)
+    private ModelBackend? FreeSlotFor(AdmissionRequest request, long since) =>
+        _partitionInFlight.GetValueOrDefault(request.Partition) >= request.PartitionLimit || !_byOperation.TryGetValue(request.Operation, out var candidates)
+            ? null
+            : _chooser.Choose(candidates, request, since, Free);
+
+    /// <summary>Gives <paramref name="request"/> a slot on <paramref name="backend"/>: its lease, counted against the backend and the partition until it is given back.</summary>
+    private AdmissionLease Take(ModelBackend backend, AdmissionRequest request, TimeSpan predicted)
     {
-        var running = _partitionInFlight.GetValueOrDefault(request.Partition);
-        if (running >= request.PartitionLimit || !_byOperation.TryGetValue(request.Operation, out var candidates))
-        {
-            return null;
-        }
-
-        var best = _chooser.Choose(candidates, request, since, Free);
-        if (best is not null)
-        {
-            best.Speed.SetRunning(++_inFlight[best]);
-            _partitionInFlight[request.Partition] = running + 1;
-        }
-
-        return best;
+        var lease = NewLease(backend, request, predicted);
+        var running = _running[backend];
+        running.Add(lease);
+        backend.Speed.SetRunning(running.Count);
+        _partitionInFlight[request.Partition] = _partitionInFlight.GetValueOrDefault(request.Partition) + 1;
+        return lease;
     }
 
-    /// <summary>Gives back a slot <see cref="TryTake"/> took, for a request refused after all.</summary>
-    private void Untake(ModelBackend backend, AdmissionRequest request)
-    {
-        backend.Speed.SetRunning(--_inFlight[backend]);
-        if (--_partitionInFlight[request.Partition] == 0)
-        {
-            _partitionInFlight.Remove(request.Partition);
-        }
-    }
-
-    private int Free(ModelBackend backend) => Capacity(backend) - _inFlight[backend];
+    private int Free(ModelBackend backend) => Capacity(backend) - _running[backend].Count;
 
     /// <summary>How many slots of <paramref name="backend"/> are held now.</summary>
     internal int Busy(ModelBackend backend)
     {
         lock (_gate)
         {
-            return _inFlight[backend];
+            return _running[backend].Count;
         }
     }
 
@@ -300,7 +287,7 @@ public sealed partial class AdmissionControl : IDisposable
     {
         lock (_gate)
         {
-            return [.. _inFlight.Select(b => new Measurement<int>(b.Value, Backend(b.Key)))];
+            return [.. _running.Select(b => new Measurement<int>(b.Value.Count, Backend(b.Key)))];
         }
     }
 

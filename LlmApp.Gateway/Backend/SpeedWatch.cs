@@ -16,7 +16,8 @@ internal sealed class SpeedWatch(ModelBackend backend, long sent)
     /// <summary>When the first token came, as a <see cref="Stopwatch"/> timestamp; 0 until then.</summary>
     public long FirstToken { get; private set; }
 
-    public Action<BackendUsage> UsageSeen => usage => _usage = usage;
+    /// <summary>The usage (with llama-server's timings) the answer ended with.</summary>
+    public void UsageSeen(BackendUsage usage) => _usage = usage;
 
     public void FirstTokenCame()
     {
