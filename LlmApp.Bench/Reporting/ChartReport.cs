@@ -18,7 +18,7 @@ internal static class ChartReport
             multiplot.AddPlots(3);
             Draw(multiplot.GetPlot(0), "Goodput (requests a second meeting every objective)", r => r.RequestGoodput);
             Draw(multiplot.GetPlot(1), "Time to first token of answered requests, p99 (ms)", r => r.P99TtftMs);
-            Draw(multiplot.GetPlot(2), "Requests turned away (429/503)", r => r.Refused);
+            Draw(multiplot.GetPlot(2), "Requests turned away (429)", r => r.Refused);
             multiplot.SavePng(path, 1000, 1200);
         }
         else

@@ -18,7 +18,7 @@ internal static class ConsoleReport
         var table = new Table().Border(TableBorder.Markdown);
         foreach (var column in new[]
                  {
-                     "target", openLoop ? "req/s sent" : "conc.", "ok", "failed", "429/503", "429/503 p50/p99 ms", "TTFT p50/p90/p99 ms",
+                     "target", openLoop ? "req/s sent" : "conc.", "ok", "failed", "429", "429 p50/p99 ms", "TTFT p50/p90/p99 ms",
                      "TPOT p50/p90/p99 ms", "ITL p50/p90/p99 ms", "E2E p50/p90/p99 ms", "out tok/s", "req/s", "goodput req/s", "CPU µs/token",
                      "CPU µs/request",
                  })

@@ -28,7 +28,7 @@ internal sealed record RunSummary
     /// <summary>Requests that failed: not answered, and not turned away for overload either.</summary>
     public required int Failed { get; init; }
 
-    /// <summary>Requests the server turned away for overload (429 or 503) instead of answering.</summary>
+    /// <summary>Requests the server turned away for overload (429) instead of answering; a 503 (a backend down) is a failure.</summary>
     public int Refused { get; init; }
 
     /// <summary>How long a refusal took to come: its p50 and p99, in ms (0 without refusals).</summary>

@@ -36,7 +36,7 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
                 return RequestSample.Failed($"HTTP {(int)response.StatusCode}: {Shorten(text)}", Elapsed(start)) with
                 {
-                    Refused = response.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable,
+                    Refused = response.StatusCode == System.Net.HttpStatusCode.TooManyRequests,
                 };
             }
 

@@ -16,7 +16,7 @@ internal sealed record RequestSample(
     public double? TimePerOutputTokenMs => OutputTokens > 1 ? (EndToEndMs - TimeToFirstTokenMs) / (OutputTokens - 1) : null;
 
     /// <summary>
-    /// The server turned it away for overload (429 or 503) instead of answering: in an open-loop run at more than the
+    /// The server turned it away for overload (429) instead of answering: in an open-loop run at more than the
     /// server's capacity, an answer in its own right, counted apart from failures, with how long it took to come.
     /// </summary>
     public bool Refused { get; init; }
