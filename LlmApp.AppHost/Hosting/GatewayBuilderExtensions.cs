@@ -65,4 +65,15 @@ public static class GatewayBuilderExtensions
 
         return gateway;
     }
+
+    /// <summary>
+    /// Answers cut by a backend crash are continued (<c>Resilience:ResumeCutAnswers</c>): the gateway's default turns it
+    /// on only with more than one replica, and here a lone backend comes back too, restarted after a crash (by
+    /// <see cref="RestartOnCrashExtensions.WithRestartOnCrash"/> on this machine, by the restart policy in compose).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithResumedAnswers(this IResourceBuilder<ProjectResource> gateway)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        return gateway.WithEnvironment("Resilience__ResumeCutAnswers", "true");
+    }
 }

@@ -41,6 +41,7 @@ public abstract class LlmAppResources(IDistributedApplicationBuilder builder, Ll
             .WithManagementPort(Settings.ManagementPort)
             .WithHttpHealthCheck(GatewayBuilderExtensions.ReadinessPath)
             .WithObjectives(Settings.TtftObjectiveMs, Settings.MinTokensPerSecond)
+            .WithResumedAnswers()
             .WithLlmBackends(llm);
         return RunsAs(gateway);
     }

@@ -308,7 +308,44 @@ public sealed partial class AdmissionControl : IDisposable
             return null;
         }
 
-        var again = await AdmitAsync(lease.Request with { MaxWait = maxWait, Moving = true }, cancellationToken);
+        return await AdmitMovingAsync(lease.Request, maxWait, cancellationToken);
+    }
+
+    private static readonly TimeSpan ResumePoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Admits again a call whose answer its backend cut after output began, to continue it: like
+    /// <see cref="ReadmitAsync"/>, except that it waits, within <paramref name="maxWait"/>, for a replica to be healthy when
+    /// none is (a lone backend restarting after a crash), as long as a request waits for a slot: no longer than
+    /// <c>Resilience:MaxQueueWait</c>, a stopped backend must not hold a half-sent answer open. Null when none is in time,
+    /// or the gateway is shutting down.
+    /// </summary>
+    internal async Task<AdmissionLease?> ResumeAsync(AdmissionLease lease, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var failed = lease.Backend;
+        failed.SetHealthy(false);
+        lease.Dispose();
+        var start = _time.GetTimestamp();
+        maxWait = maxWait < _maxQueueWait ? maxWait : _maxQueueWait;
+        while (!_byOperation[failed.Operation].Any(b => b.IsHealthy))
+        {
+            if (_time.GetElapsedTime(start) >= maxWait)
+            {
+                return null;
+            }
+
+            // A backend comes back at its next good health probe; a cut is rare enough to look for it this way.
+            await Task.Delay(ResumePoll, _time, cancellationToken);
+        }
+
+        return await AdmitMovingAsync(lease.Request, maxWait - _time.GetElapsedTime(start), cancellationToken);
+    }
+
+    /// <summary>Admits a call leaving a failed replica (not refused for a full queue), and keeps its conversation where it lands.</summary>
+    private async Task<AdmissionLease?> AdmitMovingAsync(AdmissionRequest request, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var again = await AdmitAsync(request with { MaxWait = maxWait, Moving = true }, cancellationToken);
         if (again.Outcome == AdmissionOutcome.ClientLeft)
         {
             throw new OperationCanceledException(cancellationToken);

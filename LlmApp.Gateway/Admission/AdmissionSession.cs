@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Observability;
 using LlmApp.Gateway.Pipeline;
@@ -38,6 +39,9 @@ internal sealed class AdmissionSession : IDisposable
     public TimeSpan PredictedFirstToken { get; private init; }
 
     public int Failovers { get; private set; }
+
+    /// <summary>How many times its answer was continued after a cut.</summary>
+    public int Resumes { get; private set; }
 
     /// <summary>
     /// Admits <paramref name="call"/>, waiting its turn no longer than what is left of its <paramref name="deadline"/>
@@ -84,6 +88,39 @@ internal sealed class AdmissionSession : IDisposable
         _lease = moved;
         Failovers++;
         _metrics.Failovers.Add(1, new KeyValuePair<string, object?>("llmapp.backend", from));
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the call's answer, cut by its backend for <paramref name="cause"/> after <paramref name="tokensSent"/>
+    /// tokens went up, may go on elsewhere: a replica was healthy (or became so, restarted) before the request's deadline
+    /// and took it (counted on <c>llmapp.resumes</c>, and an <c>llmapp.resume</c> event on the request's span). False
+    /// leaves no slot held, and the failure stands.
+    /// </summary>
+    public async Task<bool> TryResumeAsync(string cause, int tokensSent, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        var from = _lease.Backend.Name;
+        var moved = await _admission.ResumeAsync(_lease, _deadline - _time.GetElapsedTime(_call.ArrivalTimestamp), cancellationToken);
+        if (moved is null)
+        {
+            return false;
+        }
+
+        _lease = moved;
+        Resumes++;
+        _metrics.Resumes.Add(1, new("llmapp.backend", from), new("llmapp.resume.cause", cause));
+        Activity.Current?.AddEvent(new ActivityEvent("llmapp.resume", tags: new ActivityTagsCollection
+        {
+            ["llmapp.resume.cause"] = cause,
+            ["llmapp.backend"] = from,
+            ["llmapp.resume.backend"] = moved.Backend.Name,
+            ["llmapp.resume.tokens_sent"] = tokensSent,
+        }));
         return true;
     }
 

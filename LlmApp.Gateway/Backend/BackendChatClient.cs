@@ -19,14 +19,16 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var body = BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt);
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, backend.InService);
         var watch = new SpeedWatch(backend, Stopwatch.GetTimestamp());
         HttpResponseMessage response;
         Stream stream;
         try
         {
-            response = await SendAsync(body, stream: true, call.Token);
+            var (uri, body) = options is GatewayChatOptions { ContinuesFinalMessage: true } && backend.Options.Kind == BackendKind.LlamaCpp
+                ? await ContinuationAsync(messages, options, call.Token)
+                : (backend.ChatCompletionsUri, BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt));
+            response = await SendAsync(uri, body, stream: true, call.Token);
             stream = await response.Content.ReadAsStreamAsync(call.Token);
         }
         catch (Exception ex) when (TakenOutOfService(ex, cancellationToken))
@@ -76,7 +78,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         var watch = new SpeedWatch(backend, Stopwatch.GetTimestamp());
         try
         {
-            using var response = await SendAsync(body, stream: false, call.Token);
+            using var response = await SendAsync(backend.ChatCompletionsUri, body, stream: false, call.Token);
             var answer = BackendStreamReader.ReadOne(await response.Content.ReadAsByteArrayAsync(call.Token), watch.UsageSeen);
             watch.Ended(messages);
             return answer;
@@ -103,10 +105,30 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
     }
 
-    private Task<HttpResponseMessage> SendAsync(byte[] body, bool stream, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The request that continues a cut answer (the last message, the assistant's text so far) on llama-server. It goes on
+    /// from a final assistant message only with a Jinja template (<c>--jinja</c>); with a model's built-in template (the
+    /// AppHost runs it so) it closes that message and starts a new turn, which would repeat the answer. So it is asked as
+    /// a completion: the conversation before the cut through the chat template (<c>/apply-template</c>, as for a chat
+    /// call), then the text already sent, which the backend's prompt cache mostly holds.
+    /// </summary>
+    private async Task<(Uri Uri, byte[] Body)> ContinuationAsync(IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    {
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        var conversation = BackendRequestWriter.Write(list.Take(list.Count - 1), options: null, backend.Options.Model, stream: false);
+        using var response = await BackendSender.SendAsync(backend, http, new Uri(backend.Options.Endpoint!, "apply-template"), conversation, closeConnection: false,
+            cancellationToken);
+        using var template = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        var prompt = template.RootElement.TryGetProperty("prompt", out var text) && text.ValueKind == JsonValueKind.String
+            ? text.GetString()!
+            : throw new BackendFailureException(BackendFault.MalformedEvent, "The model backend did not apply its chat template.");
+        return (new Uri(backend.Options.Endpoint!, "v1/completions"), BackendRequestWriter.WriteCompletion(prompt + list[^1].Text, options, backend.Options.Model, CachePrompt));
+    }
+
+    private Task<HttpResponseMessage> SendAsync(Uri uri, byte[] body, bool stream, CancellationToken cancellationToken) =>
         // llama-server closes the connection after every streamed answer, whatever its Keep-Alive header says: a pooled
         // connection to it would be one it is closing, and a request sent on it would fail. So a stream gets a connection
         // of its own, closed after it.
-        BackendSender.SendAsync(backend, http, backend.ChatCompletionsUri, body, closeConnection: stream && backend.Options.Kind == BackendKind.LlamaCpp,
+        BackendSender.SendAsync(backend, http, uri, body, closeConnection: stream && backend.Options.Kind == BackendKind.LlamaCpp,
             cancellationToken);
 }

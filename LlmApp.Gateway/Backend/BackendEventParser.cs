@@ -17,7 +17,8 @@ internal sealed class BackendEventParser
 {
     // The property names each level looks for; Name() returns the index of the one it finds.
     private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings");
-    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs");
+    // "text": a completion's (a continuation asked of llama-server as one).
+    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs", "text");
     private static readonly byte[][] s_delta = Names("content", "tool_calls");
     private static readonly byte[][] s_toolCall = Names("index", "id", "function");
     private static readonly byte[][] s_function = Names("name", "arguments");
@@ -133,6 +134,9 @@ internal sealed class BackendEventParser
                         var start = (int)reader.TokenStartIndex;
                         Skip(ref reader);
                         logprobs = data[start..(int)reader.BytesConsumed].ToArray();
+                        break;
+                    case 4 when value == JsonTokenType.String:
+                        content = reader.GetString();
                         break;
                     default:
                         Skip(ref reader);

@@ -37,6 +37,15 @@ internal static class BackendRequestWriter
             }
 
             json.WriteEndArray();
+            if (options is GatewayChatOptions { ContinuesFinalMessage: true })
+            {
+                // vLLM's (and llama-server's with a Jinja template): go on with the last (assistant) message instead of
+                // starting a new turn, and send only the new text. llama-server is asked as a completion instead
+                // (BackendChatClient), since its built-in templates close the message whatever this says.
+                json.WriteBoolean("continue_final_message"u8, true);
+                json.WriteBoolean("add_generation_prompt"u8, false);
+            }
+
             json.WriteBoolean("stream"u8, stream);
             if (stream)
             {
@@ -45,18 +54,7 @@ internal static class BackendRequestWriter
                 json.WriteEndObject();
             }
 
-            if (cachePrompt)
-            {
-                // The prompt cache may be withheld from this request (Backend:PromptCacheIsolation), never handed to it.
-                json.WriteBoolean("cache_prompt"u8, options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CachePrompt, out bool allowed) != true || allowed);
-            }
-
-            else if (options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CacheSalt, out string? salt) == true && salt is { Length: > 0 })
-            {
-                // vLLM's (the openai kind): its prefix cache is shared only between requests of one salt.
-                json.WriteString("cache_salt"u8, salt);
-            }
-
+            WriteCache(json, options, cachePrompt);
             if (options is not null)
             {
                 WriteOptions(json, options);
@@ -66,6 +64,45 @@ internal static class BackendRequestWriter
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// A streamed completion (<c>/v1/completions</c>) of <paramref name="prompt"/>, the chat template already applied,
+    /// with the chat call's sampling and limits: how an answer cut elsewhere is continued on llama-server.
+    /// </summary>
+    public static byte[] WriteCompletion(string prompt, ChatOptions options, string model, bool cachePrompt)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var buffer = new ArrayBufferWriter<byte>(prompt.Length + 256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model"u8, model);
+            json.WriteString("prompt"u8, prompt);
+            json.WriteBoolean("stream"u8, true);
+            json.WriteStartObject("stream_options"u8);
+            json.WriteBoolean("include_usage"u8, true);
+            json.WriteEndObject();
+            WriteCache(json, options, cachePrompt);
+            WriteOptions(json, options);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteCache(Utf8JsonWriter json, ChatOptions? options, bool cachePrompt)
+    {
+        if (cachePrompt)
+        {
+            // The prompt cache may be withheld from this request (Backend:PromptCacheIsolation), never handed to it.
+            json.WriteBoolean("cache_prompt"u8, options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CachePrompt, out bool allowed) != true || allowed);
+        }
+        else if (options?.AdditionalProperties?.TryGetValue(ChatOptionKeys.CacheSalt, out string? salt) == true && salt is { Length: > 0 })
+        {
+            // vLLM's (the openai kind): its prefix cache is shared only between requests of one salt.
+            json.WriteString("cache_salt"u8, salt);
+        }
     }
 
     private static void WriteMessage(Utf8JsonWriter json, ChatMessage message)

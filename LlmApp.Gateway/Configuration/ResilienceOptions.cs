@@ -67,6 +67,19 @@ public sealed class ResilienceOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether an answer cut by its backend after output began (a disconnect, an error event, the idle timeout, the
+    /// replica taken out of service) is continued on a healthy replica: the messages plus the text already sent as a
+    /// partial assistant message, so the client gets one whole answer. Null (the default): on where more than one
+    /// replica serves chat; the AppHost turns it on because it restarts a crashed backend. Answers a continuation cannot
+    /// pick up exactly (a tool call, JSON or schema output, logprobs) are never continued.
+    /// </summary>
+    public bool? ResumeCutAnswers { get; set; }
+
+    /// <summary>How many times one answer may be continued after a cut; the next cut ends it with the error event.</summary>
+    [Range(0, 10)]
+    public int MaxResumes { get; set; } = 2;
+
     /// <summary>After SIGTERM, how long in-flight requests may run before they are ended with an error.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -43,6 +43,10 @@ public sealed class GatewayMetrics
             "Prompt tokens each backend served from its prompt cache instead of reading them again, by llmapp.backend.");
         Failovers = meter.CreateCounter<long>("llmapp.backend.failovers", "{request}",
             "Calls moved to another replica because theirs failed before the first byte, by the replica they left (llmapp.backend).");
+        Resumes = meter.CreateCounter<long>("llmapp.resumes", "{answer}",
+            "Answers cut by their backend after output began and continued on a healthy replica, by the replica that cut them (llmapp.backend) and why (llmapp.resume.cause).");
+        ResumePromptTokens = meter.CreateCounter<long>("llmapp.resume.prompt_tokens", "{token}",
+            "Prompt tokens sent to continue cut answers (the original prompt plus the text already sent): the gateway's own cost, not counted to any key.");
         Meter = meter;
     }
 
@@ -67,4 +71,8 @@ public sealed class GatewayMetrics
     public Counter<long> CachedPromptTokens { get; }
 
     public Counter<long> Failovers { get; }
+
+    public Counter<long> Resumes { get; }
+
+    public Counter<long> ResumePromptTokens { get; }
 }

@@ -19,6 +19,12 @@ public sealed class CallRecord(string requestId, long arrivalTimestamp)
 
     public int Failovers { get; set; }
 
+    /// <summary>How many times its answer was continued on another replica (or the same, restarted) after a cut.</summary>
+    public int Resumes { get; set; }
+
+    /// <summary>The prompt tokens its continuations were sent: the gateway's own cost, not counted to the client.</summary>
+    public long ResumePromptTokens { get; set; }
+
     public TimeSpan? TimeToFirstToken { get; set; }
 
     public UsageDetails? Usage { get; set; }

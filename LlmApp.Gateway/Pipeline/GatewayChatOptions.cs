@@ -18,11 +18,28 @@ public sealed class GatewayChatOptions : ChatOptions
 
     public CallContext Call { get; }
 
-    public override ChatOptions Clone() => new GatewayChatOptions(this, Call);
+    /// <summary>
+    /// The call continues the last message, the assistant's answer cut on another replica: the backend is asked to go on
+    /// from its text (<c>continue_final_message</c>, no new assistant turn) and sends only what comes after it.
+    /// </summary>
+    public bool ContinuesFinalMessage { get; init; }
+
+    /// <summary>The client's own <c>max_tokens</c>, when <see cref="ChatOptions.MaxOutputTokens"/> is what is left of it: the deadline is the request's.</summary>
+    public int? RequestedMaxOutputTokens { get; init; }
+
+    public override ChatOptions Clone() => new GatewayChatOptions(this, Call)
+    {
+        ContinuesFinalMessage = ContinuesFinalMessage,
+        RequestedMaxOutputTokens = RequestedMaxOutputTokens,
+    };
 }
 
 public static class ChatOptionsExtensions
 {
     /// <summary>The request this chat call belongs to, if it came through the gateway's endpoint.</summary>
     public static CallContext? GetCall(this ChatOptions? options) => (options as GatewayChatOptions)?.Call;
+
+    /// <summary>The <c>max_tokens</c> the request's deadline is counted from: the client's, also when a continuation asks for what is left.</summary>
+    public static int? DeadlineMaxOutputTokens(this ChatOptions? options) =>
+        options is GatewayChatOptions { RequestedMaxOutputTokens: { } requested } ? requested : options?.MaxOutputTokens;
 }

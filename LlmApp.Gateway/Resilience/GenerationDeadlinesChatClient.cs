@@ -24,7 +24,7 @@ public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, Resil
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var arrival = options.GetCall()?.ArrivalTimestamp ?? time.GetTimestamp();
-        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, streaming: false, cancellationToken, shutdown);
+        using var watchdog = new GenerationWatchdog(resilience, options.DeadlineMaxOutputTokens(), arrival, time, streaming: false, cancellationToken, shutdown);
         try
         {
             return await base.GetResponseAsync(messages, options, watchdog.Token);
@@ -39,7 +39,7 @@ public sealed class GenerationDeadlinesChatClient(IChatClient innerClient, Resil
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var arrival = options.GetCall()?.ArrivalTimestamp ?? time.GetTimestamp();
-        using var watchdog = new GenerationWatchdog(resilience, options?.MaxOutputTokens, arrival, time, streaming: true, cancellationToken, shutdown);
+        using var watchdog = new GenerationWatchdog(resilience, options.DeadlineMaxOutputTokens(), arrival, time, streaming: true, cancellationToken, shutdown);
         await using var updates = base.GetStreamingResponseAsync(messages, options, watchdog.Token).GetAsyncEnumerator(watchdog.Token);
         while (true)
         {

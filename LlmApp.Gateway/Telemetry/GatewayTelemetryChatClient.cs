@@ -53,8 +53,9 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             }
 
             var (backend, failovers) = failure is null ? CallAnnotations.Read(response?.AdditionalProperties) : CallAnnotations.Read(failure);
+            var resumed = failure is null ? CallAnnotations.ReadResumes(response?.AdditionalProperties) : null;
             Record(call, options, stream: false, arrival, firstToken, response?.Usage, failure, backend, failovers,
-                CallAnnotations.PredictedFirstToken(response?.AdditionalProperties));
+                CallAnnotations.PredictedFirstToken(response?.AdditionalProperties), Resumes(resumed, failure));
             if (logContent && response is not null)
             {
                 WriteContent(call, messages, response.Text);
@@ -73,6 +74,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         Exception? failure = null;
         (string? Backend, int Failovers) routed = (null, 0);
         TimeSpan? predicted = null;
+        (string Backend, int Resumes, long PromptTokens)? resumed = null;
         var first = true;
         try
         {
@@ -116,8 +118,15 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
                             break;
                         case UsageContent usageContent:
                             usage = usageContent.Details;
+                            resumed = CallAnnotations.ReadResumes(update.AdditionalProperties) ?? resumed;
                             break;
                     }
+                }
+
+                if (update.FinishReason is not null)
+                {
+                    // A continued answer ends on the replica that took it up.
+                    resumed = CallAnnotations.ReadResumes(update.AdditionalProperties) ?? resumed;
                 }
 
                 yield return update;
@@ -129,8 +138,12 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             {
                 routed = CallAnnotations.Read(failure);
             }
+            else if (resumed is { } continued)
+            {
+                routed.Backend = continued.Backend;
+            }
 
-            Record(call, options, stream: true, arrival, firstToken, usage, failure, routed.Backend, routed.Failovers, predicted);
+            Record(call, options, stream: true, arrival, firstToken, usage, failure, routed.Backend, routed.Failovers, predicted, Resumes(resumed, failure));
             if (completion is not null)
             {
                 WriteContent(call, messages, completion.ToString());
@@ -144,8 +157,12 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         LogContent(logger, call?.RequestId ?? "", prompt, completion);
     }
 
+    /// <summary>How many times the call's answer was continued, and the prompt tokens that cost: from its last updates, or the failure that ended it.</summary>
+    private static (int Count, long PromptTokens) Resumes((string Backend, int Resumes, long PromptTokens)? resumed, Exception? failure) =>
+        failure is not null ? (CallAnnotations.ReadResumes(failure), 0) : resumed is { } r ? (r.Resumes, r.PromptTokens) : (0, 0);
+
     private void Record(CallContext? call, ChatOptions? options, bool stream, long arrival, long firstToken, UsageDetails? usage, Exception? failure,
-        string? backend, int failovers, TimeSpan? predicted)
+        string? backend, int failovers, TimeSpan? predicted, (int Count, long PromptTokens) resumes)
     {
         var end = time.GetTimestamp();
         TimeSpan? timeToFirstToken = firstToken == 0 ? null : time.GetElapsedTime(arrival, firstToken);
@@ -155,6 +172,8 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             var record = call.Record;
             record.Backend = backend;
             record.Failovers = failovers;
+            record.Resumes = resumes.Count;
+            record.ResumePromptTokens = resumes.PromptTokens;
             record.TimeToFirstToken = timeToFirstToken;
             record.Usage = usage;
             record.Error ??= errorType;
@@ -183,7 +202,7 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
         {
             metrics.TimeToFirstToken.Record(ttft.TotalSeconds, tags);
             // A call that moved to another replica was not the one predicted.
-            if (predicted is { } prediction && failovers == 0 && ttft > TimeSpan.Zero)
+            if (predicted is { } prediction && failovers == 0 && resumes.Count == 0 && ttft > TimeSpan.Zero)
             {
                 metrics.TimeToFirstTokenPrediction.Record(prediction / ttft, tags);
             }

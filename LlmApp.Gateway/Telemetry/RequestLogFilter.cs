@@ -63,13 +63,14 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         var duration = time.GetElapsedTime(call.ArrivalTimestamp);
         var status = call.Status ?? (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
         var error = call.Error ?? (result as GatewayFailure.FailureResult)?.Failure.ErrorType ?? "none";
-        LogRequest(logger, operation, call.RequestId, context?.Model ?? "-", status, context?.Stream ?? false, call.Backend ?? "-", call.TimeToFirstToken?.TotalMilliseconds,
+        LogRequest(logger, operation, call.RequestId, context?.Model ?? "-", status, context?.Stream ?? false, call.Backend ?? "-", call.Resumes, call.ResumePromptTokens,
+            call.TimeToFirstToken?.TotalMilliseconds,
             call.Usage?.InputTokenCount, call.Usage?.CachedInputTokenCount, call.Usage?.OutputTokenCount, duration.TotalMilliseconds, error, keyName);
     }
 
     [LoggerMessage(EventId = 1, EventName = "Request", Level = LogLevel.Information,
-        Message = "{Operation} {RequestId} model={Model} status={Status} stream={Stream} backend={Backend} ttft_ms={TimeToFirstTokenMs} " +
+        Message = "{Operation} {RequestId} model={Model} status={Status} stream={Stream} backend={Backend} resumed={Resumed} resume_tokens_in={ResumeInputTokens} ttft_ms={TimeToFirstTokenMs} " +
                   "tokens_in={InputTokens} tokens_cached={CachedTokens} tokens_out={OutputTokens} duration_ms={DurationMs} error={ErrorType} key={KeyName}")]
     private static partial void LogRequest(ILogger logger, string operation, string requestId, string model, int status, bool stream, string backend,
-        double? timeToFirstTokenMs, long? inputTokens, long? cachedTokens, long? outputTokens, double durationMs, string errorType, string keyName);
+        int resumed, long resumeInputTokens, double? timeToFirstTokenMs, long? inputTokens, long? cachedTokens, long? outputTokens, double durationMs, string errorType, string keyName);
 }

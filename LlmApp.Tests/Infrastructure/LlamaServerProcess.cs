@@ -24,15 +24,20 @@ public sealed class LlamaServerProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    public int ProcessId => _process.ProcessId;
+
     /// <summary>The key it requires on everything but <c>/health</c>.</summary>
     public string Key { get; }
 
-    public static async Task<LlamaServerProcess> StartAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one; with <paramref name="restartOf"/>, on that one's port and key, as a crashed server comes back.
+    /// </summary>
+    public static async Task<LlamaServerProcess> StartAsync(IEnumerable<string> arguments, CancellationToken cancellationToken, LlamaServerProcess? restartOf = null)
     {
         var settings = LlmSettings.From(new ConfigurationBuilder().AddEnvironmentVariables().Build());
         var binary = await LlamaServerLocator.LocateAsync(settings, cancellationToken);
-        var address = new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
-        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var address = restartOf?.Address ?? new Uri($"http://127.0.0.1:{LocalPorts.Free()}");
+        var key = restartOf?.Key ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var startInfo = new ProcessStartInfo(binary);
         foreach (var argument in (string[])["--model", TestPaths.TestModel, "--host", "127.0.0.1", "--port", address.Port.ToString(CultureInfo.InvariantCulture),
                      "--api-key", key, "--no-ui", .. arguments])

@@ -15,6 +15,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private ServiceProcess(Process process) => _process = process;
 
+    public int ProcessId => _process.Id;
+
     /// <summary>What the process printed, standard output and error, a line each, as it came.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 
