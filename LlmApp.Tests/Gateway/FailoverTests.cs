@@ -35,6 +35,16 @@ public sealed class FailoverTests : IDisposable
         QueueLimit = 4,
     };
 
+    private static readonly ResilienceOptions s_notResuming = new()
+    {
+        FirstTokenTimeout = s_resilience.FirstTokenTimeout,
+        IdleTimeout = s_resilience.IdleTimeout,
+        TotalTimeoutBase = s_resilience.TotalTimeoutBase,
+        TotalTimeoutPerToken = s_resilience.TotalTimeoutPerToken,
+        QueueLimit = s_resilience.QueueLimit,
+        ResumeCutAnswers = false,
+    };
+
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly TestLifetime _lifetime = new();
     private readonly FakeTimeProvider _time = new();
@@ -44,6 +54,7 @@ public sealed class FailoverTests : IDisposable
     private readonly ModelBackend[] _backends = [Replica("llm-1"), Replica("llm-2")];
     private readonly AdmissionControl _admission;
     private readonly GatewayTelemetryChatClient _pipeline;
+    private readonly GatewayTelemetryChatClient _notResuming;
 
     public FailoverTests()
     {
@@ -59,10 +70,12 @@ public sealed class FailoverTests : IDisposable
         };
         _pipeline = new GatewayTelemetryChatClient(
             new AdmissionChatClient(_admission, perReplica, metrics, s_resilience, _time), metrics, _time, NullLogger.Instance, logContent: false);
+        _notResuming = new GatewayTelemetryChatClient(
+            new AdmissionChatClient(_admission, perReplica, metrics, s_notResuming, _time), metrics, _time, NullLogger.Instance, logContent: false);
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Scope == meterFactory && instrument.Name is "llmapp.backend.failovers" or "gen_ai.server.time_to_first_token")
+            if (instrument.Meter.Scope == meterFactory && instrument.Name is "llmapp.backend.failovers" or "gen_ai.server.time_to_first_token" or "llmapp.resumes")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -127,10 +140,59 @@ public sealed class FailoverTests : IDisposable
     }
 
     [Fact]
-    public async Task AFailureAfterTheFirstTokenIsNotMovedTheAnswerEndsWithIt()
+    public async Task AFailureAfterTheFirstTokenIsContinuedOnTheOtherFromTheTextSentAsOneAnswer()
+    {
+        var record = new CallRecord("resumed", _time.GetTimestamp());
+        await using var updates = Start(record, maxTokens: 10);
+        var next = updates.MoveNextAsync().AsTask();
+
+        var (first, other) = await FirstCalledAsync();
+        first.Send(new ChatResponseUpdate(ChatRole.Assistant, "Hello"));
+        first.Send(new ChatResponseUpdate(ChatRole.Assistant, " wor"));
+        Assert.True(await next.WaitAsync(s_realTimeLimit));
+        Assert.True(await updates.MoveNextAsync().AsTask().WaitAsync(s_realTimeLimit));
+        first.Fail(new HttpIOException(HttpRequestError.ResponseEnded));
+        next = updates.MoveNextAsync().AsTask();
+        await WaitUntilAsync(() => other.Called);
+
+        // The other is asked to go on from the text sent, for what is left of max_tokens; its deadline stays the request's.
+        var (messages, options) = other.Call;
+        Assert.Equal([ChatRole.User, ChatRole.Assistant], messages.Select(m => m.Role));
+        Assert.Equal("Hello wor", messages[^1].Text);
+        var continued = Assert.IsType<GatewayChatOptions>(options);
+        Assert.True(continued.ContinuesFinalMessage);
+        Assert.Equal(8, continued.MaxOutputTokens);
+        Assert.Equal(10, continued.DeadlineMaxOutputTokens());
+
+        other.Send(new ChatResponseUpdate(ChatRole.Assistant, "ld"));
+        Assert.True(await next.WaitAsync(s_realTimeLimit));
+        Assert.Equal("ld", updates.Current.Text);
+        // Its usage: a prompt of the client's 3 tokens and the 2 sent, and 8 generated.
+        other.Send(new ChatResponseUpdate { FinishReason = ChatFinishReason.Length });
+        other.Send(new ChatResponseUpdate { Contents = [new UsageContent(new() { InputTokenCount = 5, OutputTokenCount = 8, TotalTokenCount = 13 })] });
+        other.End();
+        var rest = new List<ChatResponseUpdate>();
+        while (await updates.MoveNextAsync())
+        {
+            rest.Add(updates.Current);
+        }
+
+        Assert.Equal(ChatFinishReason.Length, Assert.Single(rest, u => u.FinishReason is not null).FinishReason);
+        var usage = Assert.Single(rest.SelectMany(u => u.Contents).OfType<UsageContent>()).Details;
+        Assert.Equal((3, 10, 13), (usage.InputTokenCount, usage.OutputTokenCount, usage.TotalTokenCount));
+        Assert.Equal((1, 5), (record.Resumes, record.ResumePromptTokens));
+        Assert.Equal(0, record.Failovers);
+        Assert.Equal(Array.IndexOf(_replicas, other) == 0 ? "llm-1" : "llm-2", record.Backend);
+        var failedName = Array.IndexOf(_replicas, first) == 0 ? "llm-1" : "llm-2";
+        Assert.Equal([("llmapp.resumes", 1, failedName)], _measurements.Where(m => m.Instrument == "llmapp.resumes"));
+        Assert.Equal(0, _admission.Busy(_backends[0]) + _admission.Busy(_backends[1]));
+    }
+
+    [Fact]
+    public async Task WithResumesOffAFailureAfterTheFirstTokenIsNotMovedTheAnswerEndsWithIt()
     {
         var record = new CallRecord("cut", _time.GetTimestamp());
-        await using var updates = Start(record);
+        await using var updates = Start(record, pipeline: _notResuming);
         var next = updates.MoveNextAsync().AsTask();
 
         var (first, other) = await FirstCalledAsync();
@@ -153,10 +215,11 @@ public sealed class FailoverTests : IDisposable
         _services.Dispose();
     }
 
-    private IAsyncEnumerator<ChatResponseUpdate> Start(CallRecord record)
+    private IAsyncEnumerator<ChatResponseUpdate> Start(CallRecord record, int? maxTokens = null, IChatClient? pipeline = null)
     {
         var call = new CallContext(record, Operations.Chat, "tiny", Stream: true, Key: "anonymous");
-        return _pipeline.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], new GatewayChatOptions(null, call)).GetAsyncEnumerator();
+        return (pipeline ?? _pipeline).GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], new GatewayChatOptions(new() { MaxOutputTokens = maxTokens }, call))
+            .GetAsyncEnumerator();
     }
 
     /// <summary>The replica admission sent the call to, and the other one.</summary>

@@ -18,6 +18,9 @@ internal sealed class ScriptedChatClient : IChatClient
     /// <summary>Whether the call has reached it.</summary>
     public bool Called { get; private set; }
 
+    /// <summary>The messages and options of the call that reached it.</summary>
+    public (IReadOnlyList<ChatMessage> Messages, ChatOptions? Options) Call { get; private set; }
+
     public void Send(ChatResponseUpdate update) => _updates.Writer.TryWrite(update);
 
     /// <summary>Ends the call with <paramref name="failure"/>, as a backend that fails does.</summary>
@@ -29,6 +32,7 @@ internal sealed class ScriptedChatClient : IChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         CallToken = cancellationToken;
+        Call = ([.. messages], options);
         Called = true;
         await foreach (var update in _updates.Reader.ReadAllAsync(cancellationToken))
         {

@@ -21,6 +21,8 @@ public sealed class FaultsAppFixture : GatewayAppFixture
         ("Resilience__RetryDelay", "00:00:00.100"),
         ("Resilience__BreakDuration", "00:00:02"),
         ("Resilience__DrainTimeout", DrainTimeout.ToString()),
+        // These faults end the answer they cut, as they do where nothing continues it; Resilience/ResumeTests continue them.
+        ("Resilience__ResumeCutAnswers", "false"),
     ];
 }
 

@@ -81,7 +81,7 @@ public sealed class ReplicaTests(ReplicasAppFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task KillingAReplicaMidStreamEndsOnlyItsStreamsAndItRejoinsAfterItsRestart()
+    public async Task KillingAReplicaMidStreamContinuesItsStreamsElsewhereAndItRejoinsAfterItsRestart()
     {
         await WaitAllReadyAsync();
 
@@ -108,9 +108,9 @@ public sealed class ReplicaTests(ReplicasAppFixture fixture, ITestOutputHelper o
                 ends.Add((await stream.ReadToEndAsync()).Events[^1]);
             }
 
+            // The two it cut go on on the survivor (or on llm-1 once restarted): every stream ends whole.
             output.WriteLine(string.Join("\n", ends));
-            Assert.Equal(2, ends.Count(e => e == "[DONE]"));
-            Assert.Equal(2, ends.Count(e => e.Contains("\"backend_disconnected\"", StringComparison.Ordinal)));
+            Assert.Equal(4, ends.Count(e => e == "[DONE]"));
 
             // Meanwhile new requests are served, by the survivor.
             for (var i = 0; i < 4; i++)
