@@ -13,6 +13,8 @@
 # and per-key limits on (all of them, set high enough that none refuses): what keys and limits cost, beside the open
 # gateway in the same run; BASELINE=<commit> to add "baseline", the gateway as it was at that commit, published the
 # same way: a change's before and after in one run (BASELINE=b6bcd18 scripts/bench-gateway.sh --concurrency 1,4 ...).
+# GATEWAY_ENV="Name=value ..." adds settings to the gateway (not to the baseline): GATEWAY_ENV=Resilience__ResumeCutAnswers=true
+# puts the resume buffer on its per-token path, which one backend otherwise leaves off.
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,9 +61,10 @@ pids+=($!); nginx_master=$!
 pids+=($!); relay=$!
 "${bench[@]}" passthrough --listen http://127.0.0.1:18096 --upstream http://127.0.0.1:18080 >"$work/passthrough.log" 2>&1 &
 pids+=($!); passthrough=$!
+read -ra gateway_env <<<"${GATEWAY_ENV:-}"
 (cd "$gateway_dir" &&
   exec env Backend__Endpoint=http://127.0.0.1:18080 Backend__Model=bench Resilience__QueueLimit="$queue" \
-    ASPNETCORE_URLS=http://127.0.0.1:18002 dotnet LlmApp.Gateway.dll) >"$work/gateway.log" 2>&1 &
+    ASPNETCORE_URLS=http://127.0.0.1:18002 "${gateway_env[@]}" dotnet LlmApp.Gateway.dll) >"$work/gateway.log" 2>&1 &
 pids+=($!); gateway=$!
 targets="direct=http://127.0.0.1:18080/v1,nginx=http://127.0.0.1:18090/v1,relay=http://127.0.0.1:18095/v1,passthrough=http://127.0.0.1:18096/v1,gateway=http://127.0.0.1:18002/v1"
 keyed_args=()

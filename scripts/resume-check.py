@@ -75,7 +75,25 @@ def stream(prompt, on_first=None):
                         first = False
                         on_first()
                 finish = choice.get("finish_reason") or finish
-    return "".join(text), finish, usage, error, done, request_id
+    return "".join(text), finish, usage, error, done, text
+
+
+def retokenizes_alike(chunks, characters):
+    """Whether the answer's text up to `characters` (at a chunk's end) reads back as as many tokens as were generated
+    for it: llama-server sends a token a chunk, so a different count means the text became other tokens."""
+    k, length = 0, 0
+    while k < len(chunks) and length + len(chunks[k]) <= characters:
+        length += len(chunks[k])
+        k += 1
+    body = json.dumps({"content": "".join(chunks[:k]), "add_special": False}).encode()
+    for port in ports:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/tokenize", data=body,
+                                                               headers={"Content-Type": "application/json"}), timeout=10) as r:
+                return len(json.load(r)["tokens"]) == k
+        except Exception:
+            continue
+    return None
 
 
 def killer(delay):
@@ -105,11 +123,12 @@ def main():
     counts = {"whole and equal": 0, "whole, different": 0, "error event": 0, "cut but reported complete": 0, "ended before the kill": 0}
     input_exact = 0
     resumed = 0
+    alike = {"whole and equal": [0, 0], "whole, different": [0, 0]}
     try:
         wait_ok(f"http://127.0.0.1:{gateway_port}/readyz")
         for n in range(streams):
             prompt = f"Go on {n}"
-            ref_text, ref_finish, ref_usage, ref_error, _, _ = stream(prompt)
+            ref_text, ref_finish, ref_usage, ref_error, _, ref_chunks = stream(prompt)
             assert ref_error is None and ref_finish, f"the uninterrupted answer {n} failed: {ref_error}"
             killed = []
             delay = rng.uniform(0, 0.6)
@@ -118,7 +137,7 @@ def main():
                 nonlocal_thread[0] = threading.Thread(target=killer(delay))
                 nonlocal_thread[0].start()
             nonlocal_thread = [None]
-            text, finish, usage, error, done, request_id = stream(prompt, on_first)
+            text, finish, usage, error, done, _ = stream(prompt, on_first)
             if nonlocal_thread[0]:
                 nonlocal_thread[0].join()
             if not killed:
@@ -129,11 +148,14 @@ def main():
             elif finish and done and text == ref_text:
                 outcome = "whole and equal"
                 resumed += 1
+                alike[outcome][0 if retokenizes_alike(ref_chunks, len(ref_text)) else 1] += 1
                 input_exact += usage["prompt_tokens"] == ref_usage["prompt_tokens"] and usage["completion_tokens"] == ref_usage["completion_tokens"]
             elif finish and done:
                 at = next((k for k in range(min(len(text), len(ref_text))) if text[k] != ref_text[k]), min(len(text), len(ref_text)))
                 outcome = "whole, different"
                 resumed += 1
+                # The cut came before the first difference: the text up to it holds all the continuation was given.
+                alike[outcome][0 if retokenizes_alike(ref_chunks, at) else 1] += 1
                 print(f"  stream {n}: differs at character {at} of {len(ref_text)}: {ref_text[max(0, at - 20):at + 20]!r} / {text[max(0, at - 20):at + 20]!r}")
             else:
                 outcome = "cut but reported complete"
@@ -159,6 +181,8 @@ def main():
     print(f"  resumed (whole): {resumed} of {cut}; usage equal to the uninterrupted run's: {input_exact} of {counts['whole and equal']}")
     with open(os.path.join(gateway_dir, "gateway.log")) as f:
         lines = [l for l in f if " status=" in l]
+    for k, (same, other) in alike.items():
+        print(f"  {k}: text read back as the tokens generated (up to the first difference) in {same}, as other tokens in {other}")
     print(f"  gateway log lines with resumed=1: {sum(' resumed=1 ' in l for l in lines)}, resumed=2: {sum(' resumed=2 ' in l for l in lines)}")
     return 1 if counts["cut but reported complete"] else 0
 

@@ -23,7 +23,8 @@ internal static class ResumeCause
         HttpRequestException or IOException or IncompleteResponseException => Disconnect,
         BackendFailureException { Fault: BackendFault.ErrorEvent } => ErrorEvent,
         BackendFailureException { Fault: BackendFault.OutOfService } => OutOfService,
-        BackendFailureException { Fault: BackendFault.Status, Status: >= 500 } => ErrorStatus,
+        // A 503 says it never took the call (its model still loading): that moves it as a failover, not a resume.
+        BackendFailureException { Fault: BackendFault.Status, Status: >= 500 and not StatusCodes.Status503ServiceUnavailable } => ErrorStatus,
         GenerationTimeoutException { Timeout: GenerationTimeout.Idle } => IdleTimeout,
         _ => null,
     };
