@@ -7,7 +7,7 @@ random moment, and started again on its port. Each cut answer is compared with t
 cut but reported as complete (must never happen), ended with an error event, or whole but different (where it first
 differs is printed). Usage: scripts/resume-check.sh (which publishes the gateway and runs this).
 """
-import json, os, random, signal, subprocess, sys, time, urllib.request
+import json, os, random, re, signal, subprocess, sys, time, urllib.request
 
 root, gateway_dir, model = sys.argv[1], sys.argv[2], sys.argv[3]
 streams = int(os.environ.get("NUM_STREAMS", "60"))
@@ -75,24 +75,22 @@ def stream(prompt, on_first=None):
                         first = False
                         on_first()
                 finish = choice.get("finish_reason") or finish
-    return "".join(text), finish, usage, error, done, text
+    return "".join(text), finish, usage, error, done, text, request_id
 
 
-def retokenizes_alike(chunks, characters):
-    """Whether the answer's text up to `characters` (at a chunk's end) reads back as as many tokens as were generated
-    for it: llama-server sends a token a chunk, so a different count means the text became other tokens."""
-    k, length = 0, 0
-    while k < len(chunks) and length + len(chunks[k]) <= characters:
-        length += len(chunks[k])
-        k += 1
-    body = json.dumps({"content": "".join(chunks[:k]), "add_special": False}).encode()
-    for port in ports:
-        try:
-            with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/tokenize", data=body,
-                                                               headers={"Content-Type": "application/json"}), timeout=10) as r:
-                return len(json.load(r)["tokens"]) == k
-        except Exception:
-            continue
+def read_back_alike(request_id, ref_usage):
+    """Whether the text sent before the cut, read back as the continuation's prompt, came to as many tokens as were
+    generated for it: the gateway logs the tokens sent at the cut, and the continuation's prompt (resume_tokens_in) is
+    the client's prompt plus that text. A different count means the continuation was given other tokens."""
+    log = os.path.join(gateway_dir, "gateway.log")
+    for _ in range(50):
+        with open(log) as f:
+            lines = f.read()
+        cut = re.search(rf"Answer {re.escape(request_id)} was cut by backend \S+ \(\w+\) after (\d+) tokens", lines)
+        sent = re.search(rf"{re.escape(request_id)} .*resume_tokens_in=(\d+)", lines)
+        if cut and sent:
+            return int(sent.group(1)) - ref_usage["prompt_tokens"] == int(cut.group(1))
+        time.sleep(0.1)
     return None
 
 
@@ -128,7 +126,7 @@ def main():
         wait_ok(f"http://127.0.0.1:{gateway_port}/readyz")
         for n in range(streams):
             prompt = f"Go on {n}"
-            ref_text, ref_finish, ref_usage, ref_error, _, ref_chunks = stream(prompt)
+            ref_text, ref_finish, ref_usage, ref_error, _, _, _ = stream(prompt)
             assert ref_error is None and ref_finish, f"the uninterrupted answer {n} failed: {ref_error}"
             killed = []
             delay = rng.uniform(0, 0.6)
@@ -137,7 +135,7 @@ def main():
                 nonlocal_thread[0] = threading.Thread(target=killer(delay))
                 nonlocal_thread[0].start()
             nonlocal_thread = [None]
-            text, finish, usage, error, done, _ = stream(prompt, on_first)
+            text, finish, usage, error, done, _, request_id = stream(prompt, on_first)
             if nonlocal_thread[0]:
                 nonlocal_thread[0].join()
             if not killed:
@@ -148,14 +146,13 @@ def main():
             elif finish and done and text == ref_text:
                 outcome = "whole and equal"
                 resumed += 1
-                alike[outcome][0 if retokenizes_alike(ref_chunks, len(ref_text)) else 1] += 1
+                alike[outcome][0 if read_back_alike(request_id, ref_usage) else 1] += 1
                 input_exact += usage["prompt_tokens"] == ref_usage["prompt_tokens"] and usage["completion_tokens"] == ref_usage["completion_tokens"]
             elif finish and done:
                 at = next((k for k in range(min(len(text), len(ref_text))) if text[k] != ref_text[k]), min(len(text), len(ref_text)))
                 outcome = "whole, different"
                 resumed += 1
-                # The cut came before the first difference: the text up to it holds all the continuation was given.
-                alike[outcome][0 if retokenizes_alike(ref_chunks, at) else 1] += 1
+                alike[outcome][0 if read_back_alike(request_id, ref_usage) else 1] += 1
                 print(f"  stream {n}: differs at character {at} of {len(ref_text)}: {ref_text[max(0, at - 20):at + 20]!r} / {text[max(0, at - 20):at + 20]!r}")
             else:
                 outcome = "cut but reported complete"
@@ -182,7 +179,7 @@ def main():
     with open(os.path.join(gateway_dir, "gateway.log")) as f:
         lines = [l for l in f if " status=" in l]
     for k, (same, other) in alike.items():
-        print(f"  {k}: text read back as the tokens generated (up to the first difference) in {same}, as other tokens in {other}")
+        print(f"  {k}: the text sent read back as as many tokens as were generated in {same}, as a different number in {other}")
     print(f"  gateway log lines with resumed=1: {sum(' resumed=1 ' in l for l in lines)}, resumed=2: {sum(' resumed=2 ' in l for l in lines)}")
     return 1 if counts["cut but reported complete"] else 0
 

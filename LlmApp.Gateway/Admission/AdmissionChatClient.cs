@@ -17,8 +17,9 @@ namespace LlmApp.Gateway.Admission;
 /// partial assistant message, and only what follows it comes up (<see cref="AnswerSoFar"/>); a half-sent answer is never
 /// started again from its beginning. Where the call went goes back up on what it returns (<see cref="CallAnnotations"/>); a refusal is an <see cref="AdmissionRefusedException"/>.
 /// </summary>
-internal sealed class AdmissionChatClient(
-    AdmissionControl admission, IReadOnlyDictionary<ModelBackend, IChatClient> backends, GatewayMetrics metrics, ResilienceOptions resilience, TimeProvider time)
+internal sealed partial class AdmissionChatClient(
+    AdmissionControl admission, IReadOnlyDictionary<ModelBackend, IChatClient> backends, GatewayMetrics metrics, ResilienceOptions resilience, TimeProvider time,
+    ILogger logger)
     : IChatClient
 {
     /// <summary>Whether answers cut after output began are continued: as set, or, unset, where more than one replica serves chat.</summary>
@@ -55,7 +56,7 @@ internal sealed class AdmissionChatClient(
             {
                 var taken = ex is not HttpRequestException failed || !BackendResilience.IsNotConnected(failed);
                 var moved = taken && MayResume(session) && ResumeCause.Of(ex) is { } cause
-                    ? await session.TryResumeAsync(cause, tokensSent: 0, cancellationToken)
+                    ? await ResumeAsync(session, cause, tokensSent: 0, cancellationToken)
                     : await session.TryMoveAsync(ex, cancellationToken);
                 if (!moved)
                 {
@@ -158,7 +159,7 @@ internal sealed class AdmissionChatClient(
     {
         if (soFar is not { Continuable: true } || options is null || !MayResume(session) || ResumeCause.Of(failure) is not { } cause ||
             soFar.Continuation(messages, options) is not { } continuation ||
-            !await session.TryResumeAsync(cause, soFar.Tokens, cancellationToken))
+            !await ResumeAsync(session, cause, soFar.Tokens, cancellationToken))
         {
             return null;
         }
@@ -166,6 +167,21 @@ internal sealed class AdmissionChatClient(
         return backends[session.Backend].GetStreamingResponseAsync(continuation.Messages, continuation.Options, cancellationToken)
             .GetAsyncEnumerator(cancellationToken);
     }
+
+    private async Task<bool> ResumeAsync(AdmissionSession session, string cause, int tokensSent, CancellationToken cancellationToken)
+    {
+        var from = session.Backend.Name;
+        if (!await session.TryResumeAsync(cause, tokensSent, cancellationToken))
+        {
+            return false;
+        }
+
+        LogResumed(logger, session.RequestId, from, cause, tokensSent, session.Backend.Name);
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answer {RequestId} was cut by backend {Backend} ({Cause}) after {Tokens} tokens; it goes on on {Resumed}")]
+    private static partial void LogResumed(ILogger logger, string requestId, string backend, string cause, int tokens, string resumed);
 
     private bool MayResume(AdmissionSession session) => _resume && session.Resumes < resilience.MaxResumes;
 

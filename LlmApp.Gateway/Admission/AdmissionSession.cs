@@ -35,6 +35,8 @@ internal sealed class AdmissionSession : IDisposable
 
     public ModelBackend Backend => _lease.Backend;
 
+    public string RequestId => _call.RequestId;
+
     /// <summary>The time to first token predicted for the call when it asked for a slot, counted from its arrival.</summary>
     public TimeSpan PredictedFirstToken { get; private init; }
 

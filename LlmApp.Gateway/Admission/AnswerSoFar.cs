@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
@@ -91,15 +92,19 @@ internal sealed class AnswerSoFar
     }
 
     /// <summary>
-    /// The continuation's usage, made the client's: its prompt is the client's plus the text already sent, so the client's
-    /// prompt is that less the tokens received before the continuation; its output is those tokens and the continuation's.
+    /// The continuation's usage, made the client's: its prompt is the client's (as the backend counted it, or the
+    /// continuation's less the tokens received before it); its output is those tokens and the continuation's.
     /// What the continuation's prompt cost is returned, the gateway's own.
     /// </summary>
     public long ToClientUsage(UsageDetails continued)
     {
         var prompt = continued.InputTokenCount ?? 0;
         _resumePromptTokens += prompt;
-        var clientPrompt = Math.Max(0, prompt - _tokensBeforePart);
+        // As the backend counted it (llama-server), else the continuation's prompt less the tokens received before it,
+        // which is off where the text sent reads back as other tokens than were generated.
+        long clientPrompt = continued.AdditionalCounts?.Remove(BackendUsage.PromptBeforeContinuationKey, out var before) == true
+            ? before
+            : Math.Max(0, prompt - _tokensBeforePart);
         continued.InputTokenCount = clientPrompt;
         if (continued.CachedInputTokenCount is { } cached)
         {

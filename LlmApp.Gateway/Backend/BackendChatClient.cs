@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
@@ -23,11 +24,21 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         var watch = new SpeedWatch(backend, Stopwatch.GetTimestamp());
         HttpResponseMessage response;
         Stream stream;
+        // A continuation's: the tokens of the client's own prompt, counted while it streams.
+        Task<int?>? promptBefore = null;
         try
         {
-            var (uri, body) = options is GatewayChatOptions { ContinuesFinalMessage: true } && backend.Options.Kind == BackendKind.LlamaCpp
-                ? await ContinuationAsync(messages, options, call.Token)
-                : (backend.ChatCompletionsUri, BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt));
+            Uri uri;
+            byte[] body;
+            if (options is GatewayChatOptions { ContinuesFinalMessage: true } && backend.Options.Kind == BackendKind.LlamaCpp)
+            {
+                (uri, body, promptBefore) = await ContinuationAsync(messages, options, call.Token);
+            }
+            else
+            {
+                (uri, body) = (backend.ChatCompletionsUri, BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: true, CachePrompt));
+            }
+
             response = await SendAsync(uri, body, stream: true, call.Token);
             stream = await response.Content.ReadAsStreamAsync(call.Token);
         }
@@ -58,6 +69,11 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
                 if (watch.FirstToken == 0 && ChatUpdates.CarriesOutput(update))
                 {
                     watch.FirstTokenCame();
+                }
+
+                if (promptBefore is not null && update.Contents.OfType<UsageContent>().FirstOrDefault() is { } usage && await promptBefore is { } tokens)
+                {
+                    (usage.Details.AdditionalCounts ??= [])[BackendUsage.PromptBeforeContinuationKey] = tokens;
                 }
 
                 yield return update;
@@ -112,7 +128,8 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     /// a completion: the conversation before the cut through the chat template (<c>/apply-template</c>, as for a chat
     /// call), then the text already sent, which the backend's prompt cache mostly holds.
     /// </summary>
-    private async Task<(Uri Uri, byte[] Body)> ContinuationAsync(IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    private async Task<(Uri Uri, byte[] Body, Task<int?> PromptTokens)> ContinuationAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
         var conversation = BackendRequestWriter.Write(list.Take(list.Count - 1), options: null, backend.Options.Model, stream: false);
@@ -122,7 +139,26 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         var prompt = template.RootElement.TryGetProperty("prompt", out var text) && text.ValueKind == JsonValueKind.String
             ? text.GetString()!
             : throw new BackendFailureException(BackendFault.MalformedEvent, "The model backend did not apply its chat template.");
-        return (new Uri(backend.Options.Endpoint!, "v1/completions"), BackendRequestWriter.WriteCompletion(prompt + list[^1].Text, options, backend.Options.Model, CachePrompt));
+        return (new Uri(backend.Options.Endpoint!, "v1/completions"), BackendRequestWriter.WriteCompletion(prompt + list[^1].Text, options, backend.Options.Model, CachePrompt),
+            CountAsync(prompt, cancellationToken));
+    }
+
+    /// <summary>The tokens of <paramref name="prompt"/> as llama-server reads a completion's (its special tokens parsed); null if it cannot say.</summary>
+    private async Task<int?> CountAsync(string prompt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(new TokenizeRequest(prompt, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Wire.TokenizeRequest);
+            using var response = await BackendSender.SendAsync(backend, http, new Uri(backend.Options.Endpoint!, "tokenize"), body, closeConnection: false, cancellationToken);
+            using var tokens = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            return tokens.RootElement.TryGetProperty("tokens", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or BackendFailureException or OperationCanceledException
+                                       or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            // The client's prompt is then the continuation's less the tokens already sent (AnswerSoFar.ToClientUsage).
+            return null;
+        }
     }
 
     private Task<HttpResponseMessage> SendAsync(Uri uri, byte[] body, bool stream, CancellationToken cancellationToken) =>

@@ -27,6 +27,12 @@ internal sealed record BackendUsage(int? PromptTokens, int? CompletionTokens, in
     /// </summary>
     public const string GenerationMicrosecondsKey = "llmapp.generation_us";
 
+    /// <summary>
+    /// The key in <c>UsageDetails.AdditionalCounts</c> of a continuation's usage: the tokens of its prompt before the text
+    /// already sent (the client's own prompt), as the backend counted them.
+    /// </summary>
+    public const string PromptBeforeContinuationKey = "llmapp.prompt_before_continuation";
+
     /// <summary>How long the answer's tokens took to generate, from llama-server's <c>timings.predicted_ms</c>.</summary>
     public double? GenerationMs => Timings is { PredictedMs: > 0 } timings ? timings.PredictedMs : null;
 

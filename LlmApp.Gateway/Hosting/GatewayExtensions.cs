@@ -62,7 +62,8 @@ internal static class GatewayExtensions
                     b => b, b => new ChatClientBuilder(new BackendChatClient(b, http)).UseGenerationDeadlines().Build(services)),
                 services.GetRequiredService<GatewayMetrics>(),
                 services.GetRequiredService<IOptions<ResilienceOptions>>().Value,
-                services.GetRequiredService<TimeProvider>());
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<AdmissionChatClient>());
         });
 
         var tracing = builder.IsTracingEnabled();

@@ -69,9 +69,9 @@ public sealed class FailoverTests : IDisposable
             [backends[1]] = new GenerationDeadlinesChatClient(_replicas[1], s_resilience, _time, CancellationToken.None),
         };
         _pipeline = new GatewayTelemetryChatClient(
-            new AdmissionChatClient(_admission, perReplica, metrics, s_resilience, _time), metrics, _time, NullLogger.Instance, logContent: false);
+            new AdmissionChatClient(_admission, perReplica, metrics, s_resilience, _time, NullLogger.Instance), metrics, _time, NullLogger.Instance, logContent: false);
         _notResuming = new GatewayTelemetryChatClient(
-            new AdmissionChatClient(_admission, perReplica, metrics, s_notResuming, _time), metrics, _time, NullLogger.Instance, logContent: false);
+            new AdmissionChatClient(_admission, perReplica, metrics, s_notResuming, _time, NullLogger.Instance), metrics, _time, NullLogger.Instance, logContent: false);
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
