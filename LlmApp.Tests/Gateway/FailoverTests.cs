@@ -50,6 +50,7 @@ public sealed class FailoverTests : IDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly List<(string Instrument, double Value, string? Backend)> _measurements = [];
     private readonly MeterListener _listener = new();
+    private readonly List<string> _causes = [];
     private readonly ScriptedChatClient[] _replicas = [new(), new()];
     private readonly ModelBackend[] _backends = [Replica("llm-1"), Replica("llm-2")];
     private readonly AdmissionControl _admission;
@@ -188,6 +189,54 @@ public sealed class FailoverTests : IDisposable
         Assert.Equal(0, _admission.Busy(_backends[0]) + _admission.Busy(_backends[1]));
     }
 
+    /// <summary>Every backend fault after output began is continued, named by its cause; the idle timeout is the fake clock's.</summary>
+    [Theory]
+    [InlineData("error_event")]
+    [InlineData("out_of_service")]
+    [InlineData("idle_timeout")]
+    [InlineData("disconnect")]
+    public async Task EachBackendFaultAfterOutputBeganIsContinuedAndCountedByItsCause(string cause)
+    {
+        var record = new CallRecord(cause, _time.GetTimestamp());
+        await using var updates = Start(record, maxTokens: 10);
+        var next = updates.MoveNextAsync().AsTask();
+        var (first, other) = await FirstCalledAsync();
+        first.Send(new ChatResponseUpdate(ChatRole.Assistant, "Hello"));
+        Assert.True(await next.WaitAsync(s_realTimeLimit));
+        next = updates.MoveNextAsync().AsTask();
+        switch (cause)
+        {
+            case "error_event":
+                first.Fail(new BackendFailureException(BackendFault.ErrorEvent, "The model backend failed mid-answer."));
+                break;
+            case "out_of_service":
+                first.Fail(new BackendFailureException(BackendFault.OutOfService, "taken out of service"));
+                break;
+            case "idle_timeout":
+                // Past the 2 s idle timeout: the deadline layer cancels the call and says why.
+                await WaitUntilAsync(() => first.Called);
+                _time.Advance(TimeSpan.FromSeconds(2.1));
+                break;
+            default:
+                first.Fail(new IncompleteResponseException("The model backend's stream ended before it gave a finish reason."));
+                break;
+        }
+
+        await WaitUntilAsync(() => other.Called);
+        other.Send(new ChatResponseUpdate(ChatRole.Assistant, " world"));
+        other.Send(new ChatResponseUpdate { FinishReason = ChatFinishReason.Stop });
+        other.End();
+        Assert.True(await next.WaitAsync(s_realTimeLimit));
+        Assert.Equal(" world", updates.Current.Text);
+        while (await updates.MoveNextAsync())
+        {
+        }
+
+        Assert.Equal(1, record.Resumes);
+        Assert.Null(record.Error);
+        Assert.Equal([cause], _causes);
+    }
+
     [Fact]
     public async Task WithResumesOffAFailureAfterTheFirstTokenIsNotMovedTheAnswerEndsWithIt()
     {
@@ -258,6 +307,13 @@ public sealed class FailoverTests : IDisposable
             if (tag.Key == "llmapp.backend")
             {
                 backend = tag.Value as string;
+            }
+            else if (tag.Key == "llmapp.resume.cause")
+            {
+                lock (_causes)
+                {
+                    _causes.Add((string)tag.Value!);
+                }
             }
         }
 
