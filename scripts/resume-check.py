@@ -52,6 +52,7 @@ def stream(prompt, on_first=None):
     req = urllib.request.Request(f"http://127.0.0.1:{gateway_port}/v1/chat/completions", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     text, finish, usage, error, done, first = [], None, None, None, False, True
+    gap, last = 0.0, None
     with urllib.request.urlopen(req, timeout=120) as r:
         request_id = r.headers.get("x-request-id")
         for line in r:
@@ -71,10 +72,14 @@ def stream(prompt, on_first=None):
             for choice in event.get("choices", []):
                 if choice["delta"].get("content"):
                     text.append(choice["delta"]["content"])
+                    now = time.monotonic()
+                    gap = max(gap, now - last) if last else gap
+                    last = now
                     if first and on_first:
                         first = False
                         on_first()
                 finish = choice.get("finish_reason") or finish
+    stream.gap = gap
     return "".join(text), finish, usage, error, done, text, request_id
 
 
@@ -122,6 +127,7 @@ def main():
     input_exact = 0
     resumed = 0
     alike = {"whole and equal": [0, 0], "whole, different": [0, 0]}
+    gaps = []
     try:
         wait_ok(f"http://127.0.0.1:{gateway_port}/readyz")
         for n in range(streams):
@@ -157,6 +163,8 @@ def main():
             else:
                 outcome = "cut but reported complete"
             counts[outcome] += 1
+            if outcome.startswith("whole"):
+                gaps.append(stream.gap * 1000)
             print(f"stream {n}: kill after {delay * 1000:.0f} ms: {outcome}", flush=True)
             for i in killed:
                 start_llama(i)
@@ -180,6 +188,9 @@ def main():
         lines = [l for l in f if " status=" in l]
     for k, (same, other) in alike.items():
         print(f"  {k}: the text sent read back as as many tokens as were generated in {same}, as a different number in {other}")
+    if gaps:
+        gaps.sort()
+        print(f"  longest pause between two pieces of text in a resumed stream (the cut): p50 {gaps[len(gaps) // 2]:.0f} ms, max {gaps[-1]:.0f} ms")
     print(f"  gateway log lines with resumed=1: {sum(' resumed=1 ' in l for l in lines)}, resumed=2: {sum(' resumed=2 ' in l for l in lines)}")
     return 1 if counts["cut but reported complete"] else 0
 

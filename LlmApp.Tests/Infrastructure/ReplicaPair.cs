@@ -35,12 +35,23 @@ public sealed class ReplicaPair : IAsyncDisposable
     /// <summary>The official OpenAI SDK's chat client at the gateway, with the key.</summary>
     public ChatClient Chat => new(Model, new ApiKeyCredential(Key), new OpenAIClientOptions { Endpoint = new Uri(Gateway.Address, "v1") });
 
-    public static async Task<ReplicaPair> StartAsync(int replicas = 2, params (string Name, string Value)[] settings)
+    // The openai kind (vLLM's) as the tests run it: llama-server with a Jinja template, which, like vLLM, continues a final
+    // assistant message when asked (continue_final_message); its capacity is a setting.
+    public static readonly string[] OpenAIKindArguments = ["--parallel", "2", "--threads", "1", "--ctx-size", "8192", "--jinja"];
+
+    public static Task<ReplicaPair> StartAsync(int replicas = 2, params (string Name, string Value)[] settings) =>
+        LaunchAsync(ServerArguments, replicas, settings);
+
+    /// <summary>Two replicas of the openai kind: the continuation goes as a chat call with <c>continue_final_message</c>.</summary>
+    public static Task<ReplicaPair> StartOpenAIKindAsync() =>
+        LaunchAsync(OpenAIKindArguments, 2, [("Backend__Kind", "openai"), ("Resilience__MaxConcurrentRequests", "2")]);
+
+    private static async Task<ReplicaPair> LaunchAsync(string[] arguments, int replicas, (string Name, string Value)[] settings)
     {
         var servers = new LlamaServerProcess?[replicas];
         for (var i = 0; i < replicas; i++)
         {
-            servers[i] = await LlamaServerProcess.StartAsync(ServerArguments, CancellationToken.None);
+            servers[i] = await LlamaServerProcess.StartAsync(arguments, CancellationToken.None);
         }
 
         var all = new Dictionary<string, string>

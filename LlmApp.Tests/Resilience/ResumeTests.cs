@@ -46,6 +46,21 @@ public sealed class ResumeTests(ITestOutputHelper output)
         Assert.Matches(@"llmapp_resume_prompt_tokens_total\{[^}]*\} [1-9]", metrics);
     }
 
+    /// <summary>The openai kind (vLLM) is asked to continue in a chat call: the messages, the text sent as the last assistant message, <c>continue_final_message</c>.</summary>
+    [Fact]
+    public async Task AStreamCutOnAnOpenAIKindReplicaGoesOnWithContinueFinalMessage()
+    {
+        await using var pair = await ReplicaPair.StartOpenAIKindAsync();
+        var reference = await StreamAsync(pair.Chat, kill: null);
+
+        var resumed = await StreamAsync(pair.Chat, kill: () => pair.KillServingAsync(s_killWithin));
+
+        Assert.Equal(reference.Text, resumed.Text);
+        Assert.Equal(reference.Finish, resumed.Finish);
+        Assert.Equal(reference.Usage.Output, resumed.Usage.Output);
+        output.WriteLine(await pair.LogLineAsync(l => l.Contains("resumed=1", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task ASingleAnswerCutByAKilledReplicaIsAskedAgainOnTheOther()
     {
