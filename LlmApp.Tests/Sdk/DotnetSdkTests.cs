@@ -163,6 +163,31 @@ public sealed class DotnetSdkTests(GatewayAppFixture fixture, ITestOutputHelper 
         Assert.Contains(arguments.RootElement.GetProperty("city").GetString(), s_cities);
     }
 
+    /// <summary>A named tool_choice is one call of that tool, whatever parallel_tool_calls says (the random model, left free, repeats it until max_tokens).</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(null)]
+    public async Task ANamedToolChoiceYieldsExactlyOneCallOfThatTool(bool? parallel)
+    {
+        var client = fixture.CreateChatClient();
+        var options = new ChatCompletionOptions
+        {
+            MaxOutputTokenCount = 128,
+            Temperature = 0,
+            Tools = { s_weatherTool },
+            ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather"),
+        };
+        if (parallel is { } allowed)
+        {
+            options.AllowParallelToolCalls = allowed;
+        }
+
+        var completion = (await client.CompleteChatAsync([new UserChatMessage("Weather in Oslo and in Lima?")], options)).Value;
+
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        Assert.Equal("get_weather", Assert.Single(completion.ToolCalls).FunctionName);
+    }
+
     [Fact]
     public async Task AToolResultInTheHistoryIsAccepted()
     {
