@@ -16,6 +16,7 @@ public static class OpenAIApi
         var api = app.MapGroup("/v1").RequireApiKeys();
         api.MapModelsApi();
         api.MapChatCompletionsApi();
+        api.MapMessagesApi();
         api.MapEmbeddingsApi();
         return api;
     }

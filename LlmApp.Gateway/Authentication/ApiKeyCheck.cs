@@ -4,10 +4,14 @@ namespace LlmApp.Gateway.Authentication;
 /// <summary>Why a request was refused: a fixed reason for the log, and the message the client reads. Neither holds what was presented.</summary>
 internal sealed record ApiKeyRefusal(string Reason, string Message);
 
-/// <summary>Reads a request's key the way every OpenAI SDK sends it, <c>Authorization: Bearer &lt;key&gt;</c>, and nowhere else.</summary>
+/// <summary>
+/// Reads a request's key the way every OpenAI SDK sends it, <c>Authorization: Bearer &lt;key&gt;</c>, or, without that
+/// header, as Anthropic's send it, <c>x-api-key: &lt;key&gt;</c>; nowhere else.
+/// </summary>
 internal static class ApiKeyCheck
 {
     private const string BearerPrefix = "Bearer ";
+    private const string AnthropicKeyHeader = "x-api-key";
 
     // OpenAI's own wording, so a client's error handling and its users recognise it.
     private const string Missing = "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
@@ -26,7 +30,14 @@ internal static class ApiKeyCheck
         var headers = request.Headers.Authorization;
         if (headers.Count == 0)
         {
-            return Refuse("missing", Missing);
+            // Anthropic's clients send the key as x-api-key: the same keys, read from there when there is no Authorization.
+            return request.Headers[AnthropicKeyHeader] switch
+            {
+                { Count: 0 } => Refuse("missing", Missing),
+                { Count: > 1 } => Refuse("several_headers", "Send one x-api-key header."),
+                var anthropic when (anthropic[0] ?? "").Trim() is { Length: > 0 } sent => Find(store, sent),
+                _ => Refuse("empty_x_api_key", Missing),
+            };
         }
 
         if (headers.Count > 1)
@@ -48,13 +59,15 @@ internal static class ApiKeyCheck
             return Refuse("empty_bearer", Missing);
         }
 
-        return store.Find(presented) switch
-        {
-            null => Refuse("unknown_key", Incorrect),
-            { Enabled: false } => Refuse("disabled_key", Incorrect),
-            var key => (key, null),
-        };
+        return Find(store, presented);
     }
+
+    private static (StoredKey? Key, ApiKeyRefusal? Refusal) Find(ApiKeyStore store, string presented) => store.Find(presented) switch
+    {
+        null => Refuse("unknown_key", Incorrect),
+        { Enabled: false } => Refuse("disabled_key", Incorrect),
+        var key => (key, null),
+    };
 
     private static (StoredKey?, ApiKeyRefusal?) Refuse(string reason, string message) => (null, new ApiKeyRefusal(reason, message));
 }

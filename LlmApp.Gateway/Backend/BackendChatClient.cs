@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
@@ -148,10 +147,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
     {
         try
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new TokenizeRequest(prompt, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Wire.TokenizeRequest);
-            using var response = await BackendSender.SendAsync(backend, http, new Uri(backend.Options.Endpoint!, "tokenize"), body, closeConnection: false, cancellationToken);
-            using var tokens = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            return tokens.RootElement.TryGetProperty("tokens", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : null;
+            return await PromptTokenCounter.CountTextAsync(backend, http, prompt, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or BackendFailureException or OperationCanceledException
                                        or Polly.CircuitBreaker.BrokenCircuitException)

@@ -81,6 +81,12 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
                 httpContext.Response.Headers["retry-after-ms"] = milliseconds.ToString(CultureInfo.InvariantCulture);
             }
 
+            // The Messages API's endpoints, and any request of an Anthropic client (it sends anthropic-version): Anthropic's shape.
+            if (httpContext.GetEndpoint()?.Metadata.GetMetadata<AnthropicErrorShape>() is not null || httpContext.Request.Headers.ContainsKey("anthropic-version"))
+            {
+                return WriteAnthropicAsync(httpContext);
+            }
+
             if (Failure.Status == StatusCodes.Status401Unauthorized)
             {
                 httpContext.Response.Headers.WWWAuthenticate = "Bearer";
@@ -88,6 +94,19 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
 
             return TypedResults.Json(Failure.Body, OpenAIJsonContext.Wire.OpenAIErrorResponse, statusCode: Failure.Status)
                 .ExecuteAsync(httpContext);
+        }
+
+        private async Task WriteAnthropicAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = Failure.Status;
+            response.ContentType = "application/json";
+            await using (var json = new System.Text.Json.Utf8JsonWriter(response.BodyWriter, new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                AnthropicErrors.Write(json, Failure.Status, Failure.Error.Message);
+            }
+
+            await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
         }
     }
 }

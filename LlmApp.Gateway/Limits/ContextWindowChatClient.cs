@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using LlmApp.Gateway.Backend;
-using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -171,25 +170,12 @@ internal sealed partial class ContextWindowChatClient : DelegatingChatClient
         options?.Tools?.OfType<AIFunctionDeclaration>().Sum(f =>
             (3L * (f.Name.Length + (f.Description?.Length ?? 0))) + f.JsonSchema.GetRawText().Length * 3L) ?? 0;
 
-    /// <summary>
-    /// The prompt's tokens as llama-server counts them: the chat template applied (<c>/apply-template</c>), then
-    /// tokenized with its special tokens (<c>/tokenize</c>), as it does for a completion. Null if either call fails.
-    /// </summary>
+    /// <summary>The prompt's tokens as llama-server counts them (<see cref="PromptTokenCounter"/>); null if it cannot say.</summary>
     private async Task<int?> CountAsync(ModelBackend backend, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         try
         {
-            using var template = await PostAsync(backend, "apply-template", BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false),
-                cancellationToken);
-            if (!template.RootElement.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-
-            var tokenize = JsonSerializer.SerializeToUtf8Bytes(
-                new TokenizeRequest(prompt.GetString()!, AddSpecial: true, ParseSpecial: true), OpenAIJsonContext.Wire.TokenizeRequest);
-            using var tokens = await PostAsync(backend, "tokenize", tokenize, cancellationToken);
-            return tokens.RootElement.TryGetProperty("tokens", out var list) && list.ValueKind == JsonValueKind.Array ? list.GetArrayLength() : null;
+            return await PromptTokenCounter.CountAsync(backend, _http, messages, options, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or BackendFailureException or Polly.CircuitBreaker.BrokenCircuitException
                                        or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -197,13 +183,6 @@ internal sealed partial class ContextWindowChatClient : DelegatingChatClient
             LogCountFailed(_logger, backend.Name, ex.Message);
             return null;
         }
-    }
-
-    private async Task<JsonDocument> PostAsync(ModelBackend backend, string path, byte[] body, CancellationToken cancellationToken)
-    {
-        using var response = await BackendSender.SendAsync(backend, _http, new Uri(backend.Options.Endpoint!, path), body, closeConnection: false, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Left a long prompt's length to backend {Backend}: Limits:MaxConcurrentTokenCounts prompts are being counted")]

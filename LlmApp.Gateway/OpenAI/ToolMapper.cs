@@ -118,4 +118,7 @@ internal static partial class ToolMapper
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex FunctionName();
+
+    /// <summary>Whether <paramref name="name"/> is a function name OpenAI and Anthropic both take: 1 to 64 letters, digits, underscores or dashes.</summary>
+    public static bool IsFunctionName(string name) => FunctionName().IsMatch(name);
 }

@@ -44,13 +44,27 @@ internal sealed class SseWriter : IDisposable
     public bool Started { get; private set; }
 
     /// <summary>Writes one event, whose JSON <paramref name="write"/> writes from <paramref name="state"/>, and flushes it.</summary>
-    public async ValueTask WriteEventAsync<TState>(TState state, Action<Utf8JsonWriter, TState> write, CancellationToken cancellationToken)
+    public ValueTask WriteEventAsync<TState>(TState state, Action<Utf8JsonWriter, TState> write, CancellationToken cancellationToken) =>
+        WriteEventAsync(null, state, write, cancellationToken);
+
+    /// <summary>
+    /// Writes one event with its name (<c>event: </c><paramref name="name"/>, as Anthropic's streams name each), whose JSON
+    /// <paramref name="write"/> writes from <paramref name="state"/>, and flushes it.
+    /// </summary>
+    public async ValueTask WriteEventAsync<TState>(byte[]? name, TState state, Action<Utf8JsonWriter, TState> write, CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(cancellationToken);
         try
         {
             Start();
             var body = _response.BodyWriter;
+            if (name is not null)
+            {
+                body.Write("event: "u8);
+                body.Write(name);
+                body.Write("\n"u8);
+            }
+
             body.Write("data: "u8);
             if (_json is null)
             {

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Anthropic;
+using Anthropic.Exceptions;
+using Anthropic.Models.Messages;
+using LlmApp.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LlmApp.Tests.Sdk;
+
+/// <summary>
+/// The official Anthropic .NET SDK (NuGet <c>Anthropic</c>), unchanged, against the gateway's Messages API and the real
+/// llama-server: a message, its stream, a token count, a tool-use round trip, the models list, and errors in Anthropic's shape.
+/// </summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelper output)
+{
+    private const string M = GatewayAppFixture.ServedModel;
+
+    private static readonly Tool s_weatherTool = new()
+    {
+        Name = "get_weather",
+        Description = "Current weather for a city",
+        InputSchema = new InputSchema
+        {
+            Properties = new Dictionary<string, JsonElement> { ["city"] = JsonSerializer.SerializeToElement(new { @enum = new[] { "Oslo", "Paris" } }) },
+            Required = ["city"],
+        },
+    };
+
+    private AnthropicClient Client => new() { ApiKey = "unused", BaseUrl = fixture.GatewayBaseAddress.ToString().TrimEnd('/'), MaxRetries = 0 };
+
+    [Fact]
+    public async Task AMessageComesBackAsAnthropicsMessageWithItsUsage()
+    {
+        var message = await Client.Messages.Create(new MessageCreateParams
+        {
+            Model = M,
+            MaxTokens = 16,
+            System = "You are terse.",
+            Messages = [new UserMessageParam("Hello")],
+        });
+
+        Assert.StartsWith("msg_", message.ID, StringComparison.Ordinal);
+        Assert.True(Assert.Single(message.Content).TryPickText(out var text));
+        Assert.NotEmpty(text!.Text);
+        // The tiny model runs to max_tokens.
+        Assert.Equal("max_tokens", message.StopReason?.Raw());
+        Assert.Equal(16, message.Usage.OutputTokens);
+        Assert.True(message.Usage.InputTokens + (message.Usage.CacheReadInputTokens ?? 0) > 0);
+    }
+
+    [Fact]
+    public async Task AStreamSendsAnthropicsEventsInTheirOrder()
+    {
+        var types = new List<string>();
+        var text = new StringBuilder();
+        string? stop = null;
+        long outputTokens = 0;
+        await foreach (var streamed in Client.Messages.CreateStreaming(new MessageCreateParams { Model = M, MaxTokens = 12, Messages = [new UserMessageParam("Hi")] }))
+        {
+            types.Add(streamed.Type.Raw());
+            if (streamed.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var piece))
+            {
+                text.Append(piece.Text);
+            }
+            else if (streamed.TryPickDelta(out var end))
+            {
+                stop = end.Delta.StopReason?.Raw();
+                outputTokens = end.Usage.OutputTokens;
+            }
+        }
+
+        output.WriteLine(string.Join(" ", types));
+        // The SDK passes the ping on, or drops it: Anthropic's own streams send one after message_start.
+        types.Remove("ping");
+        Assert.Equal(["message_start", "content_block_start"], types.Take(2));
+        Assert.Equal(["content_block_stop", "message_delta", "message_stop"], types.TakeLast(3));
+        Assert.All(types.Skip(2).SkipLast(3), t => Assert.Equal("content_block_delta", t));
+        Assert.NotEmpty(text.ToString());
+        Assert.Equal("max_tokens", stop);
+        Assert.Equal(12, outputTokens);
+    }
+
+    [Fact]
+    public async Task CountTokensIsThePromptTheModelReads()
+    {
+        var messages = new List<MessageParam> { new UserMessageParam("How many tokens is this prompt?") };
+        var count = await Client.Messages.CountTokens(new MessageCountTokensParams { Model = M, System = "Count me too.", Messages = messages });
+        var message = await Client.Messages.Create(new MessageCreateParams { Model = M, MaxTokens = 1, System = "Count me too.", Messages = messages });
+
+        Assert.True(count.InputTokens > 5);
+        Assert.Equal(count.InputTokens, message.Usage.InputTokens + (message.Usage.CacheReadInputTokens ?? 0));
+    }
+
+    [Fact]
+    public async Task AToolUseRoundTrip()
+    {
+        var ask = new MessageCreateParams
+        {
+            Model = M,
+            MaxTokens = 64,
+            Tools = [s_weatherTool],
+            ToolChoice = new ToolChoiceTool("get_weather"),
+            Messages = [new UserMessageParam("Weather in Oslo?")],
+        };
+        var first = await Client.Messages.Create(ask);
+
+        Assert.Equal("tool_use", first.StopReason?.Raw());
+        Assert.True(Assert.Single(first.Content).TryPickToolUse(out var call));
+        Assert.Equal("get_weather", call!.Name);
+        Assert.Contains(call.Input["city"].GetString(), (string[])["Oslo", "Paris"]);
+
+        var answer = await Client.Messages.Create(ask with
+        {
+            ToolChoice = new ToolChoiceNone(),
+            Messages =
+            [
+                new UserMessageParam("Weather in Oslo?"),
+                new AssistantMessageParam(new List<ContentBlockParam> { new ToolUseBlockParam { ID = call.ID, Name = call.Name, Input = call.Input } }),
+                new UserMessageParam(new List<ContentBlockParam> { new ToolResultBlockParam(call.ID) { Content = "15 degrees, sunny" } }),
+            ],
+        });
+
+        Assert.NotEqual("tool_use", answer.StopReason?.Raw());
+        Assert.True(Assert.Single(answer.Content).TryPickText(out _));
+    }
+
+    [Fact]
+    public async Task AStreamedToolUseArrivesAsInputJsonDeltas()
+    {
+        var arguments = new StringBuilder();
+        string? name = null;
+        string? stop = null;
+        await foreach (var streamed in Client.Messages.CreateStreaming(new MessageCreateParams
+        {
+            Model = M,
+            MaxTokens = 64,
+            Tools = [s_weatherTool],
+            // One call: the tiny random model, free to add calls, adds them until max_tokens.
+            ToolChoice = new ToolChoiceAny { DisableParallelToolUse = true },
+            Messages = [new UserMessageParam("Weather in Paris?")],
+        }))
+        {
+            if (streamed.TryPickContentBlockStart(out var start) && start.ContentBlock.TryPickToolUse(out var use))
+            {
+                Assert.Null(name);
+                name = use.Name;
+            }
+            else if (streamed.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickInputJson(out var json))
+            {
+                arguments.Append(json.PartialJson);
+            }
+            else if (streamed.TryPickDelta(out var end))
+            {
+                stop = end.Delta.StopReason?.Raw();
+            }
+        }
+
+        Assert.Equal("get_weather", name);
+        Assert.Equal("tool_use", stop);
+        using var input = JsonDocument.Parse(arguments.ToString());
+        Assert.Contains(input.RootElement.GetProperty("city").GetString(), (string[])["Oslo", "Paris"]);
+    }
+
+    [Fact]
+    public async Task TheModelsListIsAnthropicsForAnAnthropicClient()
+    {
+        var page = await Client.Models.List();
+
+        Assert.Equal(M, Assert.Single(page.Items).ID);
+    }
+
+    [Fact]
+    public async Task AnUnknownModelIsAnthropicsNotFoundError()
+    {
+        var refused = await Assert.ThrowsAsync<AnthropicNotFoundException>(() =>
+            Client.Messages.Create(new MessageCreateParams { Model = "claude-sonnet-4-5", MaxTokens = 8, Messages = [new UserMessageParam("Hi")] }));
+
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+    }
+
+    /// <summary>What the SDK will not send: checked with a plain client, the body in Anthropic's error shape naming the field.</summary>
+    [Theory]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"Hi"}]}""", "max_tokens")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"messages":[]}""", "messages")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"messages":[{"role":"system","content":"Hi"}]}""", "messages.0.role")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"messages":[{"role":"user","content":[{"type":"image","source":{}}]}]}""", "messages.0.content.0")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"messages":[{"role":"user","content":"Hi"}],"tool_choice":{"type":"tool","name":"nope"}}""", "tool_choice")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"temperature":7,"messages":[{"role":"user","content":"Hi"}]}""", "temperature")]
+    [InlineData("""{"model":"tiny","max_tokens":8,"messages":[{"role":"user","content":"\ud800"}]}""", "Unicode")]
+    [InlineData("""not json""", "JSON")]
+    public async Task ABadRequestIsAnthropicsInvalidRequestErrorNamingTheField(string body, string named)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.GatewayBaseAddress };
+        // "tiny" stands for the served model's name.
+        using var response = await http.PostAsync("/v1/messages", new StringContent(body.Replace("\"tiny\"", $"\"{M}\"", StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        output.WriteLine(text);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var error = JsonDocument.Parse(text);
+        Assert.Equal("error", error.RootElement.GetProperty("type").GetString());
+        Assert.Equal("invalid_request_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains(named, error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+}
