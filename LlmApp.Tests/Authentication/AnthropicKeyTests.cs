@@ -53,6 +53,11 @@ public sealed class AnthropicKeyTests(ApiKeyAppFixture fixture)
         Assert.Equal(4, message.Usage.OutputTokens);
     }
 
+    /// <summary>The Anthropic Node SDK's suite, with the key (the SDK sends it as it sends it to Anthropic).</summary>
+    [Fact]
+    public async Task TheAnthropicNodeSdkSuitePassesWithTheKey() =>
+        await NodeSdk.RunAsync("messages.test.mjs", fixture.GatewayBaseAddress, new Dictionary<string, string> { ["LLMAPP_API_KEY"] = fixture.DefaultKey });
+
     private async Task<HttpResponseMessage> PostAsync(params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")

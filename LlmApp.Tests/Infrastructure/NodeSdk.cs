@@ -1,13 +1,16 @@
 namespace LlmApp.Tests.Infrastructure;
 
-/// <summary>Runs a test file of <c>LlmApp.Tests/NodeSdk</c> with the official OpenAI Node SDK (npm <c>openai</c>), installing it first if needed.</summary>
+/// <summary>
+/// Runs a test file of <c>LlmApp.Tests/NodeSdk</c> with the official Node SDKs (npm <c>openai</c> and
+/// <c>@anthropic-ai/sdk</c>), installing them first if needed.
+/// </summary>
 public static class NodeSdk
 {
     private static readonly string s_directory = Path.Combine(TestPaths.RepositoryRoot, "LlmApp.Tests", "NodeSdk");
 
     public static async Task RunAsync(string testFile, Uri gateway, IDictionary<string, string>? environment = null)
     {
-        if (!Directory.Exists(Path.Combine(s_directory, "node_modules", "openai")))
+        if (!Directory.Exists(Path.Combine(s_directory, "node_modules", "openai")) || !Directory.Exists(Path.Combine(s_directory, "node_modules", "@anthropic-ai", "sdk")))
         {
             var install = await CommandRunner.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], s_directory, timeout: TimeSpan.FromMinutes(5));
             Assert.True(install.ExitCode == 0, $"npm ci failed:\n{install.Output}");

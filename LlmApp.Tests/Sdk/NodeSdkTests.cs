@@ -2,10 +2,13 @@ using LlmApp.Tests.Infrastructure;
 
 namespace LlmApp.Tests.Sdk;
 
-/// <summary>The official OpenAI Node SDK (npm <c>openai</c>), run by the machine's Node against the gateway.</summary>
+/// <summary>The official Node SDKs, OpenAI's (npm <c>openai</c>) and Anthropic's (npm <c>@anthropic-ai/sdk</c>), run by the machine's Node against the gateway.</summary>
 [Collection(GatewayAppCollectionDefinition.Name)]
 public sealed class NodeSdkTests(GatewayAppFixture fixture)
 {
     [Fact]
     public async Task TheNodeSdkSuitePassesAgainstTheGateway() => await NodeSdk.RunAsync("sdk.test.mjs", fixture.GatewayBaseAddress);
+
+    [Fact]
+    public async Task TheAnthropicNodeSdkSuitePassesAgainstTheMessagesApi() => await NodeSdk.RunAsync("messages.test.mjs", fixture.GatewayBaseAddress);
 }
