@@ -20,9 +20,11 @@ public sealed class SseReader : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<SseReader> OpenAsync(HttpClient client, string json, string? apiKey = null, CancellationToken cancellationToken = default)
+    /// <summary>Posts <paramref name="json"/> to <paramref name="path"/> (the chat API's by default) and reads its answer as it streams.</summary>
+    public static async Task<SseReader> OpenAsync(
+        HttpClient client, string json, string? apiKey = null, string path = "/v1/chat/completions", CancellationToken cancellationToken = default)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
             Headers = { Authorization = apiKey is null ? null : new("Bearer", apiKey) },

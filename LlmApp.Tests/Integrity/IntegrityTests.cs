@@ -145,6 +145,32 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
         .Where(l => l.StartsWith("llmapp_upstream_errors_total{", StringComparison.Ordinal) && l.Contains($"error_type=\"{errorType}\"", StringComparison.Ordinal))
         .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>The same cut through Anthropic's Messages API: an <c>error</c> event ends the stream, a single answer is a 502, both in Anthropic's shape.</summary>
+    [Fact]
+    public async Task AnAnswerCutMidStreamIsAnAnthropicErrorEventNeverAMessageStop()
+    {
+        var request = $$"""{"model":"{{GatewayAppFixture.ServedModel}}","max_tokens":{{MaxTokens}},"messages":[{"role":"user","content":"{{MidAnswerErrorProxy.CutPrompt}}"}],"stream":STREAM}""";
+        await using (var stream = await SseReader.OpenAsync(fixture.Gateway, request.Replace("STREAM", "true", StringComparison.Ordinal), path: "/v1/messages"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.Status);
+            var (events, _) = await stream.ReadToEndAsync();
+            output.WriteLine($"streamed through /v1/messages: {events.Count} events, the last: {events[^1]}");
+            using var last = JsonDocument.Parse(events[^1]);
+            Assert.Equal("error", last.RootElement.GetProperty("type").GetString());
+            Assert.Contains(MidAnswerErrorProxy.BackendMessage, last.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains(events, e => e.Contains("\"text_delta\"", StringComparison.Ordinal));
+            Assert.DoesNotContain(events, e => e.Contains("\"message_delta\"", StringComparison.Ordinal) || e.Contains("\"message_stop\"", StringComparison.Ordinal));
+        }
+
+        using var single = await fixture.Gateway.PostAsync("/v1/messages",
+            new StringContent(request.Replace("STREAM", "false", StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        var body = await single.Content.ReadAsStringAsync();
+        output.WriteLine($"one answer through /v1/messages: {(int)single.StatusCode} {body}");
+        Assert.Equal(HttpStatusCode.BadGateway, single.StatusCode);
+        using var error = JsonDocument.Parse(body);
+        Assert.Equal("api_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
+    }
+
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, string json) =>
         client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 
