@@ -17,6 +17,7 @@ public static class OpenAIApi
         api.MapModelsApi();
         api.MapChatCompletionsApi();
         api.MapMessagesApi();
+        api.MapResponsesApi();
         api.MapEmbeddingsApi();
         return api;
     }

@@ -41,6 +41,10 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
     public static GatewayFailure NotFound(string path) =>
         new(StatusCodes.Status404NotFound, new($"Unknown request URL: {path}.", "invalid_request_error", null, "unknown_url"), "unknown_url");
 
+    /// <summary>An object the path names that does not exist (a response id the gateway never kept).</summary>
+    public static GatewayFailure NotFoundObject(string message) =>
+        new(StatusCodes.Status404NotFound, new(message, "invalid_request_error", null, "not_found"), "not_found");
+
     public static GatewayFailure MethodNotAllowed(string method, string path) =>
         new(StatusCodes.Status405MethodNotAllowed,
             new($"Method {method} is not allowed on {path}.", "invalid_request_error", null, "method_not_allowed"), "method_not_allowed");

@@ -10,5 +10,8 @@ public sealed class NodeSdkTests(GatewayAppFixture fixture)
     public async Task TheNodeSdkSuitePassesAgainstTheGateway() => await NodeSdk.RunAsync("sdk.test.mjs", fixture.GatewayBaseAddress);
 
     [Fact]
+    public async Task TheNodeSdkResponsesSuitePassesAgainstTheResponsesApi() => await NodeSdk.RunAsync("responses.test.mjs", fixture.GatewayBaseAddress);
+
+    [Fact]
     public async Task TheAnthropicNodeSdkSuitePassesAgainstTheMessagesApi() => await NodeSdk.RunAsync("messages.test.mjs", fixture.GatewayBaseAddress);
 }

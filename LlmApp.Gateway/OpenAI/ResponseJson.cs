@@ -1,0 +1,214 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+
+namespace LlmApp.Gateway.OpenAI;
+
+/// <summary>What a Responses API answer repeats of its request, and its identity: one per request.</summary>
+internal sealed record ResponseHeader(string Id, long CreatedAt, string Model, string? Instructions, int? MaxOutputTokens, float? Temperature, float? TopP, bool ParallelToolCalls)
+{
+    public static ResponseHeader For(MappedChatRequest request, string model) => new(
+        ResponseJson.NewId("resp_"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model,
+        request.Messages.Count > 0 && request.Messages[0].Role == ChatRole.System ? request.Messages[0].Text : null,
+        request.Options.MaxOutputTokens, request.Options.Temperature, request.Options.TopP, request.Options.AllowMultipleToolCalls ?? true);
+}
+
+/// <summary>An output item of a response as it is written: a message's text, or a function call.</summary>
+internal sealed record ResponseItem(string Id, bool IsCall, string Text, string? CallId = null, string? Name = null);
+
+/// <summary>
+/// The OpenAI Responses API's <c>response</c> object and its items, written with <see cref="Utf8JsonWriter"/>: its
+/// <c>status</c> (<c>completed</c>, <c>incomplete</c> with <c>incomplete_details.reason</c>, <c>failed</c> with
+/// <c>error</c>, <c>in_progress</c> while it streams), <c>output</c> (<c>message</c> items with an
+/// <c>output_text</c> part, <c>function_call</c> items) and <c>usage</c> (cached input tokens included).
+/// </summary>
+internal static class ResponseJson
+{
+    private const string IdAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    public static string NewId(string prefix) => prefix + RandomNumberGenerator.GetString(IdAlphabet, 32);
+
+    /// <summary><c>completed</c>, or <c>incomplete</c> with the reason (<c>max_output_tokens</c>, <c>content_filter</c>).</summary>
+    public static (string Status, string? Incomplete) StatusOf(ChatFinishReason? reason) => reason switch
+    {
+        { } r when r == ChatFinishReason.Length => ("incomplete", "max_output_tokens"),
+        { } r when r == ChatFinishReason.ContentFilter => ("incomplete", "content_filter"),
+        _ => ("completed", null),
+    };
+
+    /// <summary>The items of a whole answer, in the order generated: its text as one message, each call as its own item.</summary>
+    public static List<ResponseItem> ItemsOf(ChatResponse response)
+    {
+        var items = new List<ResponseItem>();
+        string? text = null;
+        foreach (var content in response.Messages.SelectMany(m => m.Contents))
+        {
+            switch (content)
+            {
+                case TextContent { Text.Length: > 0 } part:
+                    text = text is null ? part.Text : text + part.Text;
+                    break;
+                case FunctionCallContent call:
+                    if (text is not null)
+                    {
+                        items.Add(new(NewId("msg_"), IsCall: false, text));
+                        text = null;
+                    }
+
+                    items.Add(new(NewId("fc_"), IsCall: true, ToolCallArguments.Text(call), call.CallId, call.Name));
+                    break;
+            }
+        }
+
+        if (text is not null)
+        {
+            items.Add(new(NewId("msg_"), IsCall: false, text));
+        }
+
+        return items;
+    }
+
+    /// <summary>The response object; <paramref name="items"/> null while it streams (an empty output).</summary>
+    public static void WriteResponse(Utf8JsonWriter json, ResponseHeader header, string status, IReadOnlyList<ResponseItem>? items, UsageDetails? usage,
+        string? incomplete = null, (string Code, string Message)? error = null)
+    {
+        json.WriteStartObject();
+        json.WriteString("id"u8, header.Id);
+        json.WriteString("object"u8, "response"u8);
+        json.WriteNumber("created_at"u8, header.CreatedAt);
+        json.WriteString("status"u8, status);
+        if (error is { } failed)
+        {
+            json.WriteStartObject("error"u8);
+            json.WriteString("code"u8, failed.Code);
+            json.WriteString("message"u8, failed.Message);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("error"u8);
+        }
+
+        if (incomplete is not null)
+        {
+            json.WriteStartObject("incomplete_details"u8);
+            json.WriteString("reason"u8, incomplete);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("incomplete_details"u8);
+        }
+
+        WriteStringOrNull(json, "instructions"u8, header.Instructions);
+        WriteNumberOrNull(json, "max_output_tokens"u8, header.MaxOutputTokens);
+        json.WriteString("model"u8, header.Model);
+        json.WriteStartArray("output"u8);
+        foreach (var item in items ?? [])
+        {
+            WriteItem(json, item, "completed");
+        }
+
+        json.WriteEndArray();
+        json.WriteBoolean("parallel_tool_calls"u8, header.ParallelToolCalls);
+        json.WriteNull("previous_response_id"u8);
+        json.WriteBoolean("store"u8, false);
+        WriteNumberOrNull(json, "temperature"u8, header.Temperature);
+        WriteNumberOrNull(json, "top_p"u8, header.TopP);
+        json.WriteStartObject("text"u8);
+        json.WriteStartObject("format"u8);
+        json.WriteString("type"u8, "text"u8);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteString("tool_choice"u8, "auto"u8);
+        json.WriteStartArray("tools"u8);
+        json.WriteEndArray();
+        json.WriteString("truncation"u8, "disabled"u8);
+        json.WriteStartObject("metadata"u8);
+        json.WriteEndObject();
+        if (usage is null)
+        {
+            json.WriteNull("usage"u8);
+        }
+        else
+        {
+            json.WriteStartObject("usage"u8);
+            json.WriteNumber("input_tokens"u8, usage.InputTokenCount ?? 0);
+            json.WriteStartObject("input_tokens_details"u8);
+            json.WriteNumber("cached_tokens"u8, usage.CachedInputTokenCount ?? 0);
+            json.WriteEndObject();
+            json.WriteNumber("output_tokens"u8, usage.OutputTokenCount ?? 0);
+            json.WriteStartObject("output_tokens_details"u8);
+            json.WriteNumber("reasoning_tokens"u8, 0);
+            json.WriteEndObject();
+            json.WriteNumber("total_tokens"u8, (usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>An output item: a message with its one <c>output_text</c> part, or a function call with its arguments so far.</summary>
+    public static void WriteItem(Utf8JsonWriter json, ResponseItem item, string status)
+    {
+        json.WriteStartObject();
+        json.WriteString("id"u8, item.Id);
+        if (item.IsCall)
+        {
+            json.WriteString("type"u8, "function_call"u8);
+            json.WriteString("status"u8, status);
+            json.WriteString("call_id"u8, item.CallId);
+            json.WriteString("name"u8, item.Name);
+            json.WriteString("arguments"u8, item.Text);
+        }
+        else
+        {
+            json.WriteString("type"u8, "message"u8);
+            json.WriteString("status"u8, status);
+            json.WriteString("role"u8, "assistant"u8);
+            json.WriteStartArray("content"u8);
+            if (status == "completed")
+            {
+                WriteTextPart(json, item.Text);
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+    }
+
+    public static void WriteTextPart(Utf8JsonWriter json, string text)
+    {
+        json.WriteStartObject();
+        json.WriteString("type"u8, "output_text"u8);
+        json.WriteString("text"u8, text);
+        json.WriteStartArray("annotations"u8);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, double? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}
