@@ -1,0 +1,131 @@
+#pragma warning disable OPENAI001 // The OpenAI SDK marks its Responses client experimental.
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Text;
+using System.Text.Json;
+using LlmApp.Tests.Infrastructure;
+using Microsoft.Extensions.AI;
+using OpenAI.Responses;
+
+namespace LlmApp.Tests.Sdk;
+
+/// <summary>
+/// The official OpenAI .NET SDK's Responses client (<c>ResponsesClient</c>), and Microsoft.Extensions.AI over it, unchanged,
+/// against the gateway's <c>/v1/responses</c> and the real llama-server.
+/// </summary>
+[Collection(GatewayAppCollectionDefinition.Name)]
+public sealed class ResponsesSdkTests(GatewayAppFixture fixture)
+{
+    private const string M = GatewayAppFixture.ServedModel;
+
+    private ResponsesClient Client => new(new ApiKeyCredential("unused"),
+        new ResponsesClientOptions { Endpoint = new Uri(fixture.GatewayBaseAddress, "v1"), RetryPolicy = new ClientRetryPolicy(maxRetries: 0) });
+
+    private static ResponseTool WeatherTool => ResponseTool.CreateFunctionTool("get_weather",
+        BinaryData.FromString("""{"type":"object","additionalProperties":false,"required":["city"],"properties":{"city":{"enum":["Oslo","Paris"]}}}"""),
+        strictModeEnabled: true, functionDescription: "Current weather for a city");
+
+    [Fact]
+    public async Task AResponseHasItsTextStatusAndUsage()
+    {
+        ResponseResult response = await Client.CreateResponseAsync(new CreateResponseOptions(M, [ResponseItem.CreateUserMessageItem("Hello")])
+        {
+            Instructions = "Be brief.",
+            MaxOutputTokenCount = 10,
+            StoredOutputEnabled = false,
+        });
+
+        Assert.StartsWith("resp_", response.Id, StringComparison.Ordinal);
+        Assert.NotEmpty(response.GetOutputText());
+        Assert.Equal(ResponseStatus.Incomplete, response.Status);
+        Assert.Equal("max_output_tokens", response.IncompleteStatusDetails?.Reason?.ToString());
+        Assert.Equal(10, response.Usage.OutputTokenCount);
+        Assert.True(response.Usage.InputTokenCount > 0);
+        Assert.NotNull(response.Usage.InputTokenDetails);
+    }
+
+    [Fact]
+    public async Task AStreamedResponseSendsItsDeltasAndEndsWithTheWholeResponse()
+    {
+        var options = new CreateResponseOptions(M, [ResponseItem.CreateUserMessageItem("Hi")]) { MaxOutputTokenCount = 8, StreamingEnabled = true };
+        var text = new StringBuilder();
+        var kinds = new List<string>();
+        ResponseResult? final = null;
+        await foreach (var update in await Client.CreateResponseStreamingAsync(options))
+        {
+            kinds.Add(update.GetType().Name);
+            switch (update)
+            {
+                case StreamingResponseOutputTextDeltaUpdate delta:
+                    text.Append(delta.Delta);
+                    break;
+                case StreamingResponseIncompleteUpdate incomplete:
+                    final = incomplete.Response;
+                    break;
+            }
+        }
+
+        Assert.Equal(nameof(StreamingResponseCreatedUpdate), kinds[0]);
+        Assert.NotNull(final);
+        Assert.Equal(text.ToString(), final.GetOutputText());
+        Assert.Equal(8, final.Usage.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task AFunctionToolRoundTrip()
+    {
+        var ask = new CreateResponseOptions(M, [ResponseItem.CreateUserMessageItem("Weather in Oslo?")])
+        {
+            MaxOutputTokenCount = 64,
+            ToolChoice = ResponseToolChoice.CreateFunctionChoice("get_weather"),
+            Tools = { WeatherTool },
+        };
+        ResponseResult first = await Client.CreateResponseAsync(ask);
+
+        Assert.Equal(ResponseStatus.Completed, first.Status);
+        var call = Assert.IsType<FunctionCallResponseItem>(Assert.Single(first.OutputItems));
+        Assert.Equal("get_weather", call.FunctionName);
+        using (var arguments = JsonDocument.Parse(call.FunctionArguments.ToString()))
+        {
+            Assert.Contains(arguments.RootElement.GetProperty("city").GetString(), (string[])["Oslo", "Paris"]);
+        }
+
+        var answer = new CreateResponseOptions(M,
+        [
+            ResponseItem.CreateUserMessageItem("Weather in Oslo?"),
+            ResponseItem.CreateFunctionCallItem(call.CallId, call.FunctionName, call.FunctionArguments),
+            ResponseItem.CreateFunctionCallOutputItem(call.CallId, "15 degrees, sunny"),
+        ])
+        {
+            MaxOutputTokenCount = 16,
+            ToolChoice = ResponseToolChoice.CreateNoneChoice(),
+            Tools = { WeatherTool },
+        };
+        ResponseResult second = await Client.CreateResponseAsync(answer);
+
+        Assert.IsAssignableFrom<MessageResponseItem>(Assert.Single(second.OutputItems));
+        Assert.NotEmpty(second.GetOutputText());
+    }
+
+    [Fact]
+    public async Task MicrosoftExtensionsAIOverTheResponsesClientGetsTheAnswer()
+    {
+        IChatClient chat = Client.AsIChatClient(M);
+
+        var response = await chat.GetResponseAsync("Hello", new ChatOptions { MaxOutputTokens = 6, Instructions = "Be brief." });
+
+        Assert.NotEmpty(response.Text);
+        Assert.Equal(6, response.Usage?.OutputTokenCount);
+        Assert.StartsWith("resp_", response.ResponseId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StoreIsRefusedNamingItsParameter()
+    {
+        var refused = await Assert.ThrowsAsync<ClientResultException>(() =>
+            Client.CreateResponseAsync(new CreateResponseOptions(M, [ResponseItem.CreateUserMessageItem("Hi")]) { StoredOutputEnabled = true }));
+
+        Assert.Equal(400, refused.Status);
+        Assert.Contains("store", refused.Message, StringComparison.Ordinal);
+    }
+}
