@@ -12,7 +12,8 @@ namespace LlmApp.Gateway.OpenAI;
 /// <c>input_text</c> / <c>output_text</c> parts, <c>function_call</c> and <c>function_call_output</c>),
 /// <c>instructions</c>, function <c>tools</c>, <c>tool_choice</c>, <c>parallel_tool_calls</c>, <c>text.format</c>
 /// (<c>json_schema</c>, <c>json_object</c>, <c>text</c>), <c>max_output_tokens</c>, <c>temperature</c>, <c>top_p</c>
-/// and <c>stream</c>. The gateway keeps no responses: <c>store: true</c> and <c>previous_response_id</c> are refused,
+/// and <c>stream</c>. Tools other than functions (hosted ones such as <c>web_search</c>, and <c>namespace</c> groups) are
+/// passed over: this server runs none, and the model is not told of them. The gateway keeps no responses: <c>store: true</c> and <c>previous_response_id</c> are refused,
 /// naming the parameter; <c>metadata</c>, <c>user</c>, <c>truncation</c> and <c>include</c> are passed over, and
 /// earlier <c>reasoning</c> items are not sent back to the model.
 /// </summary>
@@ -281,11 +282,17 @@ internal static class ResponsesRequestMapper
             foreach (var tool in list.EnumerateArray())
             {
                 var param = $"tools[{index++}]";
-                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String ||
-                    type.GetString() != "function")
+                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
                 {
-                    error = new($"'{param}.type' must be 'function': this server runs no built-in tools.", $"{param}.type");
+                    error = new($"'{param}' must be a tool object with a 'type'.", $"{param}.type");
                     return false;
+                }
+
+                if (type.GetString() != "function")
+                {
+                    // A hosted tool (web_search, file_search, ...) or a namespace of them: this server runs none, and the
+                    // model is not told of them, as an agent that offers them everywhere (the Codex CLI) expects of a model without them.
+                    continue;
                 }
 
                 if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || !ToolMapper.IsFunctionName(name.GetString()!))
