@@ -53,10 +53,50 @@ public sealed class AnthropicKeyTests(ApiKeyAppFixture fixture)
         Assert.Equal(4, message.Usage.OutputTokens);
     }
 
+    /// <summary>
+    /// The key's requests a minute hold on every API: a Messages request and a Responses request take its two, and the
+    /// next of either is refused with 429 and Retry-After, in each API's own error shape.
+    /// </summary>
+    [Fact]
+    public async Task AKeysRequestsPerMinuteCountAcrossTheMessagesAndResponsesApis()
+    {
+        var messages = Body.Replace("MODEL", GatewayAppFixture.ServedModel, StringComparison.Ordinal);
+        var responses = $$"""{"model":"{{GatewayAppFixture.ServedModel}}","input":"Hi","max_output_tokens":4}""";
+        using (var first = await SendAsync("/v1/messages", messages, fixture.OtherApisKey))
+        using (var second = await SendAsync("/v1/responses", responses, fixture.OtherApisKey))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        using var anthropic = await SendAsync("/v1/messages", messages, fixture.OtherApisKey);
+        using var openai = await SendAsync("/v1/responses", responses, fixture.OtherApisKey);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, anthropic.StatusCode);
+        Assert.NotNull(anthropic.Headers.RetryAfter);
+        using (var error = JsonDocument.Parse(await anthropic.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("rate_limit_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, openai.StatusCode);
+        using (var error = JsonDocument.Parse(await openai.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("rate_limit_exceeded", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+    }
+
     /// <summary>The Anthropic Node SDK's suite, with the key (the SDK sends it as it sends it to Anthropic).</summary>
     [Fact]
     public async Task TheAnthropicNodeSdkSuitePassesWithTheKey() =>
         await NodeSdk.RunAsync("messages.test.mjs", fixture.GatewayBaseAddress, new Dictionary<string, string> { ["LLMAPP_API_KEY"] = fixture.DefaultKey });
+
+    private async Task<HttpResponseMessage> SendAsync(string path, string json, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Add("x-api-key", key);
+        return await fixture.Gateway.SendAsync(request);
+    }
 
     private async Task<HttpResponseMessage> PostAsync(params (string Name, string Value)[] headers)
     {

@@ -59,6 +59,9 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
     /// <summary>One request at a time.</summary>
     public string SingleKey { get; } = NewKey();
 
+    /// <summary>Two requests a minute, for the Messages and Responses APIs to refuse a third as the chat API does.</summary>
+    public string OtherApisKey { get; } = NewKey();
+
     /// <summary>What the keys file holds at start, and what a test that changed it puts back.</summary>
     public FileKey[] InitialFileKeys =>
     [
@@ -73,6 +76,7 @@ public sealed class ApiKeyAppFixture : GatewayAppFixture
         new("single", SingleKey, MaxConcurrent: 1),
         new("hundred", HundredKey, TokensPerMinute: 100),
         new("one-a-minute", OneAMinuteKey, RequestsPerMinute: 1),
+        new("other-apis", OtherApisKey, RequestsPerMinute: 2),
     ];
 
     /// <summary>
