@@ -42,7 +42,7 @@ public static class ResponsesApi
             return badObjective.ToResult();
         }
 
-        var (request, invalid) = await ReadAsync(context.Request, services, context.RequestAborted);
+        var (request, echo, invalid) = await ReadAsync(context.Request, services, context.RequestAborted);
         if (invalid is not null)
         {
             return invalid.ToResult();
@@ -61,7 +61,7 @@ public static class ResponsesApi
             return limited.ToResult();
         }
 
-        var header = ResponseHeader.For(request, call.Model);
+        var header = ResponseHeader.For(request, echo!, call.Model);
         var options = new GatewayChatOptions(request.Options, call);
         try
         {
@@ -78,7 +78,7 @@ public static class ResponsesApi
     }
 
     /// <summary>Reads and validates the body: JSON, the served model, the caps on output and prompt size, then the mapping.</summary>
-    private static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
+    private static async Task<(MappedChatRequest? Request, ResponseEcho? Echo, GatewayFailure? Refusal)> ReadAsync(
         HttpRequest request, ChatCompletionServices services, CancellationToken cancellationToken)
     {
         var limits = services.Limits.Value;
@@ -90,11 +90,11 @@ public static class ResponsesApi
         }
         catch (JsonException)
         {
-            return (null, GatewayFailure.InvalidRequest("The request body is not valid JSON, or not a JSON object."));
+            return (null, null, GatewayFailure.InvalidRequest("The request body is not valid JSON, or not a JSON object."));
         }
         catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
         {
-            return (null, refused);
+            return (null, null, refused);
         }
 
         using (document)
@@ -103,13 +103,13 @@ public static class ResponsesApi
             var model = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
             if (model is { Length: > 0 } && model != backend.Model)
             {
-                return (null, GatewayFailure.ModelNotFound(model));
+                return (null, null, GatewayFailure.ModelNotFound(model));
             }
 
             if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array &&
                 input.GetArrayLength() > limits.MaxMessages)
             {
-                return (null, GatewayFailure.InvalidRequest(
+                return (null, null, GatewayFailure.InvalidRequest(
                     $"'input' has {input.GetArrayLength()} items; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", "input", "too_many_messages"));
             }
 
@@ -118,23 +118,25 @@ public static class ResponsesApi
             {
                 if (!ResponsesRequestMapper.TryMap(body, backend.ContextLength, out mapped, out var error))
                 {
-                    return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
+                    return (null, null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
                 }
             }
             catch (InvalidOperationException ex) when (ChatRequestReader.IsInvalidText(ex))
             {
-                return (null, ChatRequestReader.InvalidText());
+                return (null, null, ChatRequestReader.InvalidText());
             }
 
             if (limits.MaxOutputTokens > 0 && mapped.Options.MaxOutputTokens > limits.MaxOutputTokens)
             {
-                return (null, GatewayFailure.InvalidRequest(
+                return (null, null, GatewayFailure.InvalidRequest(
                     $"'max_output_tokens' is {mapped.Options.MaxOutputTokens}; this server generates at most {limits.MaxOutputTokens} tokens per request (Limits:MaxOutputTokens).",
                     "max_output_tokens", "max_tokens_exceeded"));
             }
 
             var characters = RequestCaps.CountPrompt(mapped);
-            return RequestCaps.CheckPrompt(characters, limits) is { } tooLong ? (null, tooLong) : (mapped with { PromptCharacters = characters }, null);
+            return RequestCaps.CheckPrompt(characters, limits) is { } tooLong
+                ? (null, null, tooLong)
+                : (mapped with { PromptCharacters = characters }, ResponseEcho.Of(body), null);
         }
     }
 }

@@ -4,13 +4,26 @@ using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.OpenAI;
 
-/// <summary>What a Responses API answer repeats of its request, and its identity: one per request.</summary>
-internal sealed record ResponseHeader(string Id, long CreatedAt, string Model, string? Instructions, int? MaxOutputTokens, float? Temperature, float? TopP, bool ParallelToolCalls)
+/// <summary>
+/// What a Responses API answer repeats of its request as the request wrote it (raw JSON, or null where it was not
+/// given): its <c>tools</c>, <c>tool_choice</c> and <c>text</c>.
+/// </summary>
+internal sealed record ResponseEcho(string? Tools, string? ToolChoice, string? Text)
 {
-    public static ResponseHeader For(MappedChatRequest request, string model) => new(
+    public static ResponseEcho Of(JsonElement body) => new(Raw(body, "tools"), Raw(body, "tool_choice"), Raw(body, "text"));
+
+    private static string? Raw(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetRawText() : null;
+}
+
+/// <summary>What a Responses API answer repeats of its request, and its identity: one per request.</summary>
+internal sealed record ResponseHeader(
+    string Id, long CreatedAt, string Model, string? Instructions, int? MaxOutputTokens, float? Temperature, float? TopP, bool ParallelToolCalls, ResponseEcho Echo)
+{
+    public static ResponseHeader For(MappedChatRequest request, ResponseEcho echo, string model) => new(
         ResponseJson.NewId("resp_"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model,
         request.Messages.Count > 0 && request.Messages[0].Role == ChatRole.System ? request.Messages[0].Text : null,
-        request.Options.MaxOutputTokens, request.Options.Temperature, request.Options.TopP, request.Options.AllowMultipleToolCalls ?? true);
+        request.Options.MaxOutputTokens, request.Options.Temperature, request.Options.TopP, request.Options.AllowMultipleToolCalls ?? true, echo);
 }
 
 /// <summary>An output item of a response as it is written: a message's text, or a function call.</summary>
@@ -115,14 +128,9 @@ internal static class ResponseJson
         json.WriteBoolean("store"u8, false);
         WriteNumberOrNull(json, "temperature"u8, header.Temperature);
         WriteNumberOrNull(json, "top_p"u8, header.TopP);
-        json.WriteStartObject("text"u8);
-        json.WriteStartObject("format"u8);
-        json.WriteString("type"u8, "text"u8);
-        json.WriteEndObject();
-        json.WriteEndObject();
-        json.WriteString("tool_choice"u8, "auto"u8);
-        json.WriteStartArray("tools"u8);
-        json.WriteEndArray();
+        WriteRawOr(json, "text"u8, header.Echo.Text, """{"format":{"type":"text"}}""");
+        WriteRawOr(json, "tool_choice"u8, header.Echo.ToolChoice, "\"auto\"");
+        WriteRawOr(json, "tools"u8, header.Echo.Tools, "[]");
         json.WriteString("truncation"u8, "disabled"u8);
         json.WriteStartObject("metadata"u8);
         json.WriteEndObject();
@@ -186,6 +194,13 @@ internal static class ResponseJson
         json.WriteStartArray("annotations"u8);
         json.WriteEndArray();
         json.WriteEndObject();
+    }
+
+    /// <summary>A field as the request wrote it, or its default.</summary>
+    private static void WriteRawOr(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? raw, string otherwise)
+    {
+        json.WritePropertyName(name);
+        json.WriteRawValue(raw ?? otherwise, skipInputValidation: true);
     }
 
     private static void WriteStringOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)

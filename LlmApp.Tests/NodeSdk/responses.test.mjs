@@ -48,6 +48,9 @@ test('a function tool round trip: a named tool is one call; its output goes back
   const input = [{ role: 'user', content: 'Weather in Oslo?' }];
   const first = await client.responses.create({ model, input, tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 64 });
   assert.equal(first.status, 'completed');
+  // The response repeats the request's tools and tool_choice, as OpenAI's does.
+  assert.equal(first.tools[0].name, 'get_weather');
+  assert.deepEqual(first.tool_choice, { type: 'function', name: 'get_weather' });
   assert.equal(first.output.length, 1);
   const call = first.output[0];
   assert.equal(call.type, 'function_call');
@@ -84,6 +87,7 @@ test('text.format json_schema gives JSON of the schema', async () => {
     text: { format: { type: 'json_schema', name: 'light', strict: true, schema: { type: 'object', additionalProperties: false, required: ['on'], properties: { on: { type: 'boolean' } } } } },
   });
   assert.equal(typeof JSON.parse(response.output_text).on, 'boolean');
+  assert.equal(response.text.format.type, 'json_schema');
 });
 
 test('store: true and previous_response_id are refused naming the parameter; this server keeps no responses', async () => {
