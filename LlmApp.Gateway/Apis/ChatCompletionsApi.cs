@@ -1,8 +1,5 @@
-using LlmApp.Gateway.Authentication;
-using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -15,55 +12,16 @@ public static class ChatCompletionsApi
     }
 
     /// <summary>
-    /// <c>POST /v1/chat/completions</c>, top to bottom: the key's requests per minute (before a byte of the body is read),
-    /// the time-to-first-token objective, validation, the key's tokens, the chat pipeline (telemetry, tool calls, the context check, admission, the
-    /// backend's deadlines and wire client: see <c>Hosting/GatewayExtensions</c>), then the SSE or JSON writer. The request
-    /// log filter around it writes its one line from the call's record.
+    /// <c>POST /v1/chat/completions</c> on the one request path (<see cref="ChatSpine"/>): read and validated by
+    /// <see cref="ChatRequestReader"/>, answered as SSE chunks or one <c>chat.completion</c>. The request log filter
+    /// around it writes its one line from the call's record.
     /// </summary>
-    internal static async Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] ChatCompletionServices services)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(services);
-        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
-        if (services.Quotas.TakeRequest(key, context.Response) is { } overLimit)
-        {
-            return overLimit.ToResult();
-        }
-
-        var (objective, badObjective) = FirstTokenObjective.Read(context.Request, services.Slo.Value, key);
-        var (request, invalid) = badObjective is null
-            ? await ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, context.RequestAborted)
-            : (null, badObjective);
-        if (invalid is not null)
-        {
-            return invalid.ToResult();
-        }
-
-        var record = context.Features.GetRequiredFeature<CallRecord>();
-        var call = new CallContext(record, Operations.Chat, services.Backend.Value.Model, request!.Stream, key.Name, key.Limits.MaxConcurrent)
-        {
-            TimeToFirstTokenObjective = objective,
-        };
-        context.Features.Set(call);
-        var (quota, limited) = services.Quotas.AcquireChat(key, request, services.Limits.Value.MaxOutputTokens, services.Backend.Value.ContextLength,
-            context.Response);
-        if (limited is not null)
-        {
-            return limited.ToResult();
-        }
-
-        var options = new GatewayChatOptions(request.Options, call);
-        try
-        {
-            return request.Stream
-                ? await ChatCompletionStreamer.RespondAsync(context.Response, services.ChatClient.GetStreamingResponseAsync(request.Messages, options,
-                    context.RequestAborted), call.Model, request.IncludeUsage, services.Streaming.Value, services.Time, context.RequestAborted)
-                : await ChatCompletionResponder.CompleteAsync(services.ChatClient.GetResponseAsync(request.Messages, options, context.RequestAborted),
-                    call.Model, context.RequestAborted);
-        }
-        finally
-        {
-            quota!.Settle(record);
-        }
-    }
+    internal static Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] ChatCompletionServices services) =>
+        ChatSpine.RunAsync(context, services,
+            cancellationToken => ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, cancellationToken),
+            (request, call, pipeline, options) => request.Stream
+                ? ChatCompletionStreamer.RespondAsync(context.Response, pipeline.GetStreamingResponseAsync(request.Messages, options, context.RequestAborted),
+                    call.Model, request.IncludeUsage, services.Streaming.Value, services.Time, context.RequestAborted)
+                : ChatCompletionResponder.CompleteAsync(pipeline.GetResponseAsync(request.Messages, options, context.RequestAborted), call.Model,
+                    context.RequestAborted));
 }

@@ -3,12 +3,9 @@ using LlmApp.Gateway.Anthropic;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Failures;
-using LlmApp.Gateway.Limits;
-using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -28,58 +25,20 @@ public static class MessagesApi
     }
 
     /// <summary>
-    /// <c>POST /v1/messages</c>: the key's requests per minute, the time-to-first-token objective, the body read and
-    /// mapped (<see cref="MessagesRequestMapper"/>), the key's tokens, the chat pipeline, then Anthropic's stream or message.
+    /// <c>POST /v1/messages</c> on the one request path (<see cref="ChatSpine"/>): read by
+    /// <see cref="MessagesRequestMapper"/>, answered as Anthropic's stream or message.
     /// </summary>
-    internal static async Task<IResult> CreateMessage(HttpContext context, [AsParameters] ChatCompletionServices services)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(services);
-        var key = context.Features.Get<ApiKeyIdentity>() ?? ApiKeyIdentity.Open;
-        if (services.Quotas.TakeRequest(key, context.Response) is { } overLimit)
-        {
-            return overLimit.ToResult();
-        }
-
-        var (objective, badObjective) = FirstTokenObjective.Read(context.Request, services.Slo.Value, key);
-        if (badObjective is not null)
-        {
-            return badObjective.ToResult();
-        }
-
-        var (request, invalid) = await ReadAsync(context.Request, services, countOnly: false, context.RequestAborted);
-        if (invalid is not null)
-        {
-            return invalid.ToResult();
-        }
-
-        var record = context.Features.GetRequiredFeature<CallRecord>();
-        var call = new CallContext(record, Operations.Chat, services.Backend.Value.Model, request!.Stream, key.Name, key.Limits.MaxConcurrent)
-        {
-            TimeToFirstTokenObjective = objective,
-        };
-        context.Features.Set(call);
-        var (quota, limited) = services.Quotas.AcquireChat(key, request, services.Limits.Value.MaxOutputTokens, services.Backend.Value.ContextLength,
-            context.Response);
-        if (limited is not null)
-        {
-            return limited.ToResult();
-        }
-
-        var options = new GatewayChatOptions(request.Options, call);
-        try
-        {
-            return request.Stream
-                ? await MessagesStreamer.RespondAsync(context.Response, services.ChatClient.GetStreamingResponseAsync(request.Messages, options,
-                    context.RequestAborted), call.Model, services.Streaming.Value, services.Time, context.RequestAborted)
-                : await MessagesResponder.RespondAsync(services.ChatClient.GetResponseAsync(request.Messages, options, context.RequestAborted), call.Model,
-                    context.RequestAborted);
-        }
-        finally
-        {
-            quota!.Settle(record);
-        }
-    }
+    internal static Task<IResult> CreateMessage(HttpContext context, [AsParameters] ChatCompletionServices services) =>
+        ChatSpine.RunAsync(context, services,
+            async cancellationToken =>
+            {
+                var (request, _, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: false), cancellationToken);
+                return (request, refusal);
+            },
+            (request, call, pipeline, options) => request.Stream
+                ? MessagesStreamer.RespondAsync(context.Response, pipeline.GetStreamingResponseAsync(request.Messages, options, context.RequestAborted),
+                    call.Model, services.Streaming.Value, services.Time, context.RequestAborted)
+                : MessagesResponder.RespondAsync(pipeline.GetResponseAsync(request.Messages, options, context.RequestAborted), call.Model, context.RequestAborted));
 
     /// <summary>
     /// <c>POST /v1/messages/count_tokens</c>: the prompt's tokens as the backend counts them (llama-server's chat template
@@ -99,7 +58,7 @@ public static class MessagesApi
             return overLimit.ToResult();
         }
 
-        var (request, invalid) = await ReadAsync(context.Request, services, countOnly: true, context.RequestAborted);
+        var (request, _, invalid) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: true), context.RequestAborted);
         if (invalid is not null)
         {
             return invalid.ToResult();
@@ -124,69 +83,10 @@ public static class MessagesApi
         }
     }
 
-    /// <summary>Reads and validates the body: JSON, the served model, the caps on messages, output and prompt size, then the mapping.</summary>
-    private static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
-        HttpRequest request, ChatCompletionServices services, bool countOnly, CancellationToken cancellationToken)
-    {
-        var limits = services.Limits.Value;
-        var backend = services.Backend.Value;
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
-        }
-        catch (JsonException)
-        {
-            return (null, GatewayFailure.InvalidRequest("The request body is not valid JSON."));
-        }
-        catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
-        {
-            return (null, refused);
-        }
-
-        using (document)
-        {
-            var body = document.RootElement;
-            if (MessagesRequestMapper.Model(body) is not { Length: > 0 } model)
-            {
-                return (null, GatewayFailure.InvalidRequest("model: Field required.", "model"));
-            }
-
-            if (model != backend.Model)
-            {
-                return (null, GatewayFailure.ModelNotFound(model));
-            }
-
-            if (body.TryGetProperty("messages", out var list) && list.ValueKind == JsonValueKind.Array && list.GetArrayLength() > limits.MaxMessages)
-            {
-                return (null, GatewayFailure.InvalidRequest(
-                    $"messages: {list.GetArrayLength()} messages; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", "messages"));
-            }
-
-            MappedChatRequest? mapped;
-            try
-            {
-                if (!MessagesRequestMapper.TryMap(body, countOnly, backend.ContextLength, out mapped, out var error))
-                {
-                    return (null, GatewayFailure.InvalidRequest(error.Message, error.Param, error.Code));
-                }
-            }
-            catch (InvalidOperationException ex) when (ChatRequestReader.IsInvalidText(ex))
-            {
-                return (null, ChatRequestReader.InvalidText());
-            }
-
-            if (limits.MaxOutputTokens > 0 && mapped.Options.MaxOutputTokens > limits.MaxOutputTokens)
-            {
-                return (null, GatewayFailure.InvalidRequest(
-                    $"max_tokens: {mapped.Options.MaxOutputTokens}; this server generates at most {limits.MaxOutputTokens} tokens per request (Limits:MaxOutputTokens).",
-                    "max_tokens"));
-            }
-
-            var characters = RequestCaps.CountPrompt(mapped);
-            return RequestCaps.CheckPrompt(characters, limits) is { } tooLong ? (null, tooLong) : (mapped with { PromptCharacters = characters }, null);
-        }
-    }
+    /// <summary>How the Messages API names what every API checks, and its mapping.</summary>
+    private static JsonBodyReader.Shape Shape(ChatCompletionServices services, bool countOnly) =>
+        new(ModelRequired: true, "messages", "max_tokens",
+            body => MessagesRequestMapper.TryMap(body, countOnly, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
 
     /// <summary><c>{"input_tokens": N}</c>.</summary>
     private sealed class TokenCountResult(int tokens) : IResult
