@@ -131,13 +131,8 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
     {
         var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
-        var conversation = BackendRequestWriter.Write(list.Take(list.Count - 1), options: null, backend.Options.Model, stream: false);
-        using var response = await BackendSender.SendAsync(backend, http, new Uri(backend.Options.Endpoint!, "apply-template"), conversation, closeConnection: false,
-            cancellationToken);
-        using var template = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        var prompt = template.RootElement.TryGetProperty("prompt", out var text) && text.ValueKind == JsonValueKind.String
-            ? text.GetString()!
-            : throw new BackendFailureException(BackendFault.MalformedEvent, "The model backend did not apply its chat template.");
+        var prompt = await PromptTokenCounter.ApplyTemplateAsync(backend, http, list.Take(list.Count - 1), options: null, cancellationToken)
+            ?? throw new BackendFailureException(BackendFault.MalformedEvent, "The model backend did not apply its chat template.");
         return (new Uri(backend.Options.Endpoint!, "v1/completions"), BackendRequestWriter.WriteCompletion(prompt + list[^1].Text, options, backend.Options.Model, CachePrompt),
             CountAsync(prompt, cancellationToken));
     }

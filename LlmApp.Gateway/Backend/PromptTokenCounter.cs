@@ -15,15 +15,19 @@ internal static class PromptTokenCounter
     public static async Task<int?> CountAsync(
         ModelBackend backend, HttpMessageInvoker http, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
+        return await ApplyTemplateAsync(backend, http, messages, options, cancellationToken) is { } prompt
+            ? await CountTextAsync(backend, http, prompt, cancellationToken)
+            : null;
+    }
+
+    /// <summary>The prompt text llama-server makes of <paramref name="messages"/> with its chat template (<c>/apply-template</c>); null if it sent none.</summary>
+    public static async Task<string?> ApplyTemplateAsync(
+        ModelBackend backend, HttpMessageInvoker http, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(backend);
         using var template = await PostAsync(backend, http, "apply-template", BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false),
             cancellationToken);
-        if (!template.RootElement.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String)
-        {
-            return null;
-        }
-
-        return await CountTextAsync(backend, http, prompt.GetString()!, cancellationToken);
+        return template.RootElement.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String ? prompt.GetString() : null;
     }
 
     /// <summary>The tokens of <paramref name="prompt"/>, a chat template's text, as llama-server reads a completion's (its special tokens parsed).</summary>

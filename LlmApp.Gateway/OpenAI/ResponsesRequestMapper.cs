@@ -303,7 +303,7 @@ internal static class ResponsesRequestMapper
 
                 var parameters = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
                     ? p
-                    : JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement;
+                    : ToolMapper.EmptyParameters;
                 if (!SchemaDepth.IsWithinLimit(parameters))
                 {
                     error = SchemaDepth.TooDeep($"{param}.parameters");

@@ -8,7 +8,8 @@ namespace LlmApp.Gateway.OpenAI;
 /// <summary>Maps <c>tools</c> and <c>tool_choice</c> onto function declarations and a <see cref="ChatToolMode"/>.</summary>
 internal static partial class ToolMapper
 {
-    private static readonly JsonElement s_emptyParameters = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement;
+    /// <summary>The parameters of a function that declares none.</summary>
+    public static readonly JsonElement EmptyParameters = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement;
 
     public static bool TryMap(
         IReadOnlyList<ChatCompletionTool?>? tools, JsonElement toolChoice,
@@ -55,7 +56,7 @@ internal static partial class ToolMapper
         var parameters = tool.Function.Parameters;
         if (parameters.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            parameters = s_emptyParameters;
+            parameters = EmptyParameters;
         }
         else if (parameters.ValueKind != JsonValueKind.Object)
         {

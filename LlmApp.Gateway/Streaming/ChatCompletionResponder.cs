@@ -1,6 +1,4 @@
-using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
-using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Streaming;
@@ -11,21 +9,7 @@ namespace LlmApp.Gateway.Streaming;
 /// </summary>
 internal static class ChatCompletionResponder
 {
-    public static async Task<IResult> CompleteAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await answer;
-            if (response.FinishReason is null)
-            {
-                throw new IncompleteResponseException("The answer ended without a finish reason.");
-            }
-
-            return TypedResults.Json(ChatResponseMapper.ToCompletion(response, model), OpenAIJsonContext.Wire.ChatCompletionResponse);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            return FailureClassifier.Classify(ex).ToResult();
-        }
-    }
+    public static Task<IResult> CompleteAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken) =>
+        AnswerEnding.SingleAsync(answer, response => TypedResults.Json(ChatResponseMapper.ToCompletion(response, model), OpenAIJsonContext.Wire.ChatCompletionResponse),
+            cancellationToken);
 }

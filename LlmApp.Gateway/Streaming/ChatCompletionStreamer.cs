@@ -1,4 +1,3 @@
-using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
@@ -26,25 +25,9 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
     }
 
     /// <summary>Writes the stream; returns the result for a failure that came before the first byte.</summary>
-    public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteEventsAsync(updates, cancellationToken);
-            return Results.Empty;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            var failure = FailureClassifier.Classify(ex);
-            if (!writer.Started)
-            {
-                return failure.ToResult();
-            }
-
-            await writer.WriteAsync(failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None);
-            return Results.Empty;
-        }
-    }
+    public Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken) =>
+        AnswerEnding.StreamAsync(writer, () => WriteEventsAsync(updates, cancellationToken),
+            failure => writer.WriteAsync(failure.Body, OpenAIJsonContext.Default.OpenAIErrorResponse, CancellationToken.None), cancellationToken);
 
     private async Task WriteEventsAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
     {

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using LlmApp.Gateway.Anthropic;
-using LlmApp.Gateway.Failures;
-using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Streaming;
@@ -12,20 +10,8 @@ namespace LlmApp.Gateway.Streaming;
 /// </summary>
 internal static class MessagesResponder
 {
-    public static async Task<IResult> RespondAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await answer;
-            return response.FinishReason is null
-                ? throw new IncompleteResponseException("The answer ended without a finish reason.")
-                : new MessageResult(response, model);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            return FailureClassifier.Classify(ex).ToResult();
-        }
-    }
+    public static Task<IResult> RespondAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken) =>
+        AnswerEnding.SingleAsync(answer, response => new MessageResult(response, model), cancellationToken);
 
     private sealed class MessageResult(ChatResponse response, string model) : IResult
     {

@@ -38,25 +38,10 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
         return await new MessagesStreamer(writer, model).StreamAsync(updates, cancellationToken);
     }
 
-    public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteEventsAsync(updates, cancellationToken);
-            return Results.Empty;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            var failure = FailureClassifier.Classify(ex);
-            if (!writer.Started)
-            {
-                return failure.ToResult();
-            }
-
-            await writer.WriteEventAsync(s_error, failure, static (json, f) => AnthropicErrors.Write(json, f.Status, f.Error.Message), CancellationToken.None);
-            return Results.Empty;
-        }
-    }
+    public Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken) =>
+        AnswerEnding.StreamAsync(writer, () => WriteEventsAsync(updates, cancellationToken),
+            failure => writer.WriteEventAsync(s_error, failure, static (json, f) => AnthropicErrors.Write(json, f.Status, f.Error.Message), CancellationToken.None),
+            cancellationToken);
 
     private async Task WriteEventsAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
     {

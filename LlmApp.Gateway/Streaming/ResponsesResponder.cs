@@ -1,8 +1,6 @@
 using System.Text.Json;
 using LlmApp.Gateway.Anthropic;
-using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
-using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Streaming;
@@ -14,20 +12,8 @@ namespace LlmApp.Gateway.Streaming;
 /// </summary>
 internal static class ResponsesResponder
 {
-    public static async Task<IResult> RespondAsync(Task<ChatResponse> answer, ResponseHeader header, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await answer;
-            return response.FinishReason is null
-                ? throw new IncompleteResponseException("The answer ended without a finish reason.")
-                : new ResponseResult(response, header);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            return FailureClassifier.Classify(ex).ToResult();
-        }
-    }
+    public static Task<IResult> RespondAsync(Task<ChatResponse> answer, ResponseHeader header, CancellationToken cancellationToken) =>
+        AnswerEnding.SingleAsync(answer, response => new ResponseResult(response, header), cancellationToken);
 
     private sealed class ResponseResult(ChatResponse response, ResponseHeader header) : IResult
     {

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
@@ -46,30 +45,14 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
         return await new ResponsesStreamer(writer, header).StreamAsync(updates, cancellationToken);
     }
 
-    public async Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteEventsAsync(updates, cancellationToken);
-            return Results.Empty;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
-        {
-            var failure = FailureClassifier.Classify(ex);
-            if (!writer.Started)
-            {
-                return failure.ToResult();
-            }
-
-            var code = failure.Error.Code ?? failure.Error.Type;
-            await WriteAsync(s_failed, (failure.Error.Message, code), static (json, self, s) =>
+    public Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken) =>
+        AnswerEnding.StreamAsync(writer, () => WriteEventsAsync(updates, cancellationToken),
+            failure => WriteAsync(s_failed, (failure.Error.Message, Code: failure.Error.Code ?? failure.Error.Type), static (json, self, s) =>
             {
                 json.WritePropertyName("response"u8);
-                ResponseJson.WriteResponse(json, self.Header, "failed", self._done, usage: null, error: (s.code, s.Message));
-            }, CancellationToken.None);
-            return Results.Empty;
-        }
-    }
+                ResponseJson.WriteResponse(json, self.Header, "failed", self._done, usage: null, error: (s.Code, s.Message));
+            }, CancellationToken.None),
+            cancellationToken);
 
     private ResponseHeader Header => header;
 
