@@ -124,7 +124,9 @@ internal static class ResponsesRequestMapper
 
                     break;
                 case "function_call":
-                    if (!TryReadString(item, "call_id", param, out var callId, out error) || !TryReadString(item, "name", param, out var name, out error))
+                    // A call without its call_id is named by its item id, which is what any output for it can have kept.
+                    if (!(TryReadString(item, "call_id", param, out var callId, out error) || TryReadString(item, "id", param, out callId, out _)) ||
+                        !TryReadString(item, "name", param, out var name, out error))
                     {
                         return false;
                     }

@@ -100,7 +100,9 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
                     case FunctionCallUpdateContent piece:
                         if (piece.CallId is not null || _open is not { IsCall: true })
                         {
-                            await OpenAsync(new ResponseItem(ResponseJson.NewId("fc_"), IsCall: true, "", piece.CallId ?? "", piece.Name ?? ""), cancellationToken);
+                            // A call's item always has a call id: a client sends it back with the call's output.
+                            await OpenAsync(new ResponseItem(ResponseJson.NewId("fc_"), IsCall: true, "", piece.CallId ?? ResponseJson.NewId("call_"), piece.Name ?? ""),
+                                cancellationToken);
                         }
 
                         if (piece.Arguments is { Length: > 0 } arguments)
