@@ -69,8 +69,9 @@ internal static class MessageJson
 
         WriteText(json, ref text);
         json.WriteEndArray();
-        json.WriteString("stop_reason"u8, StopReason(response.FinishReason, toolCalled, stopSequence));
-        WriteStopSequence(json, stopSequence);
+        var stopReason = StopReason(response.FinishReason, toolCalled, stopSequence);
+        json.WriteString("stop_reason"u8, stopReason);
+        WriteStopSequence(json, stopReason == "stop_sequence" ? stopSequence : null);
         WriteUsage(json, response.Usage);
         json.WriteEndObject();
     }

@@ -363,7 +363,7 @@ internal static class MessagesRequestMapper
         }
 
         options.MaxOutputTokens = maxTokens;
-        if (!TryReadNumber(body, "temperature", 0, 2, out var temperature, out error) ||
+        if (!TryReadNumber(body, "temperature", 0, 1, out var temperature, out error) ||
             !TryReadNumber(body, "top_p", 0, 1, out var topP, out error) ||
             !TryReadNumber(body, "top_k", 0, int.MaxValue, out var topK, out error))
         {

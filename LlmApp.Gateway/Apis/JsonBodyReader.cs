@@ -12,8 +12,9 @@ namespace LlmApp.Gateway.Apis;
 /// </summary>
 internal static class JsonBodyReader
 {
-    /// <summary>How an API names its fields for these checks, and maps the rest.</summary>
-    public sealed record Shape(bool ModelRequired, string ListField, string MaxTokensField, Func<JsonElement, (MappedChatRequest? Request, RequestError? Error)> Map);
+    /// <summary>How an API names its fields for these checks (its flags among them: a boolean or null), and maps the rest.</summary>
+    public sealed record Shape(bool ModelRequired, string ListField, string MaxTokensField, string[] Flags,
+        Func<JsonElement, (MappedChatRequest? Request, RequestError? Error)> Map);
 
     public static async Task<(MappedChatRequest? Request, JsonElement Body, GatewayFailure? Refusal)> ReadAsync(
         HttpRequest request, ChatCompletionServices services, Shape shape, CancellationToken cancellationToken)
@@ -52,6 +53,15 @@ internal static class JsonBodyReader
         if (model != services.Backend.Value.Model)
         {
             return GatewayFailure.ModelNotFound(model);
+        }
+
+        foreach (var flag in shape.Flags)
+        {
+            // "stream": "yes" is not a stream: a flag of another type is refused rather than read as false.
+            if (body.TryGetProperty(flag, out var value) && value.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+            {
+                return GatewayFailure.InvalidRequest($"'{flag}' must be a boolean.", flag);
+            }
         }
 
         var limits = services.Limits.Value;

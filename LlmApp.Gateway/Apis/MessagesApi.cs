@@ -85,7 +85,7 @@ public static class MessagesApi
 
     /// <summary>How the Messages API names what every API checks, and its mapping.</summary>
     private static JsonBodyReader.Shape Shape(ChatCompletionServices services, bool countOnly) =>
-        new(ModelRequired: true, "messages", "max_tokens",
+        new(ModelRequired: true, "messages", "max_tokens", ["stream"],
             body => MessagesRequestMapper.TryMap(body, countOnly, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
 
     /// <summary><c>{"input_tokens": N}</c>.</summary>

@@ -28,7 +28,7 @@ public static class ResponsesApi
     internal static Task<IResult> CreateResponse(HttpContext context, [AsParameters] ChatCompletionServices services)
     {
         ResponseEcho? echo = null;
-        var shape = new JsonBodyReader.Shape(ModelRequired: false, "input", "max_output_tokens",
+        var shape = new JsonBodyReader.Shape(ModelRequired: false, "input", "max_output_tokens", ["stream", "store", "parallel_tool_calls", "background"],
             body => ResponsesRequestMapper.TryMap(body, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
         return ChatSpine.RunAsync(context, services,
             async cancellationToken =>

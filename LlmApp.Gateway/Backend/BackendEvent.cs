@@ -14,7 +14,8 @@ internal readonly record struct BackendEvent(
     List<ToolCallDelta>? ToolCalls,
     byte[]? Logprobs,
     BackendUsage? Usage,
-    string? Error);
+    string? Error,
+    string? StopSequence = null);
 
 /// <summary>A piece of a streamed tool call: an id and name first, then the arguments in pieces, all keyed by index.</summary>
 internal sealed record ToolCallDelta(int Index, string? Id, string? Name, string? Arguments);

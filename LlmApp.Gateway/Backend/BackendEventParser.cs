@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmApp.Gateway.Streaming;
 
 namespace LlmApp.Gateway.Backend;
 
@@ -16,9 +17,10 @@ namespace LlmApp.Gateway.Backend;
 internal sealed class BackendEventParser
 {
     // The property names each level looks for; Name() returns the index of the one it finds.
-    private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings");
-    // "text": a completion's (a continuation asked of llama-server as one).
-    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs", "text");
+    private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings", "__verbose");
+    // "text": a completion's (a continuation asked of llama-server as one). "stop_reason": vLLM's, the stop string that
+    // ended the answer (or a token id).
+    private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs", "text", "stop_reason");
     private static readonly byte[][] s_delta = Names("content", "tool_calls");
     private static readonly byte[][] s_toolCall = Names("index", "id", "function");
     private static readonly byte[][] s_function = Names("name", "arguments");
@@ -27,6 +29,7 @@ internal sealed class BackendEventParser
 
     private string? _id;
     private string? _model;
+    private string? _stopSequence;
 
     public BackendEvent Parse(ReadOnlySpan<byte> data)
     {
@@ -55,7 +58,7 @@ internal sealed class BackendEventParser
             switch (name)
             {
                 case 0 when value == JsonTokenType.StartArray:
-                    ReadChoices(ref reader, data, ref content, ref finishReason, ref toolCalls, ref logprobs);
+                    ReadChoices(ref reader, data, ref content, ref finishReason, ref toolCalls, ref logprobs, ref _stopSequence);
                     break;
                 case 1:
                     _id = Reuse(ref reader, _id);
@@ -85,6 +88,10 @@ internal sealed class BackendEventParser
                 case 8 when value == JsonTokenType.StartObject:
                     timings = ReadTimings(ref reader);
                     break;
+                case 9 when value == JsonTokenType.StartObject:
+                    // llama-server's, on the first event of its last batch, which may come before the finish reason's.
+                    ReadStoppingWord(ref reader);
+                    break;
                 default:
                     Skip(ref reader);
                     break;
@@ -97,7 +104,8 @@ internal sealed class BackendEventParser
             usage = usage with { Timings = timings };
         }
 
-        return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, logprobs, usage, error);
+        return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, logprobs, usage, error,
+            finishReason is null ? null : _stopSequence);
     }
 
     /// <summary>
@@ -105,7 +113,8 @@ internal sealed class BackendEventParser
     /// logprobs object is kept as the JSON it is, to be passed on untouched.
     /// </summary>
     private static void ReadChoices(
-        ref Utf8JsonReader reader, ReadOnlySpan<byte> data, ref string? content, ref string? finishReason, ref List<ToolCallDelta>? toolCalls, ref byte[]? logprobs)
+        ref Utf8JsonReader reader, ReadOnlySpan<byte> data, ref string? content, ref string? finishReason, ref List<ToolCallDelta>? toolCalls, ref byte[]? logprobs,
+        ref string? stopSequence)
     {
         var first = true;
         while (Next(ref reader) != JsonTokenType.EndArray)
@@ -133,15 +142,35 @@ internal sealed class BackendEventParser
                     case 3 when value == JsonTokenType.StartObject:
                         var start = (int)reader.TokenStartIndex;
                         Skip(ref reader);
-                        logprobs = data[start..(int)reader.BytesConsumed].ToArray();
+                        logprobs = CompactJson.Of(data[start..(int)reader.BytesConsumed]);
                         break;
                     case 4 when value == JsonTokenType.String:
                         content = reader.GetString();
+                        break;
+                    case 5 when value == JsonTokenType.String:
+                        stopSequence = reader.GetString();
                         break;
                     default:
                         Skip(ref reader);
                         break;
                 }
+            }
+        }
+    }
+
+    /// <summary>llama-server's <c>__verbose</c>, cut down to <c>{"stopping_word": ...}</c>; empty when no stop word ended it.</summary>
+    private void ReadStoppingWord(ref Utf8JsonReader reader)
+    {
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            var isWord = reader.ValueTextEquals("stopping_word"u8);
+            if (Next(ref reader) == JsonTokenType.String && isWord && reader.ValueSpan.Length > 0)
+            {
+                _stopSequence = reader.GetString();
+            }
+            else
+            {
+                Skip(ref reader);
             }
         }
     }

@@ -93,6 +93,16 @@ internal static class BackendRequestWriter
 
     private static void WriteCache(Utf8JsonWriter json, ChatOptions? options, bool cachePrompt)
     {
+        if (cachePrompt && options?.StopSequences is { Count: > 0 })
+        {
+            // llama-server (the only kind asked to cache the prompt) tells which stop word ended an answer only in
+            // its debug field; cut down to that word, it is one small field on the last event (StopSequenceReport).
+            json.WriteBoolean("verbose"u8, true);
+            json.WriteStartArray("response_fields"u8);
+            json.WriteStringValue("stopping_word"u8);
+            json.WriteEndArray();
+        }
+
         if (cachePrompt)
         {
             // The prompt cache may be withheld from this request (Backend:PromptCacheIsolation), never handed to it.

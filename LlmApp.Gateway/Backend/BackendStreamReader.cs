@@ -64,9 +64,18 @@ internal static class BackendStreamReader
         }
 
         var update = ToUpdate(answer, new ToolCallAssembler());
-        return update.FinishReason is null
-            ? throw new IncompleteResponseException("The model backend's answer has no finish reason.")
-            : new[] { update }.ToChatResponse();
+        if (update.FinishReason is null)
+        {
+            throw new IncompleteResponseException("The model backend's answer has no finish reason.");
+        }
+
+        var response = new[] { update }.ToChatResponse();
+        if (answer.StopSequence is { } stopSequence)
+        {
+            StopSequenceReport.Set(response, stopSequence);
+        }
+
+        return response;
     }
 
     private static BackendEvent Parse(BackendEventParser parser, ReadOnlySpan<byte> data)
@@ -123,6 +132,10 @@ internal static class BackendStreamReader
         {
             update.FinishReason = FinishReason(finishReason);
             toolCalls?.MoveTo(update.Contents);
+            if (backendEvent.StopSequence is { } stopSequence)
+            {
+                StopSequenceReport.Set(update, stopSequence);
+            }
         }
 
         if (backendEvent.Usage is { } usage)

@@ -1,19 +1,20 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using LlmApp.Gateway.Streaming;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.OpenAI;
 
 /// <summary>
-/// What a Responses API answer repeats of its request as the request wrote it (raw JSON, or null where it was not
-/// given): its <c>tools</c>, <c>tool_choice</c> and <c>text</c>.
+/// What a Responses API answer repeats of its request as the request wrote it (its JSON without line breaks, or null
+/// where it was not given): its <c>tools</c>, <c>tool_choice</c>, <c>text</c> and <c>metadata</c>.
 /// </summary>
-internal sealed record ResponseEcho(string? Tools, string? ToolChoice, string? Text)
+internal sealed record ResponseEcho(string? Tools, string? ToolChoice, string? Text, string? Metadata)
 {
-    public static ResponseEcho Of(JsonElement body) => new(Raw(body, "tools"), Raw(body, "tool_choice"), Raw(body, "text"));
+    public static ResponseEcho Of(JsonElement body) => new(Raw(body, "tools"), Raw(body, "tool_choice"), Raw(body, "text"), Raw(body, "metadata"));
 
     private static string? Raw(JsonElement body, string name) =>
-        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetRawText() : null;
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? CompactJson.Of(value) : null;
 }
 
 /// <summary>What a Responses API answer repeats of its request, and its identity: one per request.</summary>
@@ -26,8 +27,12 @@ internal sealed record ResponseHeader(
         request.Options.MaxOutputTokens, request.Options.Temperature, request.Options.TopP, request.Options.AllowMultipleToolCalls ?? true, echo);
 }
 
-/// <summary>An output item of a response as it is written: a message's text, or a function call.</summary>
-internal sealed record ResponseItem(string Id, bool IsCall, string Text, string? CallId = null, string? Name = null);
+/// <summary>
+/// An output item of a response as it is written: a message's text, or a function call. Its status is
+/// <c>completed</c>, or <c>incomplete</c> for the last item of an answer that ran out of tokens (a call's arguments then
+/// are not whole JSON).
+/// </summary>
+internal sealed record ResponseItem(string Id, bool IsCall, string Text, string? CallId = null, string? Name = null, string Status = "completed");
 
 /// <summary>
 /// The OpenAI Responses API's <c>response</c> object and its items, written with <see cref="Utf8JsonWriter"/>: its
@@ -49,7 +54,10 @@ internal static class ResponseJson
         _ => ("completed", null),
     };
 
-    /// <summary>The items of a whole answer, in the order generated: its text as one message, each call as its own item.</summary>
+    /// <summary>
+    /// The items of a whole answer, in the order generated: its text as one message, each call as its own item; the
+    /// last is <c>incomplete</c> when the answer is.
+    /// </summary>
     public static List<ResponseItem> ItemsOf(ChatResponse response)
     {
         var items = new List<ResponseItem>();
@@ -76,6 +84,11 @@ internal static class ResponseJson
         if (text is not null)
         {
             items.Add(new(NewId("msg_"), IsCall: false, text));
+        }
+
+        if (items.Count > 0 && StatusOf(response.FinishReason).Status == "incomplete")
+        {
+            items[^1] = items[^1] with { Status = "incomplete" };
         }
 
         return items;
@@ -119,7 +132,7 @@ internal static class ResponseJson
         json.WriteStartArray("output"u8);
         foreach (var item in items ?? [])
         {
-            WriteItem(json, item, "completed");
+            WriteItem(json, item, item.Status);
         }
 
         json.WriteEndArray();
@@ -132,8 +145,7 @@ internal static class ResponseJson
         WriteRawOr(json, "tool_choice"u8, header.Echo.ToolChoice, "\"auto\"");
         WriteRawOr(json, "tools"u8, header.Echo.Tools, "[]");
         json.WriteString("truncation"u8, "disabled"u8);
-        json.WriteStartObject("metadata"u8);
-        json.WriteEndObject();
+        WriteRawOr(json, "metadata"u8, header.Echo.Metadata, "{}");
         if (usage is null)
         {
             json.WriteNull("usage"u8);
@@ -175,7 +187,7 @@ internal static class ResponseJson
             json.WriteString("status"u8, status);
             json.WriteString("role"u8, "assistant"u8);
             json.WriteStartArray("content"u8);
-            if (status == "completed")
+            if (status != "in_progress")
             {
                 WriteTextPart(json, item.Text);
             }

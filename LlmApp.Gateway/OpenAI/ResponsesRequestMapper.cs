@@ -13,9 +13,10 @@ namespace LlmApp.Gateway.OpenAI;
 /// <c>instructions</c>, function <c>tools</c>, <c>tool_choice</c>, <c>parallel_tool_calls</c>, <c>text.format</c>
 /// (<c>json_schema</c>, <c>json_object</c>, <c>text</c>), <c>max_output_tokens</c>, <c>temperature</c>, <c>top_p</c>
 /// and <c>stream</c>. Tools other than functions (hosted ones such as <c>web_search</c>, and <c>namespace</c> groups) are
-/// passed over: this server runs none, and the model is not told of them. The gateway keeps no responses: <c>store: true</c> and <c>previous_response_id</c> are refused,
-/// naming the parameter; <c>metadata</c>, <c>user</c>, <c>truncation</c> and <c>include</c> are passed over, and
-/// earlier <c>reasoning</c> items are not sent back to the model.
+/// passed over: this server runs none, and the model is not told of them. The gateway keeps no responses:
+/// <c>store: true</c>, <c>background: true</c> and <c>previous_response_id</c> are refused, naming the parameter;
+/// <c>metadata</c> (an object) is repeated in the answer; <c>user</c>, <c>truncation</c> and <c>include</c> are passed
+/// over, and earlier <c>reasoning</c> items are not sent back to the model.
 /// </summary>
 internal static class ResponsesRequestMapper
 {
@@ -34,9 +35,22 @@ internal static class ResponsesRequestMapper
             return false;
         }
 
+        if (body.TryGetProperty("background", out var background) && background.ValueKind == JsonValueKind.True)
+        {
+            error = new("This server keeps no responses to poll: a background response needs 'store'; leave 'background' false and stream instead.",
+                "background", "store_not_supported");
+            return false;
+        }
+
         if (body.TryGetProperty("previous_response_id", out var previous) && previous.ValueKind != JsonValueKind.Null)
         {
             error = new("This server keeps no responses to continue from: send the whole conversation in 'input'.", "previous_response_id", "store_not_supported");
+            return false;
+        }
+
+        if (body.TryGetProperty("metadata", out var metadata) && metadata.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+        {
+            error = new("'metadata' must be an object of string values.", "metadata");
             return false;
         }
 

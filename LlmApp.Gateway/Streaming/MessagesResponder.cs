@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmApp.Gateway.Anthropic;
+using LlmApp.Gateway.Backend;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Streaming;
@@ -20,7 +21,7 @@ internal static class MessagesResponder
             httpContext.Response.ContentType = "application/json";
             await using (var json = new Utf8JsonWriter(httpContext.Response.BodyWriter, MessageJson.WriterOptions))
             {
-                MessageJson.WriteMessage(json, response, model, stopSequence: null);
+                MessageJson.WriteMessage(json, response, model, StopSequenceReport.Of(response));
             }
 
             await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);

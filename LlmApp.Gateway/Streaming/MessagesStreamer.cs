@@ -1,4 +1,5 @@
 using LlmApp.Gateway.Anthropic;
+using LlmApp.Gateway.Backend;
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
@@ -47,6 +48,7 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
     {
         var started = false;
         ChatFinishReason? finishReason = null;
+        string? stopSequence = null;
         UsageDetails? usage = null;
         var toolCalled = false;
         await foreach (var update in updates.WithCancellation(cancellationToken))
@@ -98,7 +100,11 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
                 }
             }
 
-            finishReason = update.FinishReason ?? finishReason;
+            if (update.FinishReason is not null)
+            {
+                finishReason = update.FinishReason;
+                stopSequence = StopSequenceReport.Of(update);
+            }
         }
 
         if (finishReason is not { } reason)
@@ -107,8 +113,9 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
         }
 
         await CloseBlockAsync(cancellationToken);
-        var stopReason = MessageJson.StopReason(reason, toolCalled, stopSequence: null);
-        await writer.WriteEventAsync(s_messageDelta, (stopReason, usage), static (json, s) => MessageJson.MessageDelta(json, s.stopReason, null, s.usage), cancellationToken);
+        var stopReason = MessageJson.StopReason(reason, toolCalled, stopSequence);
+        await writer.WriteEventAsync(s_messageDelta, (stopReason, usage, stopSequence: stopReason == "stop_sequence" ? stopSequence : null),
+            static (json, s) => MessageJson.MessageDelta(json, s.stopReason, s.stopSequence, s.usage), cancellationToken);
         await writer.WriteEventAsync(s_messageStop, 0, static (json, _) => MessageJson.MessageStop(json), cancellationToken);
     }
 

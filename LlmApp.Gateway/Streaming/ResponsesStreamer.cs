@@ -132,8 +132,8 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
             throw new IncompleteResponseException("The answer ended without a finish reason.");
         }
 
-        await CloseAsync(cancellationToken);
         var (status, incomplete) = ResponseJson.StatusOf(reason);
+        await CloseAsync(status, cancellationToken);
         await WriteAsync(status == "completed" ? s_completed : s_incomplete, (status, incomplete, usage), static (json, self, s) =>
         {
             json.WritePropertyName("response"u8);
@@ -151,7 +151,7 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
     /// <summary>Closes the open item, then opens <paramref name="item"/>: its <c>output_item.added</c>, and a message's part.</summary>
     private async ValueTask OpenAsync(ResponseItem item, CancellationToken cancellationToken)
     {
-        await CloseAsync(cancellationToken);
+        await CloseAsync("completed", cancellationToken);
         _open = item;
         await WriteAsync(s_outputItemAdded, item, static (json, self, added) =>
         {
@@ -170,15 +170,18 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
         }
     }
 
-    /// <summary>Ends the open item with its whole text or arguments: the <c>.done</c> events, then <c>output_item.done</c>.</summary>
-    private async ValueTask CloseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the open item with its whole text or arguments: the <c>.done</c> events, then <c>output_item.done</c>; the
+    /// last item of an answer that ran out of tokens is <c>incomplete</c>.
+    /// </summary>
+    private async ValueTask CloseAsync(string status, CancellationToken cancellationToken)
     {
         if (_open is not { } open)
         {
             return;
         }
 
-        var item = open with { Text = _text.ToString() };
+        var item = open with { Text = _text.ToString(), Status = status };
         _text.Clear();
         if (item.IsCall)
         {
@@ -209,7 +212,7 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
         {
             json.WriteNumber("output_index"u8, self._done.Count);
             json.WritePropertyName("item"u8);
-            ResponseJson.WriteItem(json, done, "completed");
+            ResponseJson.WriteItem(json, done, done.Status);
         }, cancellationToken);
         _done.Add(item);
         _open = null;

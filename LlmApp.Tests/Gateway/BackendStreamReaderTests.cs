@@ -118,6 +118,55 @@ public sealed class BackendStreamReaderTests
     }
 
     [Fact]
+    public async Task TheStopWordLlamaServerNamesBeforeItsFinishRidesOnTheFinishingUpdate()
+    {
+        // llama-server puts __verbose (cut to the stopping word) on the first event of its last batch, which can be a
+        // text event before the finish's.
+        const string Last = """{"choices":[{"finish_reason":null,"index":0,"delta":{"content":"lo"}}],"id":"chatcmpl-1","model":"tiny","__verbose":{"stopping_word":"###"}}""";
+        const string Stop = """{"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"id":"chatcmpl-1","model":"tiny"}""";
+
+        var updates = await ReadAllAsync(Sse(Hello, Last, Stop, "[DONE]"));
+
+        Assert.Null(StopSequenceReport.Of(updates[1]));
+        Assert.Equal("###", StopSequenceReport.Of(updates[^1]));
+    }
+
+    [Theory]
+    [InlineData("""{"choices":[{"finish_reason":"stop","index":0,"delta":{},"stop_reason":"END"}],"id":"c","model":"m"}""", "END")]
+    [InlineData("""{"choices":[{"finish_reason":"stop","index":0,"delta":{},"stop_reason":128009}],"id":"c","model":"m"}""", null)]
+    [InlineData("""{"choices":[{"finish_reason":"stop","index":0,"delta":{},"stop_reason":null}],"id":"c","model":"m"}""", null)]
+    [InlineData("""{"choices":[{"finish_reason":"stop","index":0,"delta":{}}],"id":"c","model":"m","__verbose":{"stopping_word":""}}""", null)]
+    public async Task VllmsStopReasonNamesTheStopStringButNotAStopToken(string finish, string? named)
+    {
+        var updates = await ReadAllAsync(Sse(Hello, finish, "[DONE]"));
+
+        Assert.Equal(named, StopSequenceReport.Of(updates[^1]));
+    }
+
+    [Fact]
+    public void AWholeAnswerKeepsItsStopWord()
+    {
+        var response = BackendStreamReader.ReadOne(
+            """{"choices":[{"finish_reason":"stop","index":0,"message":{"role":"assistant","content":"Hel"}}],"id":"c","model":"m","__verbose":{"stopping_word":"lo"}}"""u8,
+            usageSeen: null);
+
+        Assert.Equal("lo", StopSequenceReport.Of(response));
+    }
+
+    [Fact]
+    public async Task LogprobsSpreadOverLinesArePassedOnAsOneLineOfJson()
+    {
+        // An SSE event's data may span lines; what the gateway passes on goes into one data line of its own stream.
+        const string Event = "{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"delta\":{\"content\":\"a\"},\"logprobs\":{\n\"content\": []\n}}],\"id\":\"c\"}";
+        var body = "data: " + Event.Replace("\n", "\ndata: ", StringComparison.Ordinal) + "\n\n" + Sse("[DONE]");
+
+        var updates = await ReadAllAsync(body);
+
+        var logprobs = Assert.Single(updates.SelectMany(u => u.Contents).OfType<LogprobsContent>());
+        Assert.Equal("""{"content":[]}""", Encoding.UTF8.GetString(logprobs.Json.Span));
+    }
+
+    [Fact]
     public async Task CommentsAndBlankLinesBetweenEventsAreIgnored()
     {
         var body = ": keep-alive\n\n" + Sse(Hello) + ": ping\n\n" + Sse(Length, "[DONE]");

@@ -84,6 +84,39 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task AnAnswerEndedByAStopSequenceSaysWhichInBothForms()
+    {
+        // The random model writes vowels within a few tokens (and, in these tests, never ends by itself first): the
+        // answer stops before the first one, and says stop_sequence, naming it. (This SDK has no temperature to pin.)
+        string[] vowels = ["e", "a", "o", "i"];
+        var ask = new MessageCreateParams { Model = M, MaxTokens = 64, Messages = [new UserMessageParam("Tell me a story")], StopSequences = vowels };
+
+        var stopped = await Client.Messages.Create(ask);
+        Assert.Equal("stop_sequence", stopped.StopReason?.Raw());
+        Assert.Contains(stopped.StopSequence, vowels);
+        var text = string.Concat(stopped.Content.Select(block => block.TryPickText(out var t) ? t.Text : ""));
+        Assert.DoesNotContain(vowels, text.Contains);
+
+        var streamedText = new StringBuilder();
+        string? streamedReason = null, streamedSequence = null;
+        await foreach (var streamed in Client.Messages.CreateStreaming(ask))
+        {
+            if (streamed.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var piece))
+            {
+                streamedText.Append(piece.Text);
+            }
+            else if (streamed.TryPickDelta(out var end))
+            {
+                (streamedReason, streamedSequence) = (end.Delta.StopReason?.Raw(), end.Delta.StopSequence);
+            }
+        }
+
+        Assert.Equal("stop_sequence", streamedReason);
+        Assert.Contains(streamedSequence, vowels);
+        Assert.DoesNotContain(vowels, streamedText.ToString().Contains);
+    }
+
+    [Fact]
     public async Task CountTokensIsThePromptTheModelReads()
     {
         var messages = new List<MessageParam> { new UserMessageParam("How many tokens is this prompt?") };

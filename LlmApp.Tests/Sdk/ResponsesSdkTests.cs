@@ -51,7 +51,7 @@ public sealed class ResponsesSdkTests(GatewayAppFixture fixture)
         var text = new StringBuilder();
         var kinds = new List<string>();
         ResponseResult? final = null;
-        await foreach (var update in await Client.CreateResponseStreamingAsync(options))
+        await foreach (var update in Client.CreateResponseStreamingAsync(options))
         {
             kinds.Add(update.GetType().Name);
             switch (update)
@@ -117,6 +117,65 @@ public sealed class ResponsesSdkTests(GatewayAppFixture fixture)
         Assert.NotEmpty(response.Text);
         Assert.Equal(6, response.Usage?.OutputTokenCount);
         Assert.StartsWith("resp_", response.ResponseId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MicrosoftExtensionsAIOverTheResponsesClientStreamsTheSameAnswer()
+    {
+        IChatClient chat = Client.AsIChatClient(M);
+        var options = new ChatOptions { MaxOutputTokens = 6, Temperature = 0, Seed = 7 };
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync("Hello", options))
+        {
+            updates.Add(update);
+        }
+
+        // M.E.AI reads usage only from response.completed; an answer cut by max_output_tokens ends with
+        // response.incomplete (as OpenAI's does), so the text is what is compared here.
+        var streamed = updates.ToChatResponse();
+        var whole = await chat.GetResponseAsync("Hello", options);
+        Assert.NotEmpty(streamed.Text);
+        Assert.Equal(whole.Text, streamed.Text);
+        Assert.StartsWith("resp_", streamed.ResponseId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MicrosoftExtensionsAIInvokesAFunctionOverTheResponsesClientAndAnswersWithItsResult()
+    {
+        var calls = new List<City>();
+        AIFunction weather = AIFunctionFactory.Create((City city) => { calls.Add(city); return "15 degrees, sunny"; },
+            "get_weather", "Current weather for a city");
+        using IChatClient chat = Client.AsIChatClient(M).AsBuilder()
+            .UseFunctionInvocation(configure: invoking => invoking.MaximumIterationsPerRequest = 2)
+            .Build();
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in chat.GetStreamingResponseAsync("Weather in Oslo?", new ChatOptions
+        {
+            // The grammar lets JSON have whitespace between its tokens, and the random model spends tokens on it.
+            MaxOutputTokens = 128,
+            Tools = [weather],
+            ToolMode = ChatToolMode.RequireSpecific("get_weather"),
+        }))
+        {
+            updates.Add(update);
+        }
+
+        // The forced call is made with arguments the schema allows (M.E.AI could parse and invoke it); its result goes
+        // back as a function_call_output and the gateway answers that second request (M.E.AI stops forcing the tool
+        // after the first round). Before the gateway wrote the request's tools on one line, this stream could not be read: the
+        // SDK indents a function's parameters, and the echo's line breaks split an SSE event.
+        // (The random model may call it again in the second round, where the choice is the model's.)
+        Assert.NotEmpty(calls);
+        var responses = updates.Select(u => u.ResponseId).OfType<string>().Where(id => id.StartsWith("resp_", StringComparison.Ordinal)).Distinct();
+        Assert.True(responses.Count() >= 2, "the function's result was not sent back in a second response");
+    }
+
+    private enum City
+    {
+        Oslo,
+        Paris,
     }
 
     [Fact]
