@@ -41,8 +41,8 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
     {
         var runner = new LoadRunner(sender);
         var next = 0;
-        List<byte[]> Bodies(int count) =>
-            [.. Enumerable.Range(0, count).Select(_ => ChatRequestSender.Body(model, [("user", prompts[next++])], settings.OutputTokens, settings.Stream,
+        List<byte[]> Bodies(Target target, int count) =>
+            [.. Enumerable.Range(0, count).Select(_ => ApiDialect.Body(target.Api, model, [("user", prompts[next++])], settings.OutputTokens, settings.Stream,
                 settings.Temperature, settings.IgnoreEos))];
 
         var rounds = new Dictionary<(string Target, LoadLevel Load), List<RunResult>>();
@@ -53,7 +53,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
                 foreach (var target in settings.Targets.Where(_ => settings.Warmup > 0))
                 {
                     var warmup = progress.AddTask($"warm-up {target.Name}", maxValue: settings.Warmup);
-                    await runner.RunAsync(target, Bodies(settings.Warmup), settings.Stream, Math.Min(settings.Warmup, settings.Concurrency.Max()),
+                    await runner.RunAsync(target, Bodies(target, settings.Warmup), settings.Stream, Math.Min(settings.Warmup, settings.Concurrency.Max()),
                         () => warmup.Increment(1), cancellationToken);
                 }
 
@@ -69,8 +69,8 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console)
                         {
                             var target = settings.Targets[(round + i) % settings.Targets.Count];
                             var result = load.Rate is null
-                                ? await runner.RunAsync(target, Bodies(count), settings.Stream, load.Concurrency, () => task.Increment(1), cancellationToken)
-                                : await runner.RunOpenAsync(target, Bodies(count), settings.Stream, load, settings.Burstiness, settings.Seed + round,
+                                ? await runner.RunAsync(target, Bodies(target, count), settings.Stream, load.Concurrency, () => task.Increment(1), cancellationToken)
+                                : await runner.RunOpenAsync(target, Bodies(target, count), settings.Stream, load, settings.Burstiness, settings.Seed + round,
                                     () => task.Increment(1), cancellationToken);
                             rounds.TryAdd((target.Name, load), []);
                             rounds[(target.Name, load)].Add(result);

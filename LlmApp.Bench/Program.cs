@@ -15,6 +15,11 @@ var pids = new Option<string[]>("--pid")
     Description = "Processes whose CPU time each endpoint costs: name=PID[,PID] (repeat for each endpoint), or PID[,PID] for a single --base-url.",
     AllowMultipleArgumentsPerToken = false,
 };
+var apis = new Option<string[]>("--api")
+{
+    Description = "The API each endpoint is asked through, chat (default), responses or messages: name=api (repeat for each endpoint), or api for a single --base-url.",
+    AllowMultipleArgumentsPerToken = false,
+};
 var model = new Option<string?>("--model") { Description = "Model id to ask for; default: the first of GET /v1/models." };
 var concurrency = new Option<string>("--concurrency") { Description = "Concurrent clients, one run each: 1,4,16.", DefaultValueFactory = _ => "1" };
 var numPrompts = new Option<int?>("--num-prompts", "--requests") { Description = "Requests per run (default: 4 per client, at least 20)." };
@@ -47,14 +52,14 @@ var thinkMs = new Option<int>("--think-ms") { Description = "With --conversation
 
 var root = new RootCommand("Measures OpenAI-compatible chat endpoints: TTFT, TPOT, ITL, latency, throughput, goodput, and CPU per token.")
 {
-    baseUrl, compare, pids, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
+    baseUrl, compare, pids, apis, model, concurrency, numPrompts, promptTokens, outputTokens, noStream, rounds, warmup, temperature, ignoreEos,
     goodput, requestRate, burstiness, seed, json, png, conversations, turns, systemTokens, turnTokens, thinkMs, apiKey,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
     try
     {
-        var targets = Targets(parse.GetValue(baseUrl), parse.GetValue(compare), parse.GetValue(pids) ?? []);
+        var targets = Targets(parse.GetValue(baseUrl), parse.GetValue(compare), parse.GetValue(pids) ?? [], parse.GetValue(apis) ?? []);
         var settings = new BenchSettings
         {
             Targets = targets,
@@ -133,22 +138,26 @@ root.Subcommands.Add(passthrough);
 
 return await root.Parse(args).InvokeAsync();
 
-static List<Target> Targets(string? baseUrl, string? compare, string[] pids)
+static List<Target> Targets(string? baseUrl, string? compare, string[] pids, string[] apis)
 {
     var named = pids.Where(p => p.Contains('=', StringComparison.Ordinal))
         .Select(p => p.Split('=', 2))
         .ToDictionary(p => p[0], p => Numbers(p[1], "--pid"), StringComparer.Ordinal);
+    var namedApis = apis.Where(a => a.Contains('=', StringComparison.Ordinal))
+        .Select(a => a.Split('=', 2))
+        .ToDictionary(a => a[0], a => ApiDialect.Parse(a[1], "--api"), StringComparer.Ordinal);
     if (compare is { Length: > 0 })
     {
         var targets = compare.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
         {
             var parts = entry.Split('=', 2);
             return parts.Length == 2
-                ? new Target(parts[0], Url(parts[1], "--compare"), named.TryGetValue(parts[0], out var p) ? new ProcessCpu(p) : null)
+                ? new Target(parts[0], Url(parts[1], "--compare"), named.TryGetValue(parts[0], out var p) ? new ProcessCpu(p) : null,
+                    namedApis.GetValueOrDefault(parts[0], BenchApi.Chat))
                 : throw new FormatException($"--compare takes name=url,...; '{entry}' has no name.");
         }).ToList();
-        var unknown = named.Keys.Except(targets.Select(t => t.Name)).ToList();
-        return unknown.Count == 0 ? targets : throw new FormatException($"--pid names {string.Join(", ", unknown)}, which --compare does not.");
+        var unknown = named.Keys.Concat(namedApis.Keys).Except(targets.Select(t => t.Name)).ToList();
+        return unknown.Count == 0 ? targets : throw new FormatException($"--pid or --api names {string.Join(", ", unknown)}, which --compare does not.");
     }
 
     if (baseUrl is null)
@@ -158,7 +167,8 @@ static List<Target> Targets(string? baseUrl, string? compare, string[] pids)
 
     var url = Url(baseUrl, "--base-url");
     var unnamed = pids.Where(p => !p.Contains('=', StringComparison.Ordinal)).SelectMany(p => Numbers(p, "--pid")).Concat(named.Values.SelectMany(v => v)).ToList();
-    return [new Target(url.Authority, url, unnamed.Count > 0 ? new ProcessCpu(unnamed) : null)];
+    var api = apis.Where(a => !a.Contains('=', StringComparison.Ordinal)).Select(a => ApiDialect.Parse(a, "--api")).Concat(namedApis.Values).LastOrDefault();
+    return [new Target(url.Authority, url, unnamed.Count > 0 ? new ProcessCpu(unnamed) : null, api)];
 }
 
 static Uri Url(string text, string option) =>

@@ -8,9 +8,9 @@ using System.Text.Json;
 namespace LlmApp.Bench.Workload;
 
 /// <summary>
-/// Sends one chat completion the way an OpenAI client does and times it: the first content token, every gap between
-/// tokens, the end. A stream's tokens are its content chunks; its output count is the usage the server reports, when
-/// it reports one.
+/// Sends one chat request the way an OpenAI (or Anthropic) client does, in the target's API (<see cref="ApiDialect"/>),
+/// and times it: the first text, every gap between pieces of text, the end. A stream's tokens are its text events; its
+/// output count is the usage the server reports, when it reports one.
 /// </summary>
 internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
 {
@@ -25,12 +25,12 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
     public int Resent => _resent;
 
     /// <summary>Sends <paramref name="body"/>; with <paramref name="keepText"/>, the answer's text is kept (for a conversation's next turn).</summary>
-    public async Task<RequestSample> SendAsync(Uri chatCompletions, byte[] body, bool stream, CancellationToken cancellationToken, bool keepText = false)
+    public async Task<RequestSample> SendAsync(Target target, byte[] body, bool stream, CancellationToken cancellationToken, bool keepText = false)
     {
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await SendOnLiveConnectionAsync(chatCompletions, body, stream, cancellationToken);
+            using var response = await SendOnLiveConnectionAsync(target.Endpoint, body, stream, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -41,7 +41,9 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
             }
 
             await using var content = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return stream ? await ReadStreamAsync(content, start, keepText, cancellationToken) : await ReadOneAsync(content, start, cancellationToken);
+            return stream
+                ? await ReadStreamAsync(target.Api, content, start, keepText, cancellationToken)
+                : await ReadOneAsync(target.Api, content, start, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -95,58 +97,48 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
         };
     }
 
-    private static async Task<RequestSample> ReadStreamAsync(Stream content, long start, bool keepText, CancellationToken cancellationToken)
+    private static async Task<RequestSample> ReadStreamAsync(BenchApi api, Stream content, long start, bool keepText, CancellationToken cancellationToken)
     {
         var gaps = new List<double>();
         var answer = keepText ? new StringBuilder() : null;
         long first = 0, last = 0;
         var chunks = 0;
-        int? completion = null, prompt = null, cached = null;
+        TokenUsage? usage = null;
         string? error = null;
         var finished = false;
         await foreach (var item in SseParser.Create(content).EnumerateAsync(cancellationToken))
         {
             var now = Stopwatch.GetTimestamp();
-            if (item.Data == "[DONE]")
+            var streamed = ApiDialect.Read(api, item.Data);
+            if (streamed.Done)
             {
                 break;
             }
 
-            using var chunk = JsonDocument.Parse(item.Data);
-            var root = chunk.RootElement;
-            if (root.TryGetProperty("error", out var failure))
+            if (streamed.Error is { } failure)
             {
-                error = failure.TryGetProperty("message", out var message) ? message.GetString() : failure.ToString();
+                error = failure;
                 break;
             }
 
-            if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0)
+            if (streamed.Text is { Length: > 0 } text)
             {
-                var choice = choices[0];
-                if (choice.TryGetProperty("delta", out var delta) && delta.TryGetProperty("content", out var text) &&
-                    text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0)
+                if (first == 0)
                 {
-                    if (first == 0)
-                    {
-                        first = now;
-                    }
-                    else
-                    {
-                        gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
-                    }
-
-                    last = now;
-                    chunks++;
-                    answer?.Append(text.GetString());
+                    first = now;
+                }
+                else
+                {
+                    gaps.Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
                 }
 
-                finished |= choice.TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String;
+                last = now;
+                chunks++;
+                answer?.Append(text);
             }
 
-            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                (prompt, completion, cached) = ReadUsage(usage);
-            }
+            finished |= streamed.Finished;
+            usage = streamed.Usage ?? usage;
         }
 
         var end = Elapsed(start);
@@ -156,32 +148,20 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
         }
 
         return new RequestSample(true, null, first == 0 ? end : Stopwatch.GetElapsedTime(start, first).TotalMilliseconds, end,
-            completion ?? chunks, prompt, cached, gaps, answer?.ToString());
+            usage?.Completion ?? chunks, usage?.Prompt, usage?.Cached, gaps, answer?.ToString());
     }
 
-    private static async Task<RequestSample> ReadOneAsync(Stream content, long start, CancellationToken cancellationToken)
+    private static async Task<RequestSample> ReadOneAsync(BenchApi api, Stream content, long start, CancellationToken cancellationToken)
     {
         using var answer = await JsonDocument.ParseAsync(content, cancellationToken: cancellationToken);
         var end = Elapsed(start);
-        var root = answer.RootElement;
         // Held to the same word as a stream: an answer without a finish reason is not a whole one.
-        if (!(root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0 &&
-              choices[0].TryGetProperty("finish_reason", out var reason) && reason.ValueKind == JsonValueKind.String))
-        {
-            return RequestSample.Failed("The answer has no finish reason.", end);
-        }
-
-        var (prompt, completion, cached) = root.TryGetProperty("usage", out var usage) ? ReadUsage(usage) : (null, null, null);
-        // Without a stream, the first token arrives with the last.
-        return new RequestSample(true, null, end, end, completion ?? 1, prompt, cached, []);
+        var (usage, error) = ApiDialect.ReadOne(api, answer.RootElement);
+        return error is not null
+            ? RequestSample.Failed(error, end)
+            // Without a stream, the first token arrives with the last.
+            : new RequestSample(true, null, end, end, usage?.Completion ?? 1, usage?.Prompt, usage?.Cached, []);
     }
-
-    private static (int? Prompt, int? Completion, int? Cached) ReadUsage(JsonElement usage) =>
-        (Int(usage, "prompt_tokens"), Int(usage, "completion_tokens"),
-            usage.TryGetProperty("prompt_tokens_details", out var details) && details.ValueKind == JsonValueKind.Object ? Int(details, "cached_tokens") : null);
-
-    private static int? Int(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : null;
 
     private static double Elapsed(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
@@ -189,45 +169,5 @@ internal sealed class ChatRequestSender(HttpClient http, int maxConcurrency)
     {
         var line = text.ReplaceLineEndings(" ");
         return line.Length <= 200 ? line : line[..200] + "…";
-    }
-
-    /// <summary>An OpenAI chat completion request body.</summary>
-    public static byte[] Body(string model, IEnumerable<(string Role, string Content)> messages, int maxTokens, bool stream, double temperature, bool ignoreEos)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("model", model);
-            json.WriteStartArray("messages");
-            foreach (var (role, content) in messages)
-            {
-                json.WriteStartObject();
-                json.WriteString("role", role);
-                json.WriteString("content", content);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteNumber("max_tokens", maxTokens);
-            json.WriteNumber("temperature", temperature);
-            json.WriteBoolean("stream", stream);
-            if (stream)
-            {
-                json.WriteStartObject("stream_options");
-                json.WriteBoolean("include_usage", true);
-                json.WriteEndObject();
-            }
-
-            if (ignoreEos)
-            {
-                // llama-server's and vLLM's extension: generate max_tokens whatever the model would say.
-                json.WriteBoolean("ignore_eos", true);
-            }
-
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 }

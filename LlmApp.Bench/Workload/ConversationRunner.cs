@@ -31,8 +31,8 @@ internal sealed class ConversationRunner(ChatRequestSender sender)
             for (var t = 0; t < conversations.Turns; t++)
             {
                 messages.Add(("user", userMessages[id + t + 1]));
-                var body = ChatRequestSender.Body(model, messages, settings.OutputTokens, stream: true, settings.Temperature, settings.IgnoreEos);
-                var sample = await sender.SendAsync(target.ChatCompletions, body, stream: true, cancellationToken, keepText: true);
+                var body = ApiDialect.Body(target.Api, model, messages, settings.OutputTokens, stream: true, settings.Temperature, settings.IgnoreEos);
+                var sample = await sender.SendAsync(target, body, stream: true, cancellationToken, keepText: true);
                 lock (turns)
                 {
                     turns.Add(new TurnSample(c, t, sample, t == 0 ? 0 : reusable));

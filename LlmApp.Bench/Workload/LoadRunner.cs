@@ -47,7 +47,7 @@ internal sealed class LoadRunner(ChatRequestSender sender)
 
         async Task<RequestSample> SendAsync(byte[] body)
         {
-            var sample = await sender.SendAsync(target.ChatCompletions, body, stream, cancellationToken);
+            var sample = await sender.SendAsync(target, body, stream, cancellationToken);
             onDone();
             return sample;
         }
@@ -66,7 +66,7 @@ internal sealed class LoadRunner(ChatRequestSender sender)
             int index;
             while ((index = Interlocked.Increment(ref next)) < bodies.Count)
             {
-                samples[index] = await sender.SendAsync(target.ChatCompletions, bodies[index], stream, cancellationToken);
+                samples[index] = await sender.SendAsync(target, bodies[index], stream, cancellationToken);
                 onDone();
             }
         }));

@@ -69,7 +69,7 @@ internal sealed class TokenCounter
         {
             using var response = Kind == TokenCount.Tokenize
                 ? await _http.PostAsJsonAsync(_url, new Dictionary<string, string> { ["content"] = text }, cancellationToken)
-                : await _http.PostAsync(_url, new ByteArrayContent(ChatRequestSender.Body(_model, [("user", text)], 1, false, 0, false))
+                : await _http.PostAsync(_url, new ByteArrayContent(ApiDialect.Body(BenchApi.Chat, _model, [("user", text)], 1, false, 0, false))
                 {
                     Headers = { ContentType = new("application/json") },
                 }, cancellationToken);

@@ -68,6 +68,48 @@ public sealed class BenchTests(GatewayAppFixture fixture, ITestOutputHelper outp
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, header);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TheThreeApisOfOneGatewayAreMeasuredSideBySide(bool stream)
+    {
+        var scratch = TestPaths.NewScratchDirectory();
+        var json = Path.Combine(scratch, "apis.json");
+        var gateway = Url(fixture.Gateway);
+
+        string[] arguments =
+        [
+            "--compare", $"chat={gateway},responses={gateway},messages={gateway}",
+            "--api", "responses=responses", "--api", "messages=messages",
+            "--concurrency", "2", "--num-prompts", "4", "--rounds", "1", "--warmup", "1",
+            "--prompt-tokens", "32", "--output-tokens", "8", "--json", json,
+        ];
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench", stream ? arguments : [.. arguments, "--no-stream"]);
+        output.WriteLine(run.Output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var results = report.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["chat", "responses", "messages"], results.Select(r => r.GetProperty("target").GetString()));
+        foreach (var result in results)
+        {
+            // Each API's own usage counted the tokens: 8 of each of 4 answers, and every prompt (Anthropic's cached
+            // tokens added back to its input_tokens).
+            Assert.Equal(4, result.GetProperty("completed").GetInt32());
+            Assert.Equal(32, result.GetProperty("total_output_tokens").GetInt64());
+            Assert.True(result.GetProperty("total_input_tokens").GetInt64() >= 4 * 32, result.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task AnUnknownApiIsToldSoInOneLine()
+    {
+        var run = await ProjectProcess.RunAsync("LlmApp.Bench", ["--base-url", $"{Url(fixture.Gateway)}", "--api", "completions", "--warmup", "0"]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--api: 'completions' is not an API; use chat, responses or messages.", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task FailedRequestsAreShownAndMakeTheExitCodeNonZero()
     {
