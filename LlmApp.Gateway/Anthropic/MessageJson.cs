@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Anthropic;
@@ -76,7 +77,11 @@ internal static class MessageJson
         json.WriteEndObject();
     }
 
-    public static void MessageStart(Utf8JsonWriter json, string id, string model)
+    /// <summary>
+    /// <c>message_start</c>, with the prompt's count where the backend gave it before its first token (llama-server);
+    /// otherwise 0, and <c>message_delta</c> carries the counts at the end.
+    /// </summary>
+    public static void MessageStart(Utf8JsonWriter json, string id, string model, PromptCount? prompt)
     {
         json.WriteStartObject();
         json.WriteString("type"u8, "message_start"u8);
@@ -89,9 +94,18 @@ internal static class MessageJson
         json.WriteEndArray();
         json.WriteNull("stop_reason"u8);
         json.WriteNull("stop_sequence"u8);
-        // The backend counts the prompt as it reads it, and says so at the end: message_delta carries the counts.
         json.WriteStartObject("usage"u8);
-        json.WriteNumber("input_tokens"u8, 0);
+        if (prompt?.Total is { } total)
+        {
+            json.WriteNumber("input_tokens"u8, total - prompt.Cached);
+            json.WriteNumber("cache_creation_input_tokens"u8, 0);
+            json.WriteNumber("cache_read_input_tokens"u8, prompt.Cached);
+        }
+        else
+        {
+            json.WriteNumber("input_tokens"u8, 0);
+        }
+
         json.WriteNumber("output_tokens"u8, 0);
         json.WriteEndObject();
         json.WriteEndObject();

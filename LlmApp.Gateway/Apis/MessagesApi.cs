@@ -35,10 +35,20 @@ public static class MessagesApi
                 var (request, _, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: false), cancellationToken);
                 return (request, refusal);
             },
-            (request, call, pipeline, options) => request.Stream
-                ? MessagesStreamer.RespondAsync(context.Response, pipeline.GetStreamingResponseAsync(request.Messages, options, context.RequestAborted),
-                    call.Model, services.Streaming.Value, services.Time, context.RequestAborted)
-                : MessagesResponder.RespondAsync(pipeline.GetResponseAsync(request.Messages, options, context.RequestAborted), call.Model, context.RequestAborted));
+            (request, call, pipeline, options) =>
+            {
+                if (!request.Stream)
+                {
+                    return MessagesResponder.RespondAsync(pipeline.GetResponseAsync(request.Messages, options, context.RequestAborted), call.Model,
+                        context.RequestAborted);
+                }
+
+                // message_start carries the prompt's count, which the backend gives before its first token.
+                var promptCount = new PromptCount();
+                (options.AdditionalProperties ??= [])[PromptCount.Key] = promptCount;
+                return MessagesStreamer.RespondAsync(context.Response, pipeline.GetStreamingResponseAsync(request.Messages, options, context.RequestAborted),
+                    call.Model, promptCount, services.Streaming.Value, services.Time, context.RequestAborted);
+            });
 
     /// <summary>
     /// <c>POST /v1/messages/count_tokens</c>: the prompt's tokens as the backend counts them (llama-server's chat template

@@ -49,7 +49,7 @@ internal sealed class BackendChatClient(ModelBackend backend, HttpMessageInvoker
         using (response)
         await using (stream)
         {
-            await using var updates = BackendStreamReader.ReadAsync(stream, watch.UsageSeen, call.Token).GetAsyncEnumerator(call.Token);
+            await using var updates = BackendStreamReader.ReadAsync(stream, watch.UsageSeen, PromptCount.Of(options), call.Token).GetAsyncEnumerator(call.Token);
             while (true)
             {
                 try

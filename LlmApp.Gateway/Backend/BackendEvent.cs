@@ -15,7 +15,11 @@ internal readonly record struct BackendEvent(
     byte[]? Logprobs,
     BackendUsage? Usage,
     string? Error,
-    string? StopSequence = null);
+    string? StopSequence = null,
+    PromptProgress? Progress = null);
+
+/// <summary>llama-server's <c>prompt_progress</c>: the prompt's tokens and those its cache held, sent before generation.</summary>
+internal readonly record struct PromptProgress(int Total, int Cached);
 
 /// <summary>A piece of a streamed tool call: an id and name first, then the arguments in pieces, all keyed by index.</summary>
 internal sealed record ToolCallDelta(int Index, string? Id, string? Name, string? Arguments);

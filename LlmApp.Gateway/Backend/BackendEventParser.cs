@@ -17,7 +17,7 @@ namespace LlmApp.Gateway.Backend;
 internal sealed class BackendEventParser
 {
     // The property names each level looks for; Name() returns the index of the one it finds.
-    private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings", "__verbose");
+    private static readonly byte[][] s_event = Names("choices", "id", "model", "created", "usage", "error", "object", "message", "timings", "__verbose", "prompt_progress");
     // "text": a completion's (a continuation asked of llama-server as one). "stop_reason": vLLM's, the stop string that
     // ended the answer (or a token id).
     private static readonly byte[][] s_choice = Names("delta", "finish_reason", "message", "logprobs", "text", "stop_reason");
@@ -46,6 +46,7 @@ internal sealed class BackendEventParser
 
         long? created = null;
         BackendTimings? timings = null;
+        PromptProgress? progress = null;
         string? content = null, finishReason = null, error = null, message = null;
         var isErrorObject = false;
         List<ToolCallDelta>? toolCalls = null;
@@ -92,6 +93,9 @@ internal sealed class BackendEventParser
                     // llama-server's, on the first event of its last batch, which may come before the finish reason's.
                     ReadStoppingWord(ref reader);
                     break;
+                case 10 when value == JsonTokenType.StartObject:
+                    progress = ReadProgress(ref reader);
+                    break;
                 default:
                     Skip(ref reader);
                     break;
@@ -105,7 +109,7 @@ internal sealed class BackendEventParser
         }
 
         return new BackendEvent(false, _id, _model, created, content, finishReason, toolCalls, logprobs, usage, error,
-            finishReason is null ? null : _stopSequence);
+            finishReason is null ? null : _stopSequence, progress);
     }
 
     /// <summary>
@@ -156,6 +160,28 @@ internal sealed class BackendEventParser
                 }
             }
         }
+    }
+
+    /// <summary>llama-server's <c>prompt_progress</c>: <c>total</c> and <c>cache</c>, the rest passed over.</summary>
+    private static PromptProgress? ReadProgress(ref Utf8JsonReader reader)
+    {
+        int? total = null, cached = null;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            var isTotal = reader.ValueTextEquals("total"u8);
+            var isCache = reader.ValueTextEquals("cache"u8);
+            if (Next(ref reader) == JsonTokenType.Number && reader.TryGetInt32(out var number))
+            {
+                total = isTotal ? number : total;
+                cached = isCache ? number : cached;
+            }
+            else
+            {
+                Skip(ref reader);
+            }
+        }
+
+        return total is { } t ? new PromptProgress(t, cached ?? 0) : null;
     }
 
     /// <summary>llama-server's <c>__verbose</c>, cut down to <c>{"stopping_word": ...}</c>; empty when no stop word ended it.</summary>

@@ -55,6 +55,12 @@ internal static class BackendRequestWriter
             }
 
             WriteCache(json, options, cachePrompt);
+            if (stream && cachePrompt && PromptCount.Of(options) is not null)
+            {
+                // llama-server (the only kind asked to cache the prompt): its prompt's count before the first token.
+                json.WriteBoolean("return_progress"u8, true);
+            }
+
             if (options is not null)
             {
                 WriteOptions(json, options);

@@ -10,11 +10,12 @@ namespace LlmApp.Gateway.Backend;
 /// Reads an OpenAI-compatible SSE stream into <see cref="ChatResponseUpdate"/>s, and holds it to its word: an
 /// error event, an event that does not parse, or a stream that ends without a finish reason is a failure, thrown
 /// as one, so that a cut answer can never pass for a whole one. The usage event's counts, with llama-server's timings,
-/// also go to <c>usageSeen</c>, for the backend's <see cref="BackendSpeed"/>.
+/// also go to <c>usageSeen</c>, for the backend's <see cref="BackendSpeed"/>; llama-server's prompt progress, when it
+/// was asked for, goes to <c>promptCount</c> and no further.
 /// </summary>
 internal static class BackendStreamReader
 {
-    public static async IAsyncEnumerable<ChatResponseUpdate> ReadAsync(Stream body, Action<BackendUsage>? usageSeen,
+    public static async IAsyncEnumerable<ChatResponseUpdate> ReadAsync(Stream body, Action<BackendUsage>? usageSeen, PromptCount? promptCount,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var parser = new BackendEventParser();
@@ -36,6 +37,17 @@ internal static class BackendStreamReader
             if (backendEvent.Usage is { } usage)
             {
                 usageSeen?.Invoke(usage);
+            }
+
+            if (backendEvent.Progress is { } progress)
+            {
+                // Prompt progress, asked for to count the prompt up front: no token yet, so nothing goes on (the
+                // first-token timeout and time to first token count from the first real event, as without it).
+                promptCount?.Set(progress.Total, progress.Cached);
+                if (backendEvent is { Content: null, FinishReason: null, ToolCalls: null, Usage: null })
+                {
+                    continue;
+                }
             }
 
             var update = ToUpdate(backendEvent, toolCalls: null);

@@ -14,7 +14,7 @@ namespace LlmApp.Gateway.Streaming;
 /// answered with its status in Anthropic's error shape; after it, the stream's last event is an <c>error</c> event, and
 /// no stop reason or <c>message_stop</c> is made up for an answer that did not finish.
 /// </summary>
-internal sealed class MessagesStreamer(SseWriter writer, string model)
+internal sealed class MessagesStreamer(SseWriter writer, string model, PromptCount? promptCount)
 {
     private static readonly byte[] s_messageStart = "message_start"u8.ToArray();
     private static readonly byte[] s_ping = "ping"u8.ToArray();
@@ -27,16 +27,17 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
 
     private readonly string _id = MessageJson.MessageId();
     private readonly string _model = model;
+    private readonly PromptCount? _promptCount = promptCount;
     private int _index = -1;
     private bool _open;
     private bool _openIsText;
 
-    public static async Task<IResult> RespondAsync(HttpResponse response, IAsyncEnumerable<ChatResponseUpdate> updates, string model,
+    public static async Task<IResult> RespondAsync(HttpResponse response, IAsyncEnumerable<ChatResponseUpdate> updates, string model, PromptCount? promptCount,
         StreamingOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         using var writer = new SseWriter(response, options.KeepAliveInterval, time);
-        return await new MessagesStreamer(writer, model).StreamAsync(updates, cancellationToken);
+        return await new MessagesStreamer(writer, model, promptCount).StreamAsync(updates, cancellationToken);
     }
 
     public Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken) =>
@@ -55,7 +56,8 @@ internal sealed class MessagesStreamer(SseWriter writer, string model)
         {
             if (!started)
             {
-                await writer.WriteEventAsync(s_messageStart, this, static (json, self) => MessageJson.MessageStart(json, self._id, self._model), cancellationToken);
+                await writer.WriteEventAsync(s_messageStart, this, static (json, self) => MessageJson.MessageStart(json, self._id, self._model, self._promptCount),
+                    cancellationToken);
                 await writer.WriteEventAsync(s_ping, 0, static (json, _) => MessageJson.Ping(json), cancellationToken);
                 started = true;
             }

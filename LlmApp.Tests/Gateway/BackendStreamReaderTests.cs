@@ -144,6 +144,25 @@ public sealed class BackendStreamReaderTests
     }
 
     [Fact]
+    public async Task PromptProgressFillsThePromptCountAndGoesNoFurther()
+    {
+        // llama-server's events with return_progress: before generation, role deltas carrying prompt_progress.
+        const string Progress0 = """{"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}],"id":"chatcmpl-1","model":"tiny","prompt_progress":{"total":33,"cache":11,"processed":11,"time_ms":0}}""";
+        const string Progress1 = """{"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}],"id":"chatcmpl-1","model":"tiny","prompt_progress":{"total":33,"cache":11,"processed":33,"time_ms":1}}""";
+        var count = new PromptCount();
+        var updates = new List<ChatResponseUpdate>();
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Sse(Progress0, Progress1, Role, Hello, Length, Usage, "[DONE]")));
+
+        await foreach (var update in BackendStreamReader.ReadAsync(stream, usageSeen: null, count, CancellationToken.None))
+        {
+            updates.Add(update);
+        }
+
+        Assert.Equal((33, 11), (count.Total, count.Cached));
+        Assert.Equal(4, updates.Count);
+    }
+
+    [Fact]
     public void AWholeAnswerKeepsItsStopWord()
     {
         var response = BackendStreamReader.ReadOne(
@@ -182,7 +201,7 @@ public sealed class BackendStreamReaderTests
     {
         into ??= [];
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        await foreach (var update in BackendStreamReader.ReadAsync(stream, usageSeen: null, CancellationToken.None))
+        await foreach (var update in BackendStreamReader.ReadAsync(stream, usageSeen: null, promptCount: null, CancellationToken.None))
         {
             into.Add(update);
         }

@@ -54,7 +54,7 @@ test('messages.countTokens counts the prompt the model reads', async () => {
 });
 
 test('a tool-use round trip: a named tool is one call, its result goes back', async () => {
-  const ask = { model, max_tokens: 64, tools: [weather], tool_choice: { type: 'tool', name: 'get_weather' }, messages: [{ role: 'user', content: 'Weather in Oslo?' }] };
+  const ask = { model, max_tokens: 64, temperature: 0, tools: [weather], tool_choice: { type: 'tool', name: 'get_weather' }, messages: [{ role: 'user', content: 'Weather in Oslo?' }] };
   const first = await client.messages.create(ask);
   assert.equal(first.stop_reason, 'tool_use');
   assert.equal(first.content.length, 1);
@@ -75,7 +75,7 @@ test('a tool-use round trip: a named tool is one call, its result goes back', as
 });
 
 test('a streamed tool use arrives as input_json_delta and ends in a parsed input', async () => {
-  const stream = client.messages.stream({ model, max_tokens: 64, tools: [weather], tool_choice: { type: 'any', disable_parallel_tool_use: true }, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+  const stream = client.messages.stream({ model, max_tokens: 64, temperature: 0, tools: [weather], tool_choice: { type: 'any', disable_parallel_tool_use: true }, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
   const final = await stream.finalMessage();
   assert.equal(final.stop_reason, 'tool_use');
   assert.equal(final.content.length, 1);

@@ -46,7 +46,7 @@ test('a streamed response sends the Responses events in order and the same text 
 
 test('a function tool round trip: a named tool is one call; its output goes back as function_call_output', async () => {
   const input = [{ role: 'user', content: 'Weather in Oslo?' }];
-  const first = await client.responses.create({ model, input, tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 64 });
+  const first = await client.responses.create({ model, input, tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 64, temperature: 0 });
   assert.equal(first.status, 'completed');
   // The response repeats the request's tools and tool_choice, as OpenAI's does.
   assert.equal(first.tools[0].name, 'get_weather');
@@ -70,7 +70,7 @@ test('a function tool round trip: a named tool is one call; its output goes back
 test('a streamed function call arrives as function_call_arguments deltas', async () => {
   let args = '';
   let done;
-  const stream = await client.responses.create({ model, input: 'Weather in Paris?', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 64, stream: true });
+  const stream = await client.responses.create({ model, input: 'Weather in Paris?', tools: [weather], tool_choice: { type: 'function', name: 'get_weather' }, max_output_tokens: 64, temperature: 0, stream: true });
   for await (const event of stream) {
     if (event.type === 'response.function_call_arguments.delta') args += event.delta;
     if (event.type === 'response.function_call_arguments.done') done = event.arguments;

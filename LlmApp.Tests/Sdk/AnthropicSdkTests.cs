@@ -58,10 +58,15 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
         var text = new StringBuilder();
         string? stop = null;
         long outputTokens = 0;
+        (long? Input, long? Cached)? atStart = null, atEnd = null;
         await foreach (var streamed in Client.Messages.CreateStreaming(new MessageCreateParams { Model = M, MaxTokens = 12, Messages = [new UserMessageParam("Hi")] }))
         {
             types.Add(streamed.Type.Raw());
-            if (streamed.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var piece))
+            if (streamed.TryPickStart(out var start))
+            {
+                atStart = (start.Message.Usage.InputTokens, start.Message.Usage.CacheReadInputTokens ?? 0);
+            }
+            else if (streamed.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var piece))
             {
                 text.Append(piece.Text);
             }
@@ -69,8 +74,14 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
             {
                 stop = end.Delta.StopReason?.Raw();
                 outputTokens = end.Usage.OutputTokens;
+                atEnd = (end.Usage.InputTokens, end.Usage.CacheReadInputTokens ?? 0);
             }
         }
+
+        // message_start already has the prompt's count (llama-server's, before its first token), as Anthropic's does.
+        Assert.NotNull(atStart);
+        Assert.True(atStart.Value.Input + atStart.Value.Cached > 0);
+        Assert.Equal(atEnd, atStart);
 
         output.WriteLine(string.Join(" ", types));
         // The SDK passes the ping on, or drops it: Anthropic's own streams send one after message_start.
@@ -133,7 +144,9 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
         var ask = new MessageCreateParams
         {
             Model = M,
-            MaxTokens = 64,
+            // The grammar lets JSON have whitespace between its tokens, which the random model can spend tokens on;
+            // this SDK has no temperature to pin, so the limit leaves room for it.
+            MaxTokens = 256,
             Tools = [s_weatherTool],
             ToolChoice = new ToolChoiceTool("get_weather"),
             Messages = [new UserMessageParam("Weather in Oslo?")],
@@ -169,7 +182,7 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
         await foreach (var streamed in Client.Messages.CreateStreaming(new MessageCreateParams
         {
             Model = M,
-            MaxTokens = 64,
+            MaxTokens = 256,
             Tools = [s_weatherTool],
             // One call: the tiny random model, free to add calls, adds them until max_tokens.
             ToolChoice = new ToolChoiceAny { DisableParallelToolUse = true },
