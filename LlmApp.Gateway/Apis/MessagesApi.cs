@@ -6,6 +6,8 @@ using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
+using LlmApp.Gateway.ToolCalling;
+using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Apis;
 
@@ -53,7 +55,8 @@ public static class MessagesApi
     /// <summary>
     /// <c>POST /v1/messages/count_tokens</c>: the prompt's tokens as the backend counts them (llama-server's chat template
     /// and tokenizer), <c>{"input_tokens": N}</c>. It generates nothing and takes no slot; it counts against the key's
-    /// requests per minute. Only llama.cpp backends count; another kind answers 400 saying so.
+    /// requests per minute. With tool calls emulated, the tools' instructions are counted, as the backend reads them.
+    /// A backend that cannot count a chat (an OpenAI-compatible server without vLLM's <c>/tokenize</c>) answers 400 saying so.
     /// </summary>
     internal static async Task<IResult> CountTokens(
         HttpContext context, [AsParameters] ChatCompletionServices services, BackendPool pool, BackendConnections connections)
@@ -76,16 +79,25 @@ public static class MessagesApi
 
         var chat = pool.All.Where(b => b.Operation == Operations.Chat).ToArray();
         var backend = Array.Find(chat, b => b.IsHealthy) ?? chat.FirstOrDefault();
-        if (backend is null || backend.Options.Kind != BackendKind.LlamaCpp)
+        if (backend is null)
         {
-            return GatewayFailure.InvalidRequest("count_tokens needs a llama.cpp backend, which counts with the model's own tokenizer.").ToResult();
+            return GatewayFailure.InvalidRequest("count_tokens needs a chat backend, and this gateway has none.").ToResult();
         }
 
+        // What the backend reads: with tool calls emulated, the tools' instructions are part of the prompt.
+        var (messages, options) = services.Backend.Value.CallsToolsItself
+            ? ((IEnumerable<ChatMessage>)request!.Messages, (ChatOptions?)request.Options)
+            : ConstrainedToolCallingChatClient.AsSent(request!.Messages, request.Options);
+        const string NoCount = "count_tokens needs a backend that counts a chat's tokens: llama.cpp, or vLLM's /tokenize; this one does not.";
         try
         {
-            return await PromptTokenCounter.CountAsync(backend, connections.Invoker, request!.Messages, request.Options, context.RequestAborted) is { } tokens
+            return await PromptTokenCounter.CountAsync(backend, connections.Invoker, [.. messages], options, context.RequestAborted) is { } tokens
                 ? new TokenCountResult(tokens)
-                : GatewayFailure.ServerError("backend_protocol_error").ToResult();
+                : GatewayFailure.InvalidRequest(NoCount).ToResult();
+        }
+        catch (BackendFailureException failure) when (failure.Status is 404 or 405 && backend.Options.Kind != BackendKind.LlamaCpp)
+        {
+            return GatewayFailure.InvalidRequest(NoCount).ToResult();
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && ex is not OperationCanceledException)
         {

@@ -5,16 +5,26 @@ using Microsoft.Extensions.AI;
 namespace LlmApp.Gateway.Backend;
 
 /// <summary>
-/// A chat prompt's tokens as llama-server counts them: the chat template applied (<c>/apply-template</c>, with the
-/// tools the template renders), then tokenized with its special tokens (<c>/tokenize</c>), as it does for a completion.
-/// Through the backend's own sender and resilience pipeline; its failures are the sender's.
+/// A chat prompt's tokens as the backend counts them. llama-server: the chat template applied (<c>/apply-template</c>,
+/// with the tools the template renders), then tokenized with its special tokens (<c>/tokenize</c>), as it does for a
+/// completion. vLLM (the <c>openai</c> kind): its <c>/tokenize</c>, which takes the chat itself and answers its
+/// <c>count</c>. Through the backend's own sender and resilience pipeline; its failures are the sender's.
 /// </summary>
 internal static class PromptTokenCounter
 {
-    /// <summary>The count, or null when the backend answered without one.</summary>
+    /// <summary>The count, or null when the backend answered without one (a server whose <c>/tokenize</c> counts only text).</summary>
     public static async Task<int?> CountAsync(
         ModelBackend backend, HttpMessageInvoker http, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (backend.Options.Kind != BackendKind.LlamaCpp)
+        {
+            using var counted = await PostAsync(backend, http, "tokenize", BackendRequestWriter.Write(messages, options, backend.Options.Model, stream: false),
+                cancellationToken);
+            return counted.RootElement.ValueKind == JsonValueKind.Object && counted.RootElement.TryGetProperty("count", out var count) &&
+                count.TryGetInt32(out var tokens) ? tokens : null;
+        }
+
         return await ApplyTemplateAsync(backend, http, messages, options, cancellationToken) is { } prompt
             ? await CountTextAsync(backend, http, prompt, cancellationToken)
             : null;

@@ -85,7 +85,26 @@ public sealed class OpenAIBackendTests(OpenAIBackendFixture fixture)
             .Order()
             .ToList();
 
-        Assert.Equal(["GET /health", "POST /v1/chat/completions"], requestLines);
+        // (And vLLM's /tokenize, which count_tokens asks, when a test here has asked it.)
+        Assert.Equal(["GET /health", "POST /v1/chat/completions"], requestLines.Where(line => line != "POST /tokenize"));
+    }
+
+    [Fact]
+    public async Task CountTokensAsksTheBackendsTokenizeForTheChatAndSaysSoWhenItCannotCount()
+    {
+        // vLLM's /tokenize takes the chat and answers its count; llama-server's, standing in for vLLM here, counts only
+        // text and answers none for a chat, which the client is told in one line rather than given a wrong count.
+        var mark = fixture.Relay.Mark();
+        using var response = await fixture.Gateway.Client.PostAsync("/v1/messages/count_tokens", new StringContent(
+            $$"""{"model":"{{OpenAIBackendFixture.ServedModel}}","messages":[{"role":"user","content":"Count me"}]}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("error", error.RootElement.GetProperty("type").GetString());
+        Assert.Equal("count_tokens needs a backend that counts a chat's tokens: llama.cpp, or vLLM's /tokenize; this one does not.",
+            error.RootElement.GetProperty("error").GetProperty("message").GetString());
+        using var sent = JsonDocument.Parse(fixture.Relay.RequestBody("/tokenize", mark));
+        Assert.Equal("Count me", sent.RootElement.GetProperty("messages")[0].GetProperty("content").GetString());
     }
 
     [Fact]

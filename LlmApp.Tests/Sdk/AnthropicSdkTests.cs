@@ -139,6 +139,20 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task CountTokensCountsTheToolsAsTheModelReadsThem()
+    {
+        // llama-server here runs without Jinja, so the gateway writes the tools into the prompt (the tool-call
+        // emulation): the count includes them, as the model's answer's input tokens do.
+        var messages = new List<MessageParam> { new UserMessageParam("Weather in Oslo?") };
+        var withTools = await Client.Messages.CountTokens(new MessageCountTokensParams { Model = M, Messages = messages, Tools = [s_weatherTool] });
+        var without = await Client.Messages.CountTokens(new MessageCountTokensParams { Model = M, Messages = messages });
+        var message = await Client.Messages.Create(new MessageCreateParams { Model = M, MaxTokens = 1, Messages = messages, Tools = [s_weatherTool] });
+
+        Assert.True(withTools.InputTokens > without.InputTokens + 10, $"{withTools.InputTokens} with the tool, {without.InputTokens} without");
+        Assert.Equal(withTools.InputTokens, message.Usage.InputTokens + (message.Usage.CacheReadInputTokens ?? 0));
+    }
+
+    [Fact]
     public async Task AToolUseRoundTrip()
     {
         var ask = new MessageCreateParams
