@@ -1,3 +1,4 @@
+using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
 
@@ -17,7 +18,7 @@ public static class ChatCompletionsApi
     /// around it writes its one line from the call's record.
     /// </summary>
     internal static Task<IResult> CreateChatCompletion(HttpContext context, [AsParameters] ChatCompletionServices services) =>
-        ChatSpine.RunAsync(context, services,
+        ChatSpine.RunAsync(context, services, ChatApis.ChatCompletions,
             cancellationToken => ChatRequestReader.ReadAsync(context.Request, services.Backend.Value, services.Limits.Value, cancellationToken),
             (request, call, pipeline, options) => request.Stream
                 ? ChatCompletionStreamer.RespondAsync(context.Response, pipeline.GetStreamingResponseAsync(request.Messages, options, context.RequestAborted),

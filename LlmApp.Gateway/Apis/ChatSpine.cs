@@ -19,7 +19,7 @@ internal static class ChatSpine
     public delegate Task<IResult> Respond(MappedChatRequest request, CallContext call, IChatClient pipeline, GatewayChatOptions options);
 
     public static async Task<IResult> RunAsync(
-        HttpContext context, ChatCompletionServices services, Func<CancellationToken, Task<(MappedChatRequest? Request, GatewayFailure? Refusal)>> read,
+        HttpContext context, ChatCompletionServices services, string api, Func<CancellationToken, Task<(MappedChatRequest? Request, GatewayFailure? Refusal)>> read,
         Respond respond)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -41,6 +41,7 @@ internal static class ChatSpine
         var call = new CallContext(record, Operations.Chat, services.Backend.Value.Model, request!.Stream, key.Name, key.Limits.MaxConcurrent)
         {
             TimeToFirstTokenObjective = objective,
+            Api = api,
         };
         context.Features.Set(call);
         var (quota, limited) = services.Quotas.AcquireChat(key, request, services.Limits.Value.MaxOutputTokens, services.Backend.Value.ContextLength,

@@ -31,7 +31,7 @@ public static class MessagesApi
     /// <see cref="MessagesRequestMapper"/>, answered as Anthropic's stream or message.
     /// </summary>
     internal static Task<IResult> CreateMessage(HttpContext context, [AsParameters] ChatCompletionServices services) =>
-        ChatSpine.RunAsync(context, services,
+        ChatSpine.RunAsync(context, services, ChatApis.Messages,
             async cancellationToken =>
             {
                 var (request, _, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: false), cancellationToken);

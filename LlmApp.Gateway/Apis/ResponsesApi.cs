@@ -1,5 +1,6 @@
 using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Pipeline;
 using LlmApp.Gateway.Streaming;
 using LlmApp.Gateway.Telemetry;
 
@@ -30,7 +31,7 @@ public static class ResponsesApi
         ResponseEcho? echo = null;
         var shape = new JsonBodyReader.Shape(ModelRequired: false, "input", "max_output_tokens", ["stream", "store", "parallel_tool_calls", "background"],
             body => ResponsesRequestMapper.TryMap(body, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
-        return ChatSpine.RunAsync(context, services,
+        return ChatSpine.RunAsync(context, services, ChatApis.Responses,
             async cancellationToken =>
             {
                 var (request, body, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, shape, cancellationToken);

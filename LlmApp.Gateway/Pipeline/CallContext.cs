@@ -18,4 +18,7 @@ public sealed record CallContext(
     /// <c>ttftMs</c> and its <c>X-LlmApp-Ttft-Ms</c> header. Null: none, and admission refuses it only when full.
     /// </summary>
     public TimeSpan? TimeToFirstTokenObjective { get; init; }
+
+    /// <summary>The API the request came by (<see cref="ChatApis"/>): its metrics' <c>llmapp.api</c> tag.</summary>
+    public string Api { get; init; } = ChatApis.ChatCompletions;
 }

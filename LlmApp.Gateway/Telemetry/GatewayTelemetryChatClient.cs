@@ -185,7 +185,11 @@ public sealed partial class GatewayTelemetryChatClient(IChatClient innerClient, 
             return;
         }
 
-        KeyValuePair<string, object?>[] tags = [s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? stream)];
+        KeyValuePair<string, object?>[] tags =
+        [
+            s_operation, new("gen_ai.request.model", call?.Model ?? options?.ModelId), new("llmapp.stream", call?.Stream ?? stream),
+            new("llmapp.api", call?.Api ?? ChatApis.ChatCompletions),
+        ];
         if (backend is not null)
         {
             tags = [.. tags, new("llmapp.backend", backend)];

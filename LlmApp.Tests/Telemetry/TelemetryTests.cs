@@ -18,7 +18,7 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
     {
         using var prometheus = await PrometheusAsync();
         // The tests of this collection share the gateway, one at a time: what changes while this one runs is its own.
-        var firstTokensBefore = await GatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{");
+        var firstTokensBefore = await FreshGatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{");
         var outputTokensBefore = await GatewaySumAsync("gen_ai_client_token_usage_sum{", OutputTokens);
 
         var outputTokens = await SendRequestsAsync(3);
@@ -33,6 +33,27 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
         var gateway = $"{fixture.Management.BaseAddress!.Host}:{fixture.Management.BaseAddress.Port}";
         await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""", firstTokens);
         Assert.Equal(1, await WaitForValueAsync(prometheus, """up{job="llama-server"}"""));
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", """{"model":"llama-2-tiny-random","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true}""", "chat.completions")]
+    [InlineData("/v1/responses", """{"model":"llama-2-tiny-random","input":"Hi","max_output_tokens":3,"stream":true}""", "responses")]
+    [InlineData("/v1/messages", """{"model":"llama-2-tiny-random","messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true}""", "messages")]
+    public async Task EachApisRequestsAreCountedUnderItsName(string path, string body, string api)
+    {
+        var label = $"llmapp_api=\"{api}\"";
+        var before = await FreshGatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{", label);
+
+        using var response = await fixture.Gateway.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        _ = await response.Content.ReadAsStringAsync();
+
+        // The same GenAI operation (chat), told apart by the API it came by.
+        var after = await GatewaySumAsync("gen_ai_server_time_to_first_token_seconds_count{", label, until: count => count >= before + 1);
+        Assert.Equal(1, after - before);
+        var lines = (await fixture.Management.GetStringAsync("/metrics")).Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("gen_ai_server_time_to_first_token_seconds_count{", StringComparison.Ordinal) &&
+            l.Contains(label, StringComparison.Ordinal) && l.Contains("gen_ai_operation_name=\"chat\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -181,6 +202,16 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
         }
 
         return outputTokens;
+    }
+
+    /// <summary>
+    /// <see cref="GatewaySumAsync"/> once the exporter's cached answer (300 ms, OpenTelemetry's default) has run out:
+    /// a count to compare with later, which must hold what an earlier test's last request recorded.
+    /// </summary>
+    private async Task<double> FreshGatewaySumAsync(string prefix, string label = "")
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        return await GatewaySumAsync(prefix, label);
     }
 
     /// <summary>The sum of the gateway's own series starting with <paramref name="prefix"/> (and holding <paramref name="label"/>), read from its <c>/metrics</c>.</summary>
