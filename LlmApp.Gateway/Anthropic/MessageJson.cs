@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
+using LlmApp.Gateway.Streaming;
 using Microsoft.Extensions.AI;
 
 namespace LlmApp.Gateway.Anthropic;
@@ -72,7 +73,7 @@ internal static class MessageJson
         json.WriteEndArray();
         var stopReason = StopReason(response.FinishReason, toolCalled, stopSequence);
         json.WriteString("stop_reason"u8, stopReason);
-        WriteStopSequence(json, stopReason == "stop_sequence" ? stopSequence : null);
+        json.WriteStringOrNull("stop_sequence"u8, stopReason == "stop_sequence" ? stopSequence : null);
         WriteUsage(json, response.Usage);
         json.WriteEndObject();
     }
@@ -156,7 +157,7 @@ internal static class MessageJson
         json.WriteString("type"u8, "message_delta"u8);
         json.WriteStartObject("delta"u8);
         json.WriteString("stop_reason"u8, stopReason);
-        WriteStopSequence(json, stopSequence);
+        json.WriteStringOrNull("stop_sequence"u8, stopSequence);
         json.WriteEndObject();
         WriteUsage(json, usage);
         json.WriteEndObject();
@@ -227,18 +228,6 @@ internal static class MessageJson
 
         json.WriteStartObject();
         json.WriteEndObject();
-    }
-
-    private static void WriteStopSequence(Utf8JsonWriter json, string? stopSequence)
-    {
-        if (stopSequence is null)
-        {
-            json.WriteNull("stop_sequence"u8);
-        }
-        else
-        {
-            json.WriteString("stop_sequence"u8, stopSequence);
-        }
     }
 
     /// <summary>

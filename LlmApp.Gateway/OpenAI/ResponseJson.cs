@@ -126,8 +126,8 @@ internal static class ResponseJson
             json.WriteNull("incomplete_details"u8);
         }
 
-        WriteStringOrNull(json, "instructions"u8, header.Instructions);
-        WriteNumberOrNull(json, "max_output_tokens"u8, header.MaxOutputTokens);
+        json.WriteStringOrNull("instructions"u8, header.Instructions);
+        json.WriteNumberOrNull("max_output_tokens"u8, header.MaxOutputTokens);
         json.WriteString("model"u8, header.Model);
         json.WriteStartArray("output"u8);
         foreach (var item in items ?? [])
@@ -139,8 +139,8 @@ internal static class ResponseJson
         json.WriteBoolean("parallel_tool_calls"u8, header.ParallelToolCalls);
         json.WriteNull("previous_response_id"u8);
         json.WriteBoolean("store"u8, false);
-        WriteNumberOrNull(json, "temperature"u8, header.Temperature);
-        WriteNumberOrNull(json, "top_p"u8, header.TopP);
+        json.WriteNumberOrNull("temperature"u8, header.Temperature);
+        json.WriteNumberOrNull("top_p"u8, header.TopP);
         WriteRawOr(json, "text"u8, header.Echo.Text, """{"format":{"type":"text"}}""");
         WriteRawOr(json, "tool_choice"u8, header.Echo.ToolChoice, "\"auto\"");
         WriteRawOr(json, "tools"u8, header.Echo.Tools, "[]");
@@ -213,29 +213,5 @@ internal static class ResponseJson
     {
         json.WritePropertyName(name);
         json.WriteRawValue(raw ?? otherwise, skipInputValidation: true);
-    }
-
-    private static void WriteStringOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)
-    {
-        if (value is null)
-        {
-            json.WriteNull(name);
-        }
-        else
-        {
-            json.WriteString(name, value);
-        }
-    }
-
-    private static void WriteNumberOrNull(Utf8JsonWriter json, ReadOnlySpan<byte> name, double? value)
-    {
-        if (value is { } number)
-        {
-            json.WriteNumber(name, number);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
     }
 }
