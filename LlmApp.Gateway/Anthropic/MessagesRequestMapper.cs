@@ -315,7 +315,13 @@ internal static class MessagesRequestMapper
             return true;
         }
 
-        var type = choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (choice.ValueKind != JsonValueKind.Object)
+        {
+            error = new("tool_choice: Input should be an object: {\"type\": \"auto\"}, \"any\", \"tool\" (with its \"name\") or \"none\".", "tool_choice");
+            return false;
+        }
+
+        var type = choice.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         if (choice.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind == JsonValueKind.True)
         {
             parallel = false;

@@ -34,6 +34,13 @@ internal static class ChatRequestReader
             return (null, GatewayFailure.InvalidRequest("The request body must be a JSON object."));
         }
 
+        // What is passed on as written, read only when it is sent on: checked now.
+        if (UnicodeText.HasUnpairedSurrogate(body.ResponseFormat) || UnicodeText.HasUnpairedSurrogate(body.ToolChoice) ||
+            body.Tools?.Any(tool => tool?.Function is { } function && UnicodeText.HasUnpairedSurrogate(function.Parameters)) == true)
+        {
+            return (null, InvalidText());
+        }
+
         if (body.Model is { Length: > 0 } model && model != backend.Model)
         {
             return (null, GatewayFailure.ModelNotFound(model));

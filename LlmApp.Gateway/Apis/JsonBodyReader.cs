@@ -36,6 +36,11 @@ internal static class JsonBodyReader
 
         using (document)
         {
+            if (UnicodeText.HasUnpairedSurrogate(document.RootElement))
+            {
+                return (null, default, ChatRequestReader.InvalidText());
+            }
+
             // Kept past the document: what the API repeats of the request in its answer reads it after this returns.
             var body = document.RootElement.Clone();
             return Check(body, services, shape) is { } refused ? (null, body, refused) : Map(body, services, shape);

@@ -368,8 +368,18 @@ internal static class ResponsesRequestMapper
         format = null;
         strict = null;
         error = null;
-        if (!body.TryGetProperty("text", out var text) || text.ValueKind == JsonValueKind.Null ||
-            !text.TryGetProperty("format", out var given) || given.ValueKind == JsonValueKind.Null)
+        if (!body.TryGetProperty("text", out var text) || text.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (text.ValueKind != JsonValueKind.Object)
+        {
+            error = new("'text' must be an object, such as {\"format\":{\"type\":\"json_schema\",\"name\":...,\"schema\":{...}}}.", "text");
+            return false;
+        }
+
+        if (!text.TryGetProperty("format", out var given) || given.ValueKind == JsonValueKind.Null)
         {
             return true;
         }
