@@ -50,11 +50,14 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
             failure => WriteAsync(s_failed, (failure.Error.Message, Code: failure.Error.Code ?? failure.Error.Type), static (json, self, s) =>
             {
                 json.WritePropertyName("response"u8);
-                ResponseJson.WriteResponse(json, self.Header, "failed", self._done, usage: null, error: (s.Code, s.Message));
+                ResponseJson.WriteResponse(json, self.Header, "failed", self.SoFar(), usage: null, error: (s.Code, s.Message));
             }, CancellationToken.None),
             cancellationToken);
 
     private ResponseHeader Header => header;
+
+    /// <summary>The items sent, the one cut short among them (<c>incomplete</c>, with what of it was sent): nothing the client saw is missing.</summary>
+    private List<ResponseItem> SoFar() => _open is { } open ? [.. _done, open with { Text = _text.ToString(), Status = "incomplete" }] : _done;
 
     private async Task WriteEventsAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken)
     {

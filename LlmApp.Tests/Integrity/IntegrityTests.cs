@@ -171,6 +171,39 @@ public sealed class IntegrityTests(IntegrityAppFixture fixture, ITestOutputHelpe
         Assert.Equal("api_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
     }
 
+    /// <summary>
+    /// The same cut through the Responses API: <c>response.failed</c> ends the stream, never <c>response.completed</c>,
+    /// and its response holds the message cut short, <c>incomplete</c>, with all of the text that was sent; a single
+    /// answer is a 502.
+    /// </summary>
+    [Fact]
+    public async Task AnAnswerCutMidStreamIsResponseFailedHoldingWhatWasSent()
+    {
+        var request = $$"""{"model":"{{GatewayAppFixture.ServedModel}}","max_output_tokens":{{MaxTokens}},"input":"{{MidAnswerErrorProxy.CutPrompt}}","stream":STREAM}""";
+        await using (var stream = await SseReader.OpenAsync(fixture.Gateway, request.Replace("STREAM", "true", StringComparison.Ordinal), path: "/v1/responses"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.Status);
+            var (events, _) = await stream.ReadToEndAsync();
+            output.WriteLine($"streamed through /v1/responses: {events.Count} events, the last: {events[^1]}");
+            var parsed = events.Select(e => JsonDocument.Parse(e).RootElement.Clone()).ToList();
+            var last = parsed[^1];
+            Assert.Equal("response.failed", last.GetProperty("type").GetString());
+            Assert.Contains(MidAnswerErrorProxy.BackendMessage, last.GetProperty("response").GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(parsed, e => e.GetProperty("type").GetString() is "response.completed" or "response.incomplete");
+            var sent = string.Concat(parsed.Where(e => e.GetProperty("type").GetString() == "response.output_text.delta").Select(e => e.GetProperty("delta").GetString()));
+            Assert.NotEmpty(sent);
+            var item = Assert.Single(last.GetProperty("response").GetProperty("output").EnumerateArray());
+            Assert.Equal("incomplete", item.GetProperty("status").GetString());
+            Assert.Equal(sent, item.GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.Equal(Enumerable.Range(0, parsed.Count), parsed.Select(e => e.GetProperty("sequence_number").GetInt32()));
+        }
+
+        using var single = await fixture.Gateway.PostAsync("/v1/responses",
+            new StringContent(request.Replace("STREAM", "false", StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        output.WriteLine($"one answer through /v1/responses: {(int)single.StatusCode} {await single.Content.ReadAsStringAsync()}");
+        Assert.Equal(HttpStatusCode.BadGateway, single.StatusCode);
+    }
+
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, string json) =>
         client.PostAsync("/v1/chat/completions", new StringContent(json, Encoding.UTF8, "application/json"));
 
