@@ -30,6 +30,12 @@ internal sealed partial class RequestLogFilter(string operation, TimeProvider ti
         http.Features.Set(call);
         // As OpenAI does: the SDKs show it (the Python SDK's _request_id), and it finds the request's log line.
         http.Response.Headers["x-request-id"] = call.RequestId;
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AnthropicErrorShape>() is not null)
+        {
+            // And as Anthropic does, for its SDKs (the request id they attach to a message or an error).
+            http.Response.Headers["request-id"] = call.RequestId;
+        }
+
         object? result = null;
         try
         {

@@ -25,6 +25,8 @@ public sealed class AnthropicKeyTests(ApiKeyAppFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var message = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("message", message.RootElement.GetProperty("type").GetString());
+        // The request's id under Anthropic's header name too, which its SDKs read.
+        Assert.Equal(response.Headers.GetValues("x-request-id").Single(), response.Headers.GetValues("request-id").Single());
     }
 
     [Theory]
