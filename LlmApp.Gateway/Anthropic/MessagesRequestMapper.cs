@@ -275,6 +275,15 @@ internal static class MessagesRequestMapper
             foreach (var tool in list.EnumerateArray())
             {
                 var param = $"tools.{index++}";
+                if (tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var kind) && kind.ValueKind == JsonValueKind.String &&
+                    kind.GetString() != "custom" && !tool.TryGetProperty("input_schema", out _))
+                {
+                    // Anthropic's own tools (web_search_20250305, bash_20250124, text_editor_...): their schemas live in
+                    // Anthropic's models and their servers, so this model is not told of them, as the Responses API
+                    // passes over hosted tools.
+                    continue;
+                }
+
                 if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String ||
                     !ToolMapper.IsFunctionName(name.GetString()!))
                 {

@@ -153,6 +153,28 @@ public sealed class AnthropicSdkTests(GatewayAppFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task AnthropicsOwnToolsArePassedOverAndTheRestServed()
+    {
+        // Claude Code and others may offer Anthropic's server and built-in tools (web search, bash): their schemas live
+        // at Anthropic, so this model is not told of them; the client's own tools still are.
+        var body = $$"""
+            {"model":"{{M}}","max_tokens":64,"temperature":0,"messages":[{"role":"user","content":"Weather in Oslo?"}],
+             "tools":[{"type":"web_search_20250305","name":"web_search","max_uses":1},{"type":"bash_20250124","name":"bash"},
+                      {"type":"custom","name":"get_weather","input_schema":{"type":"object","properties":{"city":{"enum":["Oslo","Paris"]} },"required":["city"]} } ],
+             "tool_choice":{"type":"any"} }
+            """;
+        using var response = await fixture.Gateway.PostAsync("/v1/messages", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        output.WriteLine(text);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var message = JsonDocument.Parse(text);
+        var calls = message.RootElement.GetProperty("content").EnumerateArray().Where(b => b.GetProperty("type").GetString() == "tool_use").ToList();
+        Assert.NotEmpty(calls);
+        Assert.All(calls, call => Assert.Equal("get_weather", call.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task AToolUseRoundTrip()
     {
         var ask = new MessageCreateParams
