@@ -14,7 +14,9 @@
 # gateway in the same run; BASELINE=<commit> to add "baseline", the gateway as it was at that commit, published the
 # same way: a change's before and after in one run (BASELINE=b6bcd18 scripts/bench-gateway.sh --concurrency 1,4 ...).
 # GATEWAY_ENV="Name=value ..." adds settings to the gateway (not to the baseline): GATEWAY_ENV=Resilience__ResumeCutAnswers=true
-# puts the resume buffer on its per-token path, which one backend otherwise leaves off.
+# puts the resume buffer on its per-token path, which one backend otherwise leaves off. APIS=1 adds "responses" and
+# "messages": the same gateway asked through OpenAI's Responses API and Anthropic's Messages API (LlmApp.Bench --api),
+# its CPU counted for each API's runs apart.
 # Needs nginx (Debian: apt-get install nginx). Ports 18080-18096 on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +82,12 @@ if [ "${KEYED:-0}" = 1 ]; then
   keyed_args=(--pid "gateway-keyed=$keyed" --api-key "$key")
 fi
 
+api_args=()
+if [ "${APIS:-0}" = 1 ]; then
+  targets="$targets,responses=http://127.0.0.1:18002/v1,messages=http://127.0.0.1:18002/v1"
+  api_args=(--api responses=responses --api messages=messages --pid "responses=$gateway" --pid "messages=$gateway")
+fi
+
 baseline_args=()
 if [ -n "${BASELINE:-}" ]; then
   # The gateway as it was at another commit, published the same way, beside this one: a change's before and after.
@@ -108,7 +116,7 @@ status=0
 "${bench[@]}" --model bench \
   --compare "$targets" \
   --pid "direct=$direct" --pid "nginx=$worker" --pid "relay=$relay" --pid "passthrough=$passthrough" --pid "gateway=$gateway" "${keyed_args[@]}" \
-  "${baseline_args[@]}" \
+  "${api_args[@]}" "${baseline_args[@]}" \
   ${BENCH_JSON:+--json "$BENCH_JSON"} ${BENCH_PNG:+--png "$BENCH_PNG"} "$@" || status=$?
 echo "gateway ($configuration) resident memory high-water mark: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$gateway/status") MB"
 exit $status

@@ -17,11 +17,12 @@ internal static class MessageJson
 {
     private const string IdAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-    /// <summary>Text as it is, not \u-escaped, as the chat API writes it (HTML-safety is no concern of a JSON API).</summary>
-    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A message id as Anthropic makes them: <c>msg_</c> and 24 random letters and digits.</summary>
     public static string MessageId() => "msg_" + RandomNumberGenerator.GetString(IdAlphabet, 24);
+
+    /// <summary>A tool_use id, for a call whose backend gave none: <c>toolu_</c> and 24 random letters and digits.</summary>
+    public static string ToolUseId() => "toolu_" + RandomNumberGenerator.GetString(IdAlphabet, 24);
 
     /// <summary>
     /// Anthropic's <c>stop_reason</c>: <c>end_turn</c>, <c>max_tokens</c>, <c>tool_use</c>, or <c>stop_sequence</c> when
@@ -47,29 +48,27 @@ internal static class MessageJson
         json.WriteString("model"u8, model);
         json.WriteStartArray("content"u8);
         var toolCalled = false;
-        string? text = null;
-        foreach (var content in response.Messages.SelectMany(m => m.Contents))
+        foreach (var (text, call) in AnswerParts.Of(response))
         {
-            switch (content)
+            json.WriteStartObject();
+            if (call is null)
             {
-                case TextContent { Text.Length: > 0 } part:
-                    text = text is null ? part.Text : text + part.Text;
-                    break;
-                case FunctionCallContent call:
-                    WriteText(json, ref text);
-                    toolCalled = true;
-                    json.WriteStartObject();
-                    json.WriteString("type"u8, "tool_use"u8);
-                    json.WriteString("id"u8, call.CallId);
-                    json.WriteString("name"u8, call.Name);
-                    json.WritePropertyName("input"u8);
-                    WriteInput(json, ToolCallArguments.Text(call));
-                    json.WriteEndObject();
-                    break;
+                json.WriteString("type"u8, "text"u8);
+                json.WriteString("text"u8, text);
             }
+            else
+            {
+                toolCalled = true;
+                json.WriteString("type"u8, "tool_use"u8);
+                json.WriteString("id"u8, call.CallId);
+                json.WriteString("name"u8, call.Name);
+                json.WritePropertyName("input"u8);
+                WriteInput(json, ToolCallArguments.Text(call));
+            }
+
+            json.WriteEndObject();
         }
 
-        WriteText(json, ref text);
         json.WriteEndArray();
         var stopReason = StopReason(response.FinishReason, toolCalled, stopSequence);
         json.WriteString("stop_reason"u8, stopReason);
@@ -194,20 +193,6 @@ internal static class MessageJson
     {
         json.WriteEndObject();
         json.WriteEndObject();
-    }
-
-    private static void WriteText(Utf8JsonWriter json, ref string? text)
-    {
-        if (text is null)
-        {
-            return;
-        }
-
-        json.WriteStartObject();
-        json.WriteString("type"u8, "text"u8);
-        json.WriteString("text"u8, text);
-        json.WriteEndObject();
-        text = null;
     }
 
     /// <summary>A tool call's arguments as the <c>input</c> object: the JSON the model wrote, or an empty object where it is not one (cut short).</summary>

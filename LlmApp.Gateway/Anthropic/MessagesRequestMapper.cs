@@ -40,7 +40,7 @@ internal static class MessagesRequestMapper
             return false;
         }
 
-        var options = new ChatOptions { Tools = tools, ToolMode = tools is null ? null : mode, AllowMultipleToolCalls = parallel };
+        var options = new ChatOptions { Tools = tools, ToolMode = tools is null ? null : mode, AllowMultipleToolCalls = ToolMapper.AllowMultipleCalls(mode, parallel) };
         if (!countOnly && !TryReadGeneration(body, contextLength, options, out error))
         {
             return false;
@@ -51,10 +51,6 @@ internal static class MessagesRequestMapper
         error = null;
         return true;
     }
-
-    /// <summary>The <c>model</c> field: required, a string.</summary>
-    public static string? Model(JsonElement body) =>
-        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String ? model.GetString() : null;
 
     private static bool TryReadSystem(JsonElement body, List<ChatMessage> messages, [NotNullWhen(false)] out RequestError? error)
     {
@@ -348,10 +344,8 @@ internal static class MessagesRequestMapper
                 mode = ChatToolMode.RequireAny;
                 return true;
             case "tool" when tools is not null && choice.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String &&
-                             tools.Any(f => f.Name == name.GetString()):
-                mode = ChatToolMode.RequireSpecific(name.GetString()!);
-                // One call of the named tool, as the chat API makes it.
-                parallel = false;
+                             name.GetString() is { } named && tools.Any(f => f.Name == named):
+                mode = ChatToolMode.RequireSpecific(named);
                 return true;
             case "any" or "tool":
                 error = new("tool_choice: names a tool, or asks for any, where 'tools' does not declare it.", "tool_choice");

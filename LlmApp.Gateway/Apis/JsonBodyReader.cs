@@ -12,11 +12,15 @@ namespace LlmApp.Gateway.Apis;
 /// </summary>
 internal static class JsonBodyReader
 {
-    /// <summary>How an API names its fields for these checks (its flags among them: a boolean or null), and maps the rest.</summary>
+    /// <summary>
+    /// How an API names its fields for these checks (its flags among them: a boolean or null), maps the rest, and keeps
+    /// what it needs of the body as it came (<paramref name="Keep"/>: a Responses answer repeats some of its request),
+    /// read before the parsed body is let go.
+    /// </summary>
     public sealed record Shape(bool ModelRequired, string ListField, string MaxTokensField, string[] Flags,
-        Func<JsonElement, (MappedChatRequest? Request, RequestError? Error)> Map);
+        Func<JsonElement, (MappedChatRequest? Request, RequestError? Error)> Map, Action<JsonElement>? Keep = null);
 
-    public static async Task<(MappedChatRequest? Request, JsonElement Body, GatewayFailure? Refusal)> ReadAsync(
+    public static async Task<(MappedChatRequest? Request, GatewayFailure? Refusal)> ReadAsync(
         HttpRequest request, ChatCompletionServices services, Shape shape, CancellationToken cancellationToken)
     {
         var limits = services.Limits.Value;
@@ -27,23 +31,30 @@ internal static class JsonBodyReader
         }
         catch (JsonException)
         {
-            return (null, default, GatewayFailure.InvalidRequest("The request body is not valid JSON."));
+            return (null, GatewayFailure.InvalidRequest("The request body is not valid JSON."));
         }
         catch (BadHttpRequestException ex) when (RequestCaps.FromBadRequest(ex, limits) is { } refused)
         {
-            return (null, default, refused);
+            return (null, refused);
         }
 
         using (document)
         {
-            if (UnicodeText.HasUnpairedSurrogate(document.RootElement))
+            // Nothing of the body is used after this: the mapping copies out what it keeps, and so does Keep.
+            var body = document.RootElement;
+            if (UnicodeText.HasUnpairedSurrogate(body))
             {
-                return (null, default, ChatRequestReader.InvalidText());
+                return (null, ChatRequestReader.InvalidText());
             }
 
-            // Kept past the document: what the API repeats of the request in its answer reads it after this returns.
-            var body = document.RootElement.Clone();
-            return Check(body, services, shape) is { } refused ? (null, body, refused) : Map(body, services, shape);
+            MappedChatRequest? mapped = null;
+            var refusal = Check(body, services, shape) ?? Map(body, services, shape, out mapped);
+            if (refusal is null)
+            {
+                shape.Keep?.Invoke(body);
+            }
+
+            return (refusal is null ? mapped : null, refusal);
         }
     }
 
@@ -69,39 +80,42 @@ internal static class JsonBodyReader
             }
         }
 
-        var limits = services.Limits.Value;
-        return body.TryGetProperty(shape.ListField, out var list) && list.ValueKind == JsonValueKind.Array && list.GetArrayLength() > limits.MaxMessages
-            ? GatewayFailure.InvalidRequest(
-                $"'{shape.ListField}' has {list.GetArrayLength()} items; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", shape.ListField,
-                "too_many_messages")
+        return body.TryGetProperty(shape.ListField, out var list) && list.ValueKind == JsonValueKind.Array
+            ? RequestCaps.TooManyMessages(shape.ListField, list.GetArrayLength(), services.Limits.Value)
             : null;
     }
 
-    private static (MappedChatRequest?, JsonElement, GatewayFailure?) Map(JsonElement body, ChatCompletionServices services, Shape shape)
+    private static GatewayFailure? Map(JsonElement body, ChatCompletionServices services, Shape shape, out MappedChatRequest? mapped)
     {
         var limits = services.Limits.Value;
-        MappedChatRequest? mapped;
         try
         {
             (mapped, var error) = shape.Map(body);
             if (mapped is null)
             {
-                return (null, body, GatewayFailure.InvalidRequest(error!.Message, error.Param, error.Code));
+                return GatewayFailure.InvalidRequest(error!.Message, error.Param, error.Code);
             }
         }
         catch (InvalidOperationException ex) when (ChatRequestReader.IsInvalidText(ex))
         {
-            return (null, body, ChatRequestReader.InvalidText());
+            mapped = null;
+            return ChatRequestReader.InvalidText();
         }
 
-        if (limits.MaxOutputTokens > 0 && mapped.Options.MaxOutputTokens > limits.MaxOutputTokens)
+        if (RequestCaps.OverCeiling(shape.MaxTokensField, mapped.Options.MaxOutputTokens, limits) is { } over)
         {
-            return (null, body, GatewayFailure.InvalidRequest(
-                $"'{shape.MaxTokensField}' is {mapped.Options.MaxOutputTokens}; this server generates at most {limits.MaxOutputTokens} tokens per request (Limits:MaxOutputTokens).",
-                shape.MaxTokensField, "max_tokens_exceeded"));
+            mapped = null;
+            return over;
         }
 
         var characters = RequestCaps.CountPrompt(mapped);
-        return RequestCaps.CheckPrompt(characters, limits) is { } tooLong ? (null, body, tooLong) : (mapped with { PromptCharacters = characters }, body, null);
+        if (RequestCaps.CheckPrompt(characters, limits) is { } tooLong)
+        {
+            mapped = null;
+            return tooLong;
+        }
+
+        mapped = mapped with { PromptCharacters = characters };
+        return null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LlmApp.Gateway.Anthropic;
 using LlmApp.Gateway.Authentication;
 using LlmApp.Gateway.Backend;
@@ -34,7 +33,7 @@ public static class MessagesApi
         ChatSpine.RunAsync(context, services, ChatApis.Messages,
             async cancellationToken =>
             {
-                var (request, _, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: false), cancellationToken);
+                var (request, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: false), cancellationToken);
                 return (request, refusal);
             },
             (request, call, pipeline, options) =>
@@ -71,7 +70,7 @@ public static class MessagesApi
             return overLimit.ToResult();
         }
 
-        var (request, _, invalid) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: true), context.RequestAborted);
+        var (request, invalid) = await JsonBodyReader.ReadAsync(context.Request, services, Shape(services, countOnly: true), context.RequestAborted);
         if (invalid is not null)
         {
             return invalid.ToResult();
@@ -92,7 +91,12 @@ public static class MessagesApi
         try
         {
             return await PromptTokenCounter.CountAsync(backend, connections.Invoker, [.. messages], options, context.RequestAborted) is { } tokens
-                ? new TokenCountResult(tokens)
+                ? JsonWriterResult.Of(tokens, static (json, count) =>
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("input_tokens"u8, count);
+                    json.WriteEndObject();
+                })
                 : GatewayFailure.InvalidRequest(NoCount).ToResult();
         }
         catch (BackendFailureException failure) when (failure.Status is 404 or 405 && backend.Options.Kind != BackendKind.LlamaCpp)
@@ -109,21 +113,4 @@ public static class MessagesApi
     private static JsonBodyReader.Shape Shape(ChatCompletionServices services, bool countOnly) =>
         new(ModelRequired: true, "messages", "max_tokens", ["stream"],
             body => MessagesRequestMapper.TryMap(body, countOnly, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
-
-    /// <summary><c>{"input_tokens": N}</c>.</summary>
-    private sealed class TokenCountResult(int tokens) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.ContentType = "application/json";
-            await using (var json = new Utf8JsonWriter(httpContext.Response.BodyWriter, MessageJson.WriterOptions))
-            {
-                json.WriteStartObject();
-                json.WriteNumber("input_tokens"u8, tokens);
-                json.WriteEndObject();
-            }
-
-            await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
-        }
-    }
 }

@@ -30,14 +30,10 @@ public static class ResponsesApi
     {
         ResponseEcho? echo = null;
         var shape = new JsonBodyReader.Shape(ModelRequired: false, "input", "max_output_tokens", ["stream", "store", "parallel_tool_calls", "background"],
-            body => ResponsesRequestMapper.TryMap(body, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error));
+            body => ResponsesRequestMapper.TryMap(body, services.Backend.Value.ContextLength, out var mapped, out var error) ? (mapped, null) : (null, error),
+            Keep: body => echo = ResponseEcho.Of(body));
         return ChatSpine.RunAsync(context, services, ChatApis.Responses,
-            async cancellationToken =>
-            {
-                var (request, body, refusal) = await JsonBodyReader.ReadAsync(context.Request, services, shape, cancellationToken);
-                echo = refusal is null ? ResponseEcho.Of(body) : null;
-                return (request, refusal);
-            },
+            cancellationToken => JsonBodyReader.ReadAsync(context.Request, services, shape, cancellationToken),
             (request, call, pipeline, options) =>
             {
                 var header = ResponseHeader.For(request, echo!, call.Model);

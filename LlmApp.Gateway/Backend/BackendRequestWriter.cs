@@ -55,12 +55,7 @@ internal static class BackendRequestWriter
             }
 
             WriteCache(json, options, cachePrompt);
-            if (stream && cachePrompt && PromptCount.Of(options) is not null)
-            {
-                // llama-server (the only kind asked to cache the prompt): its prompt's count before the first token.
-                json.WriteBoolean("return_progress"u8, true);
-            }
-
+            WriteReports(json, options, llamaServer: cachePrompt, progress: stream);
             if (options is not null)
             {
                 WriteOptions(json, options);
@@ -90,6 +85,7 @@ internal static class BackendRequestWriter
             json.WriteBoolean("include_usage"u8, true);
             json.WriteEndObject();
             WriteCache(json, options, cachePrompt);
+            WriteReports(json, options, llamaServer: cachePrompt, progress: false);
             WriteOptions(json, options);
             json.WriteEndObject();
         }
@@ -97,18 +93,35 @@ internal static class BackendRequestWriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteCache(Utf8JsonWriter json, ChatOptions? options, bool cachePrompt)
+    /// <summary>
+    /// What llama-server (the only kind asked to cache the prompt) is asked to say beside the answer, for the APIs that
+    /// report more than the chat API, each only when it is needed: which stop word ended the answer, which it tells only
+    /// in its debug field, cut down to that word (one small field on the last event: <see cref="StopSequenceReport"/>);
+    /// and, on a stream whose API wants it (<see cref="PromptCount"/>), the prompt's count before the first token.
+    /// </summary>
+    private static void WriteReports(Utf8JsonWriter json, ChatOptions? options, bool llamaServer, bool progress)
     {
-        if (cachePrompt && options?.StopSequences is { Count: > 0 })
+        if (!llamaServer)
         {
-            // llama-server (the only kind asked to cache the prompt) tells which stop word ended an answer only in
-            // its debug field; cut down to that word, it is one small field on the last event (StopSequenceReport).
+            return;
+        }
+
+        if (options?.StopSequences is { Count: > 0 })
+        {
             json.WriteBoolean("verbose"u8, true);
             json.WriteStartArray("response_fields"u8);
             json.WriteStringValue("stopping_word"u8);
             json.WriteEndArray();
         }
 
+        if (progress && PromptCount.Of(options) is not null)
+        {
+            json.WriteBoolean("return_progress"u8, true);
+        }
+    }
+
+    private static void WriteCache(Utf8JsonWriter json, ChatOptions? options, bool cachePrompt)
+    {
         if (cachePrompt)
         {
             // The prompt cache may be withheld from this request (Backend:PromptCacheIsolation), never handed to it.

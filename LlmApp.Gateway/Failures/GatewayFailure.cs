@@ -1,5 +1,6 @@
 using System.Globalization;
 using LlmApp.Gateway.OpenAI;
+using LlmApp.Gateway.Streaming;
 
 namespace LlmApp.Gateway.Failures;
 
@@ -88,7 +89,8 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
             // The Messages API's endpoints, and any request of an Anthropic client (it sends anthropic-version): Anthropic's shape.
             if (httpContext.GetEndpoint()?.Metadata.GetMetadata<AnthropicErrorShape>() is not null || httpContext.Request.Headers.ContainsKey("anthropic-version"))
             {
-                return WriteAnthropicAsync(httpContext);
+                return JsonWriterResult.Of(Failure, static (json, failure) => AnthropicErrors.Write(json, failure.Status, failure.Error.Message), Failure.Status)
+                    .ExecuteAsync(httpContext);
             }
 
             if (Failure.Status == StatusCodes.Status401Unauthorized)
@@ -98,19 +100,6 @@ public sealed record GatewayFailure(int Status, OpenAIError Error, string ErrorT
 
             return TypedResults.Json(Failure.Body, OpenAIJsonContext.Wire.OpenAIErrorResponse, statusCode: Failure.Status)
                 .ExecuteAsync(httpContext);
-        }
-
-        private async Task WriteAnthropicAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.StatusCode = Failure.Status;
-            response.ContentType = "application/json";
-            await using (var json = new System.Text.Json.Utf8JsonWriter(response.BodyWriter, new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                AnthropicErrors.Write(json, Failure.Status, Failure.Error.Message);
-            }
-
-            await response.BodyWriter.FlushAsync(httpContext.RequestAborted);
         }
     }
 }

@@ -24,10 +24,9 @@ internal static class RequestCaps
 
     public static GatewayFailure? Check(ChatCompletionRequest request, RequestLimitsOptions limits)
     {
-        if (request.Messages is { Count: var count } && count > limits.MaxMessages)
+        if (request.Messages is { Count: var count } && TooManyMessages("messages", count, limits) is { } tooMany)
         {
-            return GatewayFailure.InvalidRequest(
-                $"'messages' has {count} messages; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", "messages", "too_many_messages");
+            return tooMany;
         }
 
         if (limits.MaxOutputTokens > 0)
@@ -45,6 +44,17 @@ internal static class RequestCaps
 
         return null;
     }
+
+    /// <summary>A list of messages (or input items) longer than <c>Limits:MaxMessages</c>, refused naming its field.</summary>
+    public static GatewayFailure? TooManyMessages(string field, int count, RequestLimitsOptions limits) =>
+        count > limits.MaxMessages
+            ? GatewayFailure.InvalidRequest($"'{field}' has {count} messages; this server takes at most {limits.MaxMessages} (Limits:MaxMessages).", field,
+                "too_many_messages")
+            : null;
+
+    /// <summary>An output limit over <c>Limits:MaxOutputTokens</c> (0: none), refused naming its parameter.</summary>
+    public static GatewayFailure? OverCeiling(string parameter, int? value, RequestLimitsOptions limits) =>
+        limits.MaxOutputTokens > 0 && value > limits.MaxOutputTokens ? OverCeiling(parameter, value.Value, limits) : null;
 
     private static GatewayFailure OverCeiling(string parameter, int value, RequestLimitsOptions limits) =>
         GatewayFailure.InvalidRequest(

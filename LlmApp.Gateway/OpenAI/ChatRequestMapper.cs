@@ -55,7 +55,7 @@ public static class ChatRequestMapper
             Tools = tools,
             ToolMode = toolMode,
             // A named tool_choice is one call of that tool, as vLLM makes it: a model free to add calls repeats it until max_tokens.
-            AllowMultipleToolCalls = toolMode is RequiredChatToolMode { RequiredFunctionName: not null } ? false : request.ParallelToolCalls,
+            AllowMultipleToolCalls = ToolMapper.AllowMultipleCalls(toolMode, request.ParallelToolCalls),
         };
 
         // What Microsoft.Extensions.AI has no property for rides in AdditionalProperties, under the keys the writer sends.

@@ -5,12 +5,22 @@ using Microsoft.Extensions.AI;
 namespace LlmApp.Gateway.OpenAI;
 
 /// <summary>
-/// Maps <c>response_format</c> (text, json_object, json_schema) onto <see cref="ChatResponseFormat"/>. The schema is
-/// kept as the client's JSON, every keyword in it, and goes to the backend as it came (see BackendRequestWriter).
+/// Maps <c>response_format</c> (text, json_object, json_schema) onto <see cref="ChatResponseFormat"/>, and the
+/// Responses API's <c>text.format</c>, the same with a json_schema's fields on the format itself. The schema is kept as
+/// the client's JSON, every keyword in it, and goes to the backend as it came (see BackendRequestWriter).
 /// </summary>
 internal static class ResponseFormatMapper
 {
-    public static bool TryMap(JsonElement format, out ChatResponseFormat? result, out bool? strict, [NotNullWhen(false)] out RequestError? error)
+    /// <summary>The chat API's <c>response_format</c>: a json_schema's name, schema and strict under <c>json_schema</c>.</summary>
+    public static bool TryMap(JsonElement format, out ChatResponseFormat? result, out bool? strict, [NotNullWhen(false)] out RequestError? error) =>
+        TryMap(format, "response_format", nested: true, out result, out strict, out error);
+
+    /// <summary>The Responses API's <c>text.format</c>: a json_schema's name, schema and strict on the format itself.</summary>
+    public static bool TryMapTextFormat(JsonElement format, out ChatResponseFormat? result, out bool? strict, [NotNullWhen(false)] out RequestError? error) =>
+        TryMap(format, "text.format", nested: false, out result, out strict, out error);
+
+    private static bool TryMap(JsonElement format, string param, bool nested, out ChatResponseFormat? result, out bool? strict,
+        [NotNullWhen(false)] out RequestError? error)
     {
         result = null;
         strict = null;
@@ -22,7 +32,7 @@ internal static class ResponseFormatMapper
 
         if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
         {
-            error = new("'response_format' must be an object with a 'type'.", "response_format");
+            error = new($"'{param}' must be an object with a 'type'.", param);
             return false;
         }
 
@@ -37,22 +47,22 @@ internal static class ResponseFormatMapper
                 return true;
 
             case "json_schema":
-                if (!format.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object ||
-                    !jsonSchema.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                var (jsonSchema, at) = nested ? (format.TryGetProperty("json_schema", out var inner) ? inner : default, $"{param}.json_schema") : (format, param);
+                if (jsonSchema.ValueKind != JsonValueKind.Object || !jsonSchema.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
                 {
-                    error = new("'response_format.json_schema' must be an object with a 'name' and a 'schema'.", "response_format.json_schema");
+                    error = new($"'{at}' must be an object with a 'name' and a 'schema'.", at);
                     return false;
                 }
 
                 if (!jsonSchema.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
                 {
-                    error = new("'response_format.json_schema.schema' must be a JSON Schema object.", "response_format.json_schema.schema");
+                    error = new($"'{at}.schema' must be a JSON Schema object.", $"{at}.schema");
                     return false;
                 }
 
                 if (!SchemaDepth.IsWithinLimit(schema))
                 {
-                    error = SchemaDepth.TooDeep("response_format.json_schema.schema");
+                    error = SchemaDepth.TooDeep($"{at}.schema");
                     return false;
                 }
 
@@ -60,7 +70,7 @@ internal static class ResponseFormatMapper
                 {
                     if (strictValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                     {
-                        error = new("'response_format.json_schema.strict' must be a boolean.", "response_format.json_schema.strict");
+                        error = new($"'{at}.strict' must be a boolean.", $"{at}.strict");
                         return false;
                     }
 
@@ -72,7 +82,7 @@ internal static class ResponseFormatMapper
                 return true;
 
             default:
-                error = new($"'{type.GetString()}' is not a valid response_format type: use 'text', 'json_object' or 'json_schema'.", "response_format.type");
+                error = new($"'{type.GetString()}' is not a valid {param} type: use 'text', 'json_object' or 'json_schema'.", $"{param}.type");
                 return false;
         }
     }

@@ -61,29 +61,11 @@ internal static class ResponseJson
     public static List<ResponseItem> ItemsOf(ChatResponse response)
     {
         var items = new List<ResponseItem>();
-        string? text = null;
-        foreach (var content in response.Messages.SelectMany(m => m.Contents))
+        foreach (var (text, call) in AnswerParts.Of(response))
         {
-            switch (content)
-            {
-                case TextContent { Text.Length: > 0 } part:
-                    text = text is null ? part.Text : text + part.Text;
-                    break;
-                case FunctionCallContent call:
-                    if (text is not null)
-                    {
-                        items.Add(new(NewId("msg_"), IsCall: false, text));
-                        text = null;
-                    }
-
-                    items.Add(new(NewId("fc_"), IsCall: true, ToolCallArguments.Text(call), call.CallId, call.Name));
-                    break;
-            }
-        }
-
-        if (text is not null)
-        {
-            items.Add(new(NewId("msg_"), IsCall: false, text));
+            items.Add(call is null
+                ? new(NewId("msg_"), IsCall: false, text!)
+                : new(NewId("fc_"), IsCall: true, ToolCallArguments.Text(call), call.CallId, call.Name));
         }
 
         if (items.Count > 0 && StatusOf(response.FinishReason).Status == "incomplete")

@@ -78,8 +78,8 @@ internal static class ResponsesRequestMapper
             Tools = tools,
             ToolMode = tools is null ? null : mode,
             ResponseFormat = format,
-            AllowMultipleToolCalls = mode is RequiredChatToolMode { RequiredFunctionName: not null } ? false
-                : body.TryGetProperty("parallel_tool_calls", out var parallel) && parallel.ValueKind is JsonValueKind.True or JsonValueKind.False ? parallel.GetBoolean() : null,
+            AllowMultipleToolCalls = ToolMapper.AllowMultipleCalls(mode,
+                body.TryGetProperty("parallel_tool_calls", out var parallel) && parallel.ValueKind is JsonValueKind.True or JsonValueKind.False ? parallel.GetBoolean() : null),
         };
         if (strict is not null)
         {
@@ -311,24 +311,16 @@ internal static class ResponsesRequestMapper
                     continue;
                 }
 
-                if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || !ToolMapper.IsFunctionName(name.GetString()!))
-                {
-                    error = new($"'{param}.name' must be 1 to 64 letters, digits, underscores or dashes.", $"{param}.name");
-                    return false;
-                }
-
-                var parameters = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
-                    ? p
-                    : ToolMapper.EmptyParameters;
-                if (!SchemaDepth.IsWithinLimit(parameters))
-                {
-                    error = SchemaDepth.TooDeep($"{param}.parameters");
-                    return false;
-                }
-
+                var name = tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
                 var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
                 bool? strict = tool.TryGetProperty("strict", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False ? s.GetBoolean() : null;
-                tools.Add(new RequestedFunction(name.GetString()!, description, parameters.Clone(), strict));
+                if (!ToolMapper.TryDeclare(name, description, tool.TryGetProperty("parameters", out var parameters) ? parameters : default, strict, param,
+                        out var declaration, out error))
+                {
+                    return false;
+                }
+
+                tools.Add(declaration);
             }
 
             if (tools.Count == 0)
@@ -379,36 +371,7 @@ internal static class ResponsesRequestMapper
             return false;
         }
 
-        if (!text.TryGetProperty("format", out var given) || given.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        var type = given.ValueKind == JsonValueKind.Object && given.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        switch (type)
-        {
-            case "text":
-                format = ChatResponseFormat.Text;
-                return true;
-            case "json_object":
-                format = ChatResponseFormat.Json;
-                return true;
-            case "json_schema" when given.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String &&
-                                    given.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
-                if (!SchemaDepth.IsWithinLimit(schema))
-                {
-                    error = SchemaDepth.TooDeep("text.format.schema");
-                    return false;
-                }
-
-                strict = given.TryGetProperty("strict", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False ? s.GetBoolean() : null;
-                var description = given.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-                format = ChatResponseFormat.ForJsonSchema(schema.Clone(), name.GetString(), description);
-                return true;
-            default:
-                error = new("'text.format' must be {\"type\":\"text\"}, {\"type\":\"json_object\"} or {\"type\":\"json_schema\",\"name\":...,\"schema\":{...}}.", "text.format");
-                return false;
-        }
+        return !text.TryGetProperty("format", out var given) || ResponseFormatMapper.TryMapTextFormat(given, out format, out strict, out error);
     }
 
     private static bool TryReadNumbers(JsonElement body, int? contextLength, ChatOptions options, [NotNullWhen(false)] out RequestError? error)

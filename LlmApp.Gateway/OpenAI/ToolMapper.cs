@@ -47,29 +47,40 @@ internal static partial class ToolMapper
             return false;
         }
 
-        if (tool.Function.Name is not { } name || !FunctionName().IsMatch(name))
+        return TryDeclare(tool.Function.Name, tool.Function.Description, tool.Function.Parameters, tool.Function.Strict, $"{param}.function", out declaration, out error);
+    }
+
+    /// <summary>
+    /// A function the client declares, as OpenAI's APIs take one (the chat API under <c>function</c>, the Responses API
+    /// flat), at <paramref name="param"/>: its name, and its parameters, a JSON Schema object (none: no parameters).
+    /// </summary>
+    public static bool TryDeclare(string? name, string? description, JsonElement parameters, bool? strict, string param,
+        [NotNullWhen(true)] out AIFunctionDeclaration? declaration, [NotNullWhen(false)] out RequestError? error)
+    {
+        declaration = null;
+        error = null;
+        if (name is null || !FunctionName().IsMatch(name))
         {
-            error = new($"'{param}.function.name' must be 1 to 64 letters, digits, underscores or dashes.", $"{param}.function.name");
+            error = new($"'{param}.name' must be 1 to 64 letters, digits, underscores or dashes.", $"{param}.name");
             return false;
         }
 
-        var parameters = tool.Function.Parameters;
         if (parameters.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             parameters = EmptyParameters;
         }
         else if (parameters.ValueKind != JsonValueKind.Object)
         {
-            error = new($"'{param}.function.parameters' must be a JSON Schema object.", $"{param}.function.parameters");
+            error = new($"'{param}.parameters' must be a JSON Schema object.", $"{param}.parameters");
             return false;
         }
         else if (!SchemaDepth.IsWithinLimit(parameters))
         {
-            error = SchemaDepth.TooDeep($"{param}.function.parameters");
+            error = SchemaDepth.TooDeep($"{param}.parameters");
             return false;
         }
 
-        declaration = new RequestedFunction(name, tool.Function.Description, parameters.Clone(), tool.Function.Strict);
+        declaration = new RequestedFunction(name, description, parameters.Clone(), strict);
         return true;
     }
 
@@ -116,6 +127,13 @@ internal static partial class ToolMapper
                 return false;
         }
     }
+
+    /// <summary>
+    /// Whether the model may make more than one call: never when the choice names a function (exactly one call of it,
+    /// as vLLM makes it, on every API), else as the client asked (null: the backend's default).
+    /// </summary>
+    public static bool? AllowMultipleCalls(ChatToolMode? mode, bool? requested) =>
+        mode is RequiredChatToolMode { RequiredFunctionName: not null } ? false : requested;
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex FunctionName();

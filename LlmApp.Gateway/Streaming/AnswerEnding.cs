@@ -33,13 +33,18 @@ internal static class AnswerEnding
         }
     }
 
+    /// <summary>The answer's finish reason; an answer without one is not a whole one, and fails.</summary>
+    public static ChatFinishReason Finished(ChatFinishReason? reason) =>
+        reason ?? throw new IncompleteResponseException("The answer ended without a finish reason.");
+
     /// <summary>The answer to a request that did not stream, written by <paramref name="write"/>; its failure's status otherwise.</summary>
     public static async Task<IResult> SingleAsync(Task<ChatResponse> answer, Func<ChatResponse, IResult> write, CancellationToken cancellationToken)
     {
         try
         {
             var response = await answer;
-            return response.FinishReason is null ? throw new IncompleteResponseException("The answer ended without a finish reason.") : write(response);
+            Finished(response.FinishReason);
+            return write(response);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
         {

@@ -46,9 +46,14 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
             }
 
             // A token's logprobs go in the chunk that carries its text; only a request that asked has them.
-            var logprobs = update.Contents.Count > 1 ? update.Contents.OfType<LogprobsContent>().FirstOrDefault() : null;
-            // By index: a foreach over the IList would allocate an enumerator for every token.
+            // By index: a foreach over the IList (or OfType) would allocate an enumerator for every token.
             var contents = update.Contents;
+            LogprobsContent? logprobs = null;
+            for (var i = 0; contents.Count > 1 && i < contents.Count && logprobs is null; i++)
+            {
+                logprobs = contents[i] as LogprobsContent;
+            }
+
             for (var i = 0; i < contents.Count; i++)
             {
                 switch (contents[i])
@@ -84,10 +89,7 @@ internal sealed class ChatCompletionStreamer(SseWriter writer, string model, boo
             finishReason = update.FinishReason ?? finishReason;
         }
 
-        if (finishReason is not { } reason)
-        {
-            throw new IncompleteResponseException("The answer ended without a finish reason.");
-        }
+        var reason = AnswerEnding.Finished(finishReason);
 
         var finish = ChatResponseMapper.FinishReason(reason, toolCalled ? [] : null);
         await writer.WriteEventAsync((_chunks, finish), static (json, state) => state._chunks.Finish(json, state.finish), cancellationToken);

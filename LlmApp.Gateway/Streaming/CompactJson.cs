@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LlmApp.Gateway.Streaming;
@@ -10,6 +11,9 @@ namespace LlmApp.Gateway.Streaming;
 /// </summary>
 internal static class CompactJson
 {
+    // Non-ASCII text stays as it came, as everywhere the gateway writes JSON for a client.
+    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The element's JSON as written when it has no line break, otherwise the same JSON without whitespace.</summary>
     public static string Of(JsonElement element)
     {
@@ -32,7 +36,7 @@ internal static class CompactJson
     private static byte[] Rewrite(JsonElement element)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_options))
         {
             element.WriteTo(writer);
         }

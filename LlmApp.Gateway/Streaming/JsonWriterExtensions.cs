@@ -17,7 +17,20 @@ internal static class JsonWriterExtensions
         }
     }
 
-    public static void WriteNumberOrNull(this Utf8JsonWriter json, ReadOnlySpan<byte> name, double? value)
+    /// <summary>A float as the float it is: widened to a double, 0.7 would be written 0.699999988079071.</summary>
+    public static void WriteNumberOrNull(this Utf8JsonWriter json, ReadOnlySpan<byte> name, float? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    public static void WriteNumberOrNull(this Utf8JsonWriter json, ReadOnlySpan<byte> name, int? value)
     {
         if (value is { } number)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LlmApp.Gateway.Anthropic;
 using LlmApp.Gateway.Backend;
 using Microsoft.Extensions.AI;
@@ -12,19 +11,6 @@ namespace LlmApp.Gateway.Streaming;
 internal static class MessagesResponder
 {
     public static Task<IResult> RespondAsync(Task<ChatResponse> answer, string model, CancellationToken cancellationToken) =>
-        AnswerEnding.SingleAsync(answer, response => new MessageResult(response, model), cancellationToken);
-
-    private sealed class MessageResult(ChatResponse response, string model) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.ContentType = "application/json";
-            await using (var json = new Utf8JsonWriter(httpContext.Response.BodyWriter, MessageJson.WriterOptions))
-            {
-                MessageJson.WriteMessage(json, response, model, StopSequenceReport.Of(response));
-            }
-
-            await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
-        }
-    }
+        AnswerEnding.SingleAsync(answer, response => JsonWriterResult.Of((response, model),
+            static (json, s) => MessageJson.WriteMessage(json, s.response, s.model, StopSequenceReport.Of(s.response))), cancellationToken);
 }

@@ -80,7 +80,8 @@ internal sealed class MessagesStreamer(SseWriter writer, string model, PromptCou
                         toolCalled = true;
                         if (piece.CallId is not null || !_open || _openIsText)
                         {
-                            await StartBlockAsync(isText: false, piece.CallId ?? "", piece.Name ?? "", cancellationToken);
+                            // A tool_use always has an id: the client sends it back with the tool's result.
+                            await StartBlockAsync(isText: false, piece.CallId ?? MessageJson.ToolUseId(), piece.Name ?? "", cancellationToken);
                         }
 
                         if (piece.Arguments is { Length: > 0 } arguments)
@@ -109,10 +110,7 @@ internal sealed class MessagesStreamer(SseWriter writer, string model, PromptCou
             }
         }
 
-        if (finishReason is not { } reason)
-        {
-            throw new IncompleteResponseException("The answer ended without a finish reason.");
-        }
+        var reason = AnswerEnding.Finished(finishReason);
 
         await CloseBlockAsync(cancellationToken);
         var stopReason = MessageJson.StopReason(reason, toolCalled, stopSequence);

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using LlmApp.Gateway.Anthropic;
 using LlmApp.Gateway.OpenAI;
 using Microsoft.Extensions.AI;
 
@@ -13,20 +11,9 @@ namespace LlmApp.Gateway.Streaming;
 internal static class ResponsesResponder
 {
     public static Task<IResult> RespondAsync(Task<ChatResponse> answer, ResponseHeader header, CancellationToken cancellationToken) =>
-        AnswerEnding.SingleAsync(answer, response => new ResponseResult(response, header), cancellationToken);
-
-    private sealed class ResponseResult(ChatResponse response, ResponseHeader header) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
+        AnswerEnding.SingleAsync(answer, response => JsonWriterResult.Of((response, header), static (json, s) =>
         {
-            httpContext.Response.ContentType = "application/json";
-            var (status, incomplete) = ResponseJson.StatusOf(response.FinishReason);
-            await using (var json = new Utf8JsonWriter(httpContext.Response.BodyWriter, MessageJson.WriterOptions))
-            {
-                ResponseJson.WriteResponse(json, header, status, ResponseJson.ItemsOf(response), response.Usage, incomplete);
-            }
-
-            await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted);
-        }
-    }
+            var (status, incomplete) = ResponseJson.StatusOf(s.response.FinishReason);
+            ResponseJson.WriteResponse(json, s.header, status, ResponseJson.ItemsOf(s.response), s.response.Usage, incomplete);
+        }), cancellationToken);
 }

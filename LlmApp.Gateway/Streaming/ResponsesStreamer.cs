@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmApp.Gateway.Failures;
 using LlmApp.Gateway.OpenAI;
 using LlmApp.Gateway.Pipeline;
 using Microsoft.Extensions.AI;
@@ -46,13 +47,38 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
     }
 
     public Task<IResult> StreamAsync(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken) =>
-        AnswerEnding.StreamAsync(writer, () => WriteEventsAsync(updates, cancellationToken),
-            failure => WriteAsync(s_failed, (failure.Error.Message, Code: failure.Error.Code ?? failure.Error.Type), static (json, self, s) =>
-            {
-                json.WritePropertyName("response"u8);
-                ResponseJson.WriteResponse(json, self.Header, "failed", self.SoFar(), usage: null, error: (s.Code, s.Message));
-            }, CancellationToken.None),
-            cancellationToken);
+        AnswerEnding.StreamAsync(writer, () => WriteEventsAsync(updates, cancellationToken), WriteFailedAsync, cancellationToken);
+
+    /// <summary>
+    /// <c>response.failed</c>, after <c>response.created</c> where that has not gone out (the stream was started by a
+    /// keep-alive during a long prompt): a client reads a Responses stream from its <c>response.created</c>.
+    /// </summary>
+    private async ValueTask WriteFailedAsync(GatewayFailure failure)
+    {
+        if (_sequence == 0)
+        {
+            await WriteStartAsync(CancellationToken.None);
+        }
+
+        await WriteAsync(s_failed, (failure.Error.Message, Code: failure.Error.Code ?? failure.Error.Type), static (json, self, s) =>
+        {
+            json.WritePropertyName("response"u8);
+            ResponseJson.WriteResponse(json, self.Header, "failed", self.SoFar(), usage: null, error: (s.Code, s.Message));
+        }, CancellationToken.None);
+    }
+
+    /// <summary><c>response.created</c> and <c>response.in_progress</c>.</summary>
+    private async ValueTask WriteStartAsync(CancellationToken cancellationToken)
+    {
+        await WriteAsync(s_created, 0, static (json, self, _) => self.WriteInProgress(json), cancellationToken);
+        await WriteAsync(s_inProgress, 0, static (json, self, _) => self.WriteInProgress(json), cancellationToken);
+    }
+
+    private void WriteInProgress(Utf8JsonWriter json)
+    {
+        json.WritePropertyName("response"u8);
+        ResponseJson.WriteResponse(json, Header, "in_progress", items: null, usage: null);
+    }
 
     private ResponseHeader Header => header;
 
@@ -63,20 +89,11 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
     {
         ChatFinishReason? finishReason = null;
         UsageDetails? usage = null;
-        var started = false;
         await foreach (var update in updates.WithCancellation(cancellationToken))
         {
-            if (!started)
+            if (_sequence == 0)
             {
-                started = true;
-                foreach (var name in (byte[][])[s_created, s_inProgress])
-                {
-                    await WriteAsync(name, 0, static (json, self, _) =>
-                    {
-                        json.WritePropertyName("response"u8);
-                        ResponseJson.WriteResponse(json, self.Header, "in_progress", items: null, usage: null);
-                    }, cancellationToken);
-                }
+                await WriteStartAsync(cancellationToken);
             }
 
             // By index: a foreach over the IList would allocate an enumerator for every token.
@@ -130,10 +147,7 @@ internal sealed class ResponsesStreamer(SseWriter writer, ResponseHeader header)
             finishReason = update.FinishReason ?? finishReason;
         }
 
-        if (finishReason is not { } reason)
-        {
-            throw new IncompleteResponseException("The answer ended without a finish reason.");
-        }
+        var reason = AnswerEnding.Finished(finishReason);
 
         var (status, incomplete) = ResponseJson.StatusOf(reason);
         await CloseAsync(status, cancellationToken);

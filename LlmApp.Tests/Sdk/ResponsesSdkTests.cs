@@ -182,6 +182,19 @@ public sealed class ResponsesSdkTests(GatewayAppFixture fixture)
     }
 
     [Fact]
+    public async Task AResponseRepeatsItsSamplingAsTheRequestGaveIt()
+    {
+        using var response = await fixture.Gateway.PostAsync("/v1/responses", new StringContent(
+            $$"""{"model":"{{M}}","input":"Hi","max_output_tokens":2,"temperature":0.7,"top_p":0.9}""", Encoding.UTF8, "application/json"));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        // As written, not as a float widened to a double (0.699999988079071).
+        Assert.Equal("0.7", json.RootElement.GetProperty("temperature").GetRawText());
+        Assert.Equal("0.9", json.RootElement.GetProperty("top_p").GetRawText());
+        Assert.Equal("2", json.RootElement.GetProperty("max_output_tokens").GetRawText());
+    }
+
+    [Fact]
     public async Task StoreIsRefusedNamingItsParameter()
     {
         var refused = await Assert.ThrowsAsync<ClientResultException>(() =>
