@@ -180,22 +180,53 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
         Assert.Equal(HttpStatusCode.OK, running.Status);
         Assert.NotNull(await running.NextDataAsync());
 
-        var sameKey = Timed(PostAsync(fixture.SingleKey, Chat("Go on", maxTokens: 1)));
-        var otherKey = Timed(PostAsync(fixture.FileKey, Chat("Go on", maxTokens: 1)));
-        var (otherResponse, otherDone) = await otherKey;
-        var (events, _) = await running.ReadToEndAsync();
-        var streamDone = Stopwatch.GetTimestamp();
-        var (sameResponse, sameDone) = await sameKey;
-
-        using (otherResponse)
-        using (sameResponse)
+        // llama-server held (SIGSTOP) keeps the limited key's stream running for as long as the test looks, on a machine of any
+        // speed: without it, a busy machine can finish the tiny model's stream before the next request arrives.
+        var pid = fixture.BackendProcessId();
+        Task<HttpResponseMessage> sameKey, otherKey;
+        ProcessSignals.Send("STOP", pid);
+        try
         {
-            Assert.True(events[^1] == "[DONE]", string.Join("\n", events.TakeLast(2)));
-            Assert.Equal(HttpStatusCode.OK, otherResponse.StatusCode);
-            Assert.Equal(HttpStatusCode.OK, sameResponse.StatusCode);
-            Assert.True(otherDone < streamDone, "the other key's request waited for the limited key's stream");
-            Assert.True(sameDone > streamDone, "the limited key ran two requests at once");
+            // With a slot free (llama-server has two), the limited key's second request waits in the queue for its turn...
+            sameKey = PostAsync(fixture.SingleKey, Chat("Go on", maxTokens: 1));
+            Assert.True(await MetricsShowAsync(busy: 1, queued: 1), "the limited key's second request did not wait for its turn with a slot free");
+
+            // ...and the other key's, sent after it, takes that slot past it.
+            otherKey = PostAsync(fixture.FileKey, Chat("Go on", maxTokens: 1));
+            Assert.True(await MetricsShowAsync(busy: 2, queued: 1), "the other key's request did not take the free slot past the waiting one");
+            Assert.False(sameKey.IsCompleted, sameKey.IsCompleted ? $"the limited key's second request did not wait: {await Described(await sameKey)}" : null);
         }
+        finally
+        {
+            ProcessSignals.Send("CONT", pid);
+        }
+
+        var (events, _) = await running.ReadToEndAsync();
+        using var otherResponse = await otherKey;
+        using var sameResponse = await sameKey;
+        Assert.True(events[^1] == "[DONE]", string.Join("\n", events.TakeLast(2)));
+        Assert.True(otherResponse.StatusCode == HttpStatusCode.OK, await Described(otherResponse));
+        Assert.True(sameResponse.StatusCode == HttpStatusCode.OK, await Described(sameResponse));
+    }
+
+    /// <summary>Whether the gateway's <c>/metrics</c> come to show these busy slots and queued requests, polled for up to 10 s.</summary>
+    private async Task<bool> MetricsShowAsync(int busy, int queued)
+    {
+        var slots = $"llmapp_backend_slots_busy{{otel_scope_name=\"LlmApp.Gateway\",llmapp_backend=\"llm\"}} {busy}";
+        var queue = $"llmapp_queue_length{{otel_scope_name=\"LlmApp.Gateway\"}} {queued}";
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            var metrics = await fixture.Management.GetStringAsync("/metrics");
+            if (metrics.Contains(slots, StringComparison.Ordinal) && metrics.Contains(queue, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(10));
+        return false;
     }
 
     [Fact]
@@ -217,11 +248,8 @@ public sealed class RateLimitTests(ApiKeyAppFixture fixture)
         Assert.Contains("rate_limit_exceeded", refused.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<(HttpResponseMessage Response, long Done)> Timed(Task<HttpResponseMessage> request)
-    {
-        var response = await request;
-        return (response, Stopwatch.GetTimestamp());
-    }
+    private static async Task<string> Described(HttpResponseMessage response) =>
+        $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
 
     private Task<HttpResponseMessage> PostAsync(string key, string json)
     {
