@@ -145,8 +145,11 @@ internal static class ResponsesRequestMapper
                         return false;
                     }
 
-                    var arguments = item.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
-                    var call = ToolCallArguments.Call(callId, name, arguments);
+                    if (!TryReadArguments(item, param, out var call, callId, name, out error))
+                    {
+                        return false;
+                    }
+
                     // Calls of one turn go in one assistant message, as the chat API carries them.
                     if (messages.Count > 0 && messages[^1].Role == ChatRole.Assistant && messages[^1].Contents.All(c => c is FunctionCallContent))
                     {
@@ -277,6 +280,28 @@ internal static class ResponsesRequestMapper
             return false;
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// A function call's <c>arguments</c>: a JSON object as a string, as the chat API requires them (a chat template
+    /// parses them); none at all is no arguments.
+    /// </summary>
+    private static bool TryReadArguments(JsonElement item, string param, [NotNullWhen(true)] out FunctionCallContent? call, string callId, string name,
+        [NotNullWhen(false)] out RequestError? error)
+    {
+        call = null;
+        error = null;
+        var given = item.TryGetProperty("arguments", out var a) ? a : default;
+        var text = given.ValueKind == JsonValueKind.String ? given.GetString()! : "";
+        if (given.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.String) || !ToolCallArguments.TryParse(text, out var arguments))
+        {
+            error = new($"'{param}.arguments' must be a JSON object encoded as a string.", $"{param}.arguments");
+            return false;
+        }
+
+        // The arguments go on to the backend as the client wrote them, as the chat API's do.
+        call = new FunctionCallContent(callId, name, arguments) { RawRepresentation = text.Length > 0 ? text : "{}" };
         return true;
     }
 

@@ -26,6 +26,8 @@ public sealed class ApiBadInputTests(GatewayAppFixture fixture, ITestOutputHelpe
         { "store a number", "store", $$"""{"model":"{{M}}","input":"hi","store":1}""" },
         { "background", "background", $$"""{"model":"{{M}}","input":"hi","background":true}""" },
         { "metadata a string", "metadata", $$"""{"model":"{{M}}","input":"hi","metadata":"x"}""" },
+        { "function call arguments not JSON", "input[0].arguments", $$"""{"model":"{{M}}","input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{\"a\":"},{"type":"function_call_output","call_id":"c","output":"r"}],"tools":[{{Tool}}]}""" },
+        { "function call arguments an object", "input[0].arguments", $$"""{"model":"{{M}}","input":[{"type":"function_call","call_id":"c","name":"f","arguments":{"a":1} },{"type":"function_call_output","call_id":"c","output":"r"}],"tools":[{{Tool}}]}""" },
         { "a lone surrogate as the model", "Unicode", """{"model":"\ud800","input":"hi"}""" },
         { "a lone surrogate in a tool's schema", "Unicode", $$"""{"model":"{{M}}","input":"hi","tools":[{"type":"function","name":"f","parameters":{"type":"\ud800"} }]}""" },
         { "a lone surrogate in a function call's arguments", "Unicode", $$"""{"model":"{{M}}","input":[{"type":"function_call","call_id":"c","name":"f","arguments":"{\"a\":\"\udc00\"}"}],"tools":[{{Tool}}]}""" },

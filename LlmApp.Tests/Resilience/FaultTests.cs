@@ -20,11 +20,15 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
     [Fact]
     public async Task KillingLlamaServerMidStreamEndsTheStreamWithAnErrorAndItComesBack()
     {
+        await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
         Assert.Equal(HttpStatusCode.OK, stream.Status);
         Assert.NotNull(await stream.NextDataAsync());
 
+        // Held first (SIGSTOP), so that the stream is still generating when it dies: on a busy machine the tiny model's whole
+        // answer (about a second) can otherwise be out before the kill lands. SIGKILL ends a stopped process as any other.
         var killed = fixture.BackendProcessId();
+        ProcessSignals.Send("STOP", killed);
         Process.GetProcessById(killed).Kill();
         var (events, elapsed) = await stream.ReadToEndAsync();
 
