@@ -32,7 +32,9 @@ public sealed class TelemetryTests(GatewayAppFixture fixture)
         // new in every run, so these series are this run's, whatever the TSDB kept from before.
         var gateway = $"{fixture.Management.BaseAddress!.Host}:{fixture.Management.BaseAddress.Port}";
         await WaitForValueAsync(prometheus, $$"""sum(gen_ai_server_time_to_first_token_seconds_count{instance="{{gateway}}"})""", firstTokens);
-        Assert.Equal(1, await WaitForValueAsync(prometheus, """up{job="llama-server"}"""));
+        // This run's llama-server, by its address: the TSDB may still show an earlier run's for a few minutes.
+        var llama = $"{fixture.Backend.BaseAddress!.Host}:{fixture.Backend.BaseAddress.Port}";
+        Assert.Equal(1, await WaitForValueAsync(prometheus, $$"""up{job="llama-server",instance="{{llama}}"}"""));
     }
 
     [Theory]
