@@ -238,9 +238,12 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
                 Assert.NotNull(await stream.NextDataAsync());
                 try
                 {
-                    // Hold the generation so that it is still running when the drain window ends.
-                    ProcessSignals.Send("STOP", pid);
+                    // Hold the generation so that it is still running when the drain window ends, once the gateway has begun
+                    // to stop (it no longer takes connections): held before, a stop slow to arrive on a busy machine lets the
+                    // stream's idle timeout end it first.
                     var stop = fixture.App.ResourceCommands.ExecuteCommandAsync("gateway", "resource-stop");
+                    await GatewayStopsListeningAsync();
+                    ProcessSignals.Send("STOP", pid);
                     (events, var elapsed) = await stream.ReadToEndAsync();
                     await stop;
                     output.WriteLine($"fault: gateway stopped (SIGTERM) mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
@@ -263,6 +266,27 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         }
 
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Waits until a new connection to the gateway is refused: it has begun to stop, and its drain window runs.</summary>
+    private async Task GatewayStopsListeningAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using var fresh = new HttpClient { BaseAddress = fixture.Gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+            try
+            {
+                using var _ = await fresh.GetAsync("/healthz");
+            }
+            catch (HttpRequestException)
+            {
+                return;
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the gateway still took connections 30 s after it was told to stop");
+            await Task.Delay(10);
+        }
     }
 
     private async Task<HttpResponseMessage> PostAsync(string json) =>
