@@ -145,7 +145,7 @@ internal static class ResponsesRequestMapper
                         return false;
                     }
 
-                    if (!TryReadArguments(item, param, out var call, callId, name, out error))
+                    if (!TryReadArguments(item, param, callId, name, out var call, out error))
                     {
                         return false;
                     }
@@ -287,7 +287,7 @@ internal static class ResponsesRequestMapper
     /// A function call's <c>arguments</c>: a JSON object as a string, as the chat API requires them (a chat template
     /// parses them); none at all is no arguments.
     /// </summary>
-    private static bool TryReadArguments(JsonElement item, string param, [NotNullWhen(true)] out FunctionCallContent? call, string callId, string name,
+    private static bool TryReadArguments(JsonElement item, string param, string callId, string name, [NotNullWhen(true)] out FunctionCallContent? call,
         [NotNullWhen(false)] out RequestError? error)
     {
         call = null;
@@ -301,7 +301,7 @@ internal static class ResponsesRequestMapper
         }
 
         // The arguments go on to the backend as the client wrote them, as the chat API's do.
-        call = new FunctionCallContent(callId, name, arguments) { RawRepresentation = text.Length > 0 ? text : "{}" };
+        call = new FunctionCallContent(callId, name, arguments) { RawRepresentation = string.IsNullOrWhiteSpace(text) ? "{}" : text };
         return true;
     }
 
