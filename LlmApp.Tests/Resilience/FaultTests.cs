@@ -203,8 +203,10 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         var results = await Task.WhenAll(Enumerable.Range(0, requests).Select(async _ =>
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            // Long enough (seconds) that no stream ends before the last request arrives: the count below is exact.
-            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(2000, stream: true), cancellationToken: cts.Token);
+            // Long enough (half a second here) that no stream ends before the last request arrives, so that the count below is
+            // exact; short enough that the queued ones, which wait for two whole streams, still get their first token within
+            // the fixture's 2 s first-token timeout on a loaded machine (with 2,000 tokens, 2 of 8 got neither an answer nor a 429 in one clean-clone run).
+            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(1000, stream: true), cancellationToken: cts.Token);
             if (stream.Status != HttpStatusCode.OK)
             {
                 return (Status: (int)stream.Status, Done: false, RetryAfter: stream.Response.Headers.RetryAfter is not null);
