@@ -137,21 +137,32 @@ public sealed class FaultTests(FaultsAppFixture fixture, ITestOutputHelper outpu
             ProcessSignals.Send("CONT", pid);
         }
 
-        await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
-        await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
-        Assert.NotNull(await stream.NextDataAsync());
-        try
+        // The stream must still be generating when llama-server is stopped: on a busy machine the client can read its first
+        // token after the whole answer (about a second of the tiny model) is out. Such a run proves nothing, and is run again.
+        for (var attempt = 1; ; attempt++)
         {
-            ProcessSignals.Send("STOP", pid);
-            var (events, elapsed) = await stream.ReadToEndAsync();
-            output.WriteLine($"fault: llama-server stopped mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
-            using var error = JsonDocument.Parse(events[^1]);
-            Assert.Equal("timeout", error.RootElement.GetProperty("error").GetProperty("code").GetString());
-            Assert.True(elapsed < FaultsAppFixture.IdleTimeout + s_slack, $"the idle timeout took {elapsed}");
-        }
-        finally
-        {
-            ProcessSignals.Send("CONT", pid);
+            await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await using var stream = await SseReader.OpenAsync(fixture.Gateway, Request(3500, stream: true));
+            Assert.NotNull(await stream.NextDataAsync());
+            try
+            {
+                ProcessSignals.Send("STOP", pid);
+                var (events, elapsed) = await stream.ReadToEndAsync();
+                output.WriteLine($"fault: llama-server stopped mid-stream; the stream ended {elapsed.TotalMilliseconds:F0} ms later with: {events.LastOrDefault()}");
+                if (events.LastOrDefault() == "[DONE]" && attempt < 3)
+                {
+                    continue;
+                }
+
+                using var error = JsonDocument.Parse(events[^1]);
+                Assert.Equal("timeout", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+                Assert.True(elapsed < FaultsAppFixture.IdleTimeout + s_slack, $"the idle timeout took {elapsed}");
+                break;
+            }
+            finally
+            {
+                ProcessSignals.Send("CONT", pid);
+            }
         }
 
         await WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
